@@ -1,0 +1,191 @@
+use std::collections::HashMap;
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{issue_json, occurrence_json, ApiUser};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::issues::{Issue, IssueFilter};
+
+type Params = web::Query<HashMap<String, String>>;
+
+fn param<T: std::str::FromStr<Err = String>>(
+    params: &Params,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    params
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse().map_err(ApiError::BadRequest))
+        .transpose()
+}
+
+fn limit(params: &Params, default: i64) -> Result<i64, ApiError> {
+    match params.get("limit") {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be 1 to 500, not {v:?}"))),
+    }
+}
+
+/// The issue, if the user may see its project; 404 otherwise.
+async fn visible_issue(state: &AppState, user: &ApiUser, id: i64) -> Result<Issue, ApiError> {
+    let issue = state.store.issue(id).await?;
+    user.check_project(state, issue.project_id).await?;
+    Ok(issue)
+}
+
+#[get("/api/v1/projects/{slug}/issues")]
+pub async fn list_issues(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let project = state.store.project_by_slug(&slug).await?;
+    user.check_project(&state, project.id).await?;
+    let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
+    let defaults = IssueFilter::default();
+    let filter = IssueFilter {
+        status: param(&params, "status")?.unwrap_or(defaults.status),
+        level: match text("level") {
+            Some(l) => Some(
+                l.parse::<crate::event::Level>()
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        },
+        environment: text("environment"),
+        release: text("release"),
+        host: text("host"),
+        q: text("q"),
+        sort: param(&params, "sort")?.unwrap_or(defaults.sort),
+        cursor: text("cursor"),
+        limit: limit(&params, defaults.limit)?,
+    };
+    let (issues, next_cursor) = state.store.list_issues(project.id, &filter).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "issues": issues.iter().map(issue_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+#[get("/api/v1/issues/{id}")]
+pub async fn get_issue(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let issue = visible_issue(&state, &user, *id).await?;
+    let latest = state.store.latest_occurrence(issue.id).await?;
+    let mut facets = serde_json::Map::new();
+    for facet in ["host", "environment", "release", "os", "browser"] {
+        let values = state.store.issue_facet(issue.id, facet).await?;
+        let values: Vec<_> = values
+            .into_iter()
+            .map(|(value, count)| json!({"value": value, "count": count}))
+            .collect();
+        facets.insert(facet.to_owned(), json!(values));
+    }
+    let mut body = issue_json(&issue);
+    let map = body.as_object_mut().expect("issue is an object");
+    map.insert(
+        "grouping".into(),
+        json!({"version": issue.grouping_version, "components": issue.components}),
+    );
+    map.insert("latest".into(), json!(latest.as_ref().map(occurrence_json)));
+    map.insert("facets".into(), facets.into());
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    status: String,
+}
+
+#[patch("/api/v1/issues/{id}")]
+pub async fn update_issue(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let change: StatusChange = crate::ingest::parse_json(&body)?;
+    visible_issue(&state, &user, *id).await?;
+    let issue = state.store.set_issue_status(*id, &change.status).await?;
+    Ok(HttpResponse::Ok().json(issue_json(&issue)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    into: i64,
+}
+
+#[post("/api/v1/issues/{id}/merge")]
+pub async fn merge_issue(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let merge: Merge = crate::ingest::parse_json(&body)?;
+    visible_issue(&state, &user, *id).await?;
+    visible_issue(&state, &user, merge.into).await?;
+    let target = state.store.merge_issues(*id, merge.into).await?;
+    Ok(HttpResponse::Ok().json(issue_json(&target)))
+}
+
+#[get("/api/v1/issues/{id}/occurrences")]
+pub async fn list_occurrences(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let issue = visible_issue(&state, &user, *id).await?;
+    let before = match params.get("cursor").filter(|c| !c.is_empty()) {
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::BadRequest(format!("invalid cursor {c:?}")))?,
+        ),
+        None => None,
+    };
+    let limit = limit(&params, 50)?;
+    let mut occurrences = state.store.occurrences(issue.id, before, limit + 1).await?;
+    let next_cursor = if occurrences.len() as i64 > limit {
+        occurrences.truncate(limit as usize);
+        occurrences.last().map(|o| o.id.to_string())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "occurrences": occurrences.iter().map(occurrence_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+#[get("/api/v1/occurrences/{uuid}")]
+pub async fn get_occurrence(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    uuid: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    // Dashed and 32-hex forms both parse.
+    let uuid = uuid::Uuid::parse_str(&uuid)
+        .map_err(|_| ApiError::BadRequest(format!("{:?} is not a uuid", uuid.as_str())))?;
+    for occ in state.store.occurrences_by_uuid(uuid).await? {
+        if state.store.can_access(&user.0, occ.project_id).await? {
+            return Ok(HttpResponse::Ok().json(occurrence_json(&occ)));
+        }
+    }
+    Err(ApiError::NotFound("not found".into()))
+}

@@ -1,0 +1,109 @@
+//! The JSON API (PROTOCOLS.md §1 "Read"), authenticated with a user's API token.
+//!
+//! Permission rule, everywhere: admins see every project, other users the projects they are
+//! members of; anything else answers 404, so ids of other teams' issues are not revealed.
+
+mod issues;
+mod projects;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::admin::User;
+use crate::store::issues::{Issue, Occurrence};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(projects::list_projects)
+        .service(issues::list_issues)
+        .service(issues::get_issue)
+        .service(issues::update_issue)
+        .service(issues::merge_issue)
+        .service(issues::list_occurrences)
+        .service(issues::get_occurrence);
+}
+
+/// The user behind the request's API token.
+pub struct ApiUser(pub User);
+
+impl FromRequest for ApiUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "missing API token: send `Authorization: Bearer <API token>`".into(),
+                )
+            })?;
+            let state = state.expect("AppState is registered");
+            state
+                .store
+                .user_for_api_token(&token)
+                .await?
+                .map(ApiUser)
+                .ok_or_else(|| ApiError::Unauthorized("unknown API token".into()))
+        })
+    }
+}
+
+impl ApiUser {
+    /// Fails with 404 unless the user may see the project.
+    pub async fn check_project(&self, state: &AppState, project_id: i64) -> Result<(), ApiError> {
+        if state.store.can_access(&self.0, project_id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound("not found".into()))
+        }
+    }
+}
+
+/// Unix milliseconds as RFC 3339, the API's time format.
+pub fn time(ms: i64) -> Value {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        None => Value::Null,
+    }
+}
+
+pub fn issue_json(issue: &Issue) -> Value {
+    json!({
+        "id": issue.id,
+        "project_id": issue.project_id,
+        "title": issue.title,
+        "culprit": issue.culprit,
+        "level": issue.level,
+        "status": issue.status,
+        "count": issue.count,
+        "first_seen": time(issue.first_seen),
+        "last_seen": time(issue.last_seen),
+        "resolved_at": issue.resolved_at.map(time),
+        "regressed_at": issue.regressed_at.map(time),
+        "merged_into": issue.merged_into,
+    })
+}
+
+/// The stored event as sent (normalized), plus where and when it was stored.
+pub fn occurrence_json(occ: &Occurrence) -> Value {
+    let mut event = occ.event.clone();
+    if let Some(map) = event.as_object_mut() {
+        map.insert("issue_id".into(), json!(occ.issue_id));
+        map.insert("project_id".into(), json!(occ.project_id));
+        map.insert("received_at".into(), time(occ.received_at));
+    }
+    event
+}

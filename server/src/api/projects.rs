@@ -1,0 +1,26 @@
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+use super::{time, ApiUser};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[get("/api/v1/projects")]
+pub async fn list_projects(
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let projects = state.store.projects_for_user(&user.0).await?;
+    let projects: Vec<_> = projects
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "slug": p.slug,
+                "name": p.name,
+                "created_at": time(p.created_at),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "projects": projects })))
+}

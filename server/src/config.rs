@@ -1,0 +1,289 @@
+//! One `Config`: defaults < optional TOML file (`--config`) < environment (`BUGLE_*`).
+//!
+//! Every subcommand reads the same configuration, so the CLI and a running server share one
+//! database. The full list of settings is in README.md ("Configuration").
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address `serve` listens on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `sqlite://path/file.db` (created if missing) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Public URL of this server, used in DSNs and links. Defaults to `http://<listen>`.
+    pub base_url: Option<String>,
+    /// `text` (human) or `json` logs on stderr.
+    pub log_format: LogFormat,
+    pub ingest: IngestConfig,
+    pub sqlite: SqliteConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Largest request body accepted as sent on the wire (compressed or not).
+    pub max_body_bytes: usize,
+    /// Largest event after decompression; a small body that expands past it is a 413.
+    pub max_event_bytes: usize,
+    /// Events waiting for the writer; when full, ingest answers 429 with Retry-After.
+    pub queue_capacity: usize,
+    /// Most events committed in one transaction.
+    pub batch_max: usize,
+    /// Writer tasks per process (PostgreSQL commits in parallel; SQLite has one writer anyway).
+    pub writers: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// `full` (default: an acknowledged event survives power loss) or `normal` (survives a crash).
+    pub synchronous: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            database_url: "sqlite://./bugle-data/bugle.db".into(),
+            base_url: None,
+            log_format: LogFormat::Text,
+            ingest: IngestConfig::default(),
+            sqlite: SqliteConfig::default(),
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_event_bytes: 4 * 1024 * 1024,
+            queue_capacity: 4096,
+            batch_max: 512,
+            writers: 1,
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            synchronous: "full".into(),
+        }
+    }
+}
+
+impl Default for LogFormat {
+    fn default() -> Self {
+        LogFormat::Text
+    }
+}
+
+/// Environment variables and the setting each one overrides.
+const ENV_SETTINGS: &[(&str, &str)] = &[
+    ("BUGLE_LISTEN", "listen"),
+    ("BUGLE_DATABASE_URL", "database_url"),
+    ("BUGLE_BASE_URL", "base_url"),
+    ("BUGLE_LOG_FORMAT", "log_format"),
+    ("BUGLE_MAX_BODY_BYTES", "ingest.max_body_bytes"),
+    ("BUGLE_MAX_EVENT_BYTES", "ingest.max_event_bytes"),
+    ("BUGLE_QUEUE_CAPACITY", "ingest.queue_capacity"),
+    ("BUGLE_BATCH_MAX", "ingest.batch_max"),
+    ("BUGLE_WRITERS", "ingest.writers"),
+    ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
+];
+
+impl Config {
+    /// Loads defaults, then the file (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(file, |name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::load`], reading the environment through `env` (tests pass a map).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<toml::Table>(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        // The conventional name works too; BUGLE_DATABASE_URL wins when both are set.
+        let database_url = env("BUGLE_DATABASE_URL").or_else(|| env("DATABASE_URL"));
+        for (name, key) in ENV_SETTINGS {
+            let value = if *name == "BUGLE_DATABASE_URL" {
+                database_url.clone()
+            } else {
+                env(name)
+            };
+            if let Some(value) = value {
+                set_path(&mut table, key, env_value(&value))
+                    .with_context(|| format!("environment variable {name}"))?;
+            }
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let i = &self.ingest;
+        if i.queue_capacity == 0 || i.batch_max == 0 || i.writers == 0 {
+            bail!("ingest.queue_capacity, ingest.batch_max and ingest.writers must be at least 1");
+        }
+        if !matches!(self.sqlite.synchronous.as_str(), "full" | "normal") {
+            bail!(
+                "sqlite.synchronous must be \"full\" or \"normal\", not {:?}",
+                self.sqlite.synchronous
+            );
+        }
+        Ok(())
+    }
+
+    /// The public URL clients use, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        match &self.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+}
+
+/// Environment values are strings; numbers become numbers so typed settings accept them.
+fn env_value(raw: &str) -> toml::Value {
+    match raw.parse::<i64>() {
+        Ok(n) => toml::Value::Integer(n),
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, dotted: &str, value: toml::Value) -> anyhow::Result<()> {
+    let mut parts = dotted.split('.').peekable();
+    let mut current = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            current.insert(part.to_owned(), value);
+            return Ok(());
+        }
+        let entry = current
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .with_context(|| format!("`{part}` in the config file is not a table"))?;
+    }
+    Ok(())
+}
+
+/// Hides the password of a database URL for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("base_url", &self.base_url)
+            .field("log_format", &self.log_format)
+            .field("ingest", &self.ingest)
+            .field("sqlite", &self.sqlite)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_need_no_setup() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./bugle-data/bugle.db");
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bugle.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\n[ingest]\nqueue_capacity = 10\nbatch_max = 7\n",
+        )
+        .unwrap();
+        let c = Config::load_from(
+            Some(&path),
+            env(&[
+                ("BUGLE_QUEUE_CAPACITY", "99"),
+                ("DATABASE_URL", "postgres://x@y/z"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.ingest.queue_capacity, 99);
+        assert_eq!(c.ingest.batch_max, 7);
+        assert_eq!(c.database_url, "postgres://x@y/z");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let err = Config::load_from(None, env(&[("BUGLE_LISTEN", "nowhere")])).unwrap_err();
+        assert!(format!("{err:#}").contains("listen"), "{err:#}");
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://bugle:hunter2@db:5432/bugle"),
+            "postgres://bugle:***@db:5432/bugle"
+        );
+        assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}

@@ -1,0 +1,272 @@
+//! The way in: body limits, bounded decompression, project-key auth, and the pipeline every
+//! protocol shares once it has an [`Event`]: validate, finalize, group, compress, commit.
+//!
+//! Each protocol module only parses its wire format into an `Event`.
+
+pub mod native;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
+use actix_web::{web, HttpRequest};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::event::Event;
+use crate::grouping::{self, Grouping};
+use crate::store::{NewOccurrence, Store};
+
+/// Reads the request body, refusing more than `limit` bytes as early as it can tell.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let too_large = || ApiError::TooLarge(format!("request body exceeds {limit} bytes"));
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(8192).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Undoes `Content-Encoding` (gzip, deflate, br, zstd), never producing more than `limit`
+/// bytes: a small body that expands past it is a 413, not an out-of-memory.
+pub fn decode_body(
+    encoding: Option<&str>,
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
+    let reader: Box<dyn Read + '_> = match encoding.as_deref() {
+        None | Some("" | "identity") => {
+            if body.len() > limit {
+                return Err(ApiError::TooLarge(format!("event exceeds {limit} bytes")));
+            }
+            return Ok(body.to_vec());
+        }
+        Some("gzip" | "x-gzip") => Box::new(flate2::read::MultiGzDecoder::new(body)),
+        // HTTP's "deflate" is zlib-wrapped, but some clients send a raw deflate stream.
+        Some("deflate") if body.first().is_some_and(|b| b & 0x0f == 8) => {
+            Box::new(flate2::read::ZlibDecoder::new(body))
+        }
+        Some("deflate") => Box::new(flate2::read::DeflateDecoder::new(body)),
+        Some("br") => Box::new(brotli_decompressor::Decompressor::new(body, 4096)),
+        Some("zstd") => Box::new(
+            zstd::stream::read::Decoder::new(body)
+                .map_err(|e| ApiError::BadRequest(format!("invalid zstd body: {e}")))?,
+        ),
+        Some(other) => {
+            return Err(ApiError::UnsupportedEncoding(format!(
+                "unsupported Content-Encoding {other:?} (expected gzip, deflate, br or zstd)"
+            )))
+        }
+    };
+    let mut out = Vec::with_capacity((body.len() * 4).min(limit));
+    reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            ApiError::BadRequest(format!(
+                "cannot decode {} body: {e}",
+                encoding.as_deref().unwrap_or("")
+            ))
+        })?;
+    if out.len() > limit {
+        return Err(ApiError::TooLarge(format!(
+            "event exceeds {limit} bytes once decompressed"
+        )));
+    }
+    Ok(out)
+}
+
+pub fn content_encoding(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// Parses JSON into `T`; a syntax error is a 400, a well-formed document of the wrong shape a
+/// 422 naming the field (`exceptions[0].frames[2].lineno: invalid type ...`).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let what = if path == "." {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        };
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+        } else {
+            ApiError::Unprocessable(format!("invalid event: {what}"))
+        }
+    })
+}
+
+/// Project ingest keys seen recently, so the hot path does not query the database per event.
+/// A revoked key stops working within [`KEY_TTL`].
+#[derive(Default)]
+pub struct KeyCache {
+    keys: RwLock<HashMap<String, (i64, Instant)>>,
+}
+
+const KEY_TTL: Duration = Duration::from_secs(30);
+
+impl KeyCache {
+    /// The project of an ingest key; 403 when it is unknown or revoked.
+    pub async fn project_for(&self, store: &Store, key: &str) -> Result<i64, ApiError> {
+        if let Some(&(project, at)) = self.keys.read().expect("not poisoned").get(key) {
+            if at.elapsed() < KEY_TTL {
+                return Ok(project);
+            }
+        }
+        match store.project_for_key(key).await? {
+            Some(project) => {
+                let mut keys = self.keys.write().expect("not poisoned");
+                if keys.len() > 10_000 {
+                    keys.clear();
+                }
+                keys.insert(key.to_owned(), (project, Instant::now()));
+                Ok(project)
+            }
+            None => Err(ApiError::Forbidden("unknown or revoked project token".into())),
+        }
+    }
+}
+
+/// Longest stored text for indexed and listed columns.
+const MAX_TEXT: usize = 255;
+
+/// Text safe for both backends (PostgreSQL refuses NUL in TEXT), bounded in length.
+fn column_text(s: &str, max: usize) -> String {
+    s.chars().filter(|&c| c != '\0').take(max).collect()
+}
+
+fn optional_text(s: Option<&str>) -> Option<String> {
+    s.map(|s| column_text(s, MAX_TEXT)).filter(|s| !s.is_empty())
+}
+
+/// Turns a parsed event into a row ready to commit: checks it, fills server-made fields,
+/// groups it, compresses it. `raw` is the body as received when it is not native JSON.
+pub fn prepare(
+    project_id: i64,
+    mut event: Event,
+    protocol: &'static str,
+    raw: Option<&[u8]>,
+    received_at: DateTime<Utc>,
+) -> Result<NewOccurrence, ApiError> {
+    event
+        .validate()
+        .map_err(|e| ApiError::Unprocessable(format!("invalid event: {e}")))?;
+    event.finalize(received_at);
+    let g = grouping::group(&event);
+    let grouping = Grouping {
+        hashes: g.hashes,
+        components: g
+            .components
+            .iter()
+            .map(|c| column_text(c, 1024))
+            .collect(),
+        title: column_text(&g.title, MAX_TEXT),
+        culprit: optional_text(g.culprit.as_deref()),
+    };
+    let json = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
+    let compress = |bytes: &[u8]| {
+        zstd::bulk::compress(bytes, 3).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
+    };
+    Ok(NewOccurrence {
+        project_id,
+        uuid: event.uuid.expect("finalize sets the uuid"),
+        timestamp: event
+            .timestamp
+            .expect("finalize sets the timestamp")
+            .timestamp_millis(),
+        received_at: received_at.timestamp_millis(),
+        level: event.level(),
+        environment: optional_text(event.environment.as_deref()),
+        release: optional_text(event.release.as_deref()),
+        host: optional_text(event.host()),
+        os: optional_text(event.context_name("os").as_deref()),
+        browser: optional_text(event.context_name("browser").as_deref()),
+        protocol,
+        grouping,
+        event: compress(&json)?,
+        raw: raw.map(compress).transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn a_small_gzip_body_that_expands_past_the_limit_is_too_large() {
+        let bomb = gzip(&vec![b'a'; 10 * 1024 * 1024]);
+        assert!(bomb.len() < 20 * 1024);
+        let err = decode_body(Some("gzip"), &bomb, 1024 * 1024).unwrap_err();
+        assert!(matches!(err, ApiError::TooLarge(_)), "{err:?}");
+    }
+
+    #[test]
+    fn every_supported_encoding_decodes() {
+        let data = br#"{"message":"hello"}"#;
+        assert_eq!(decode_body(Some("gzip"), &gzip(data), 100).unwrap(), data);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(data).unwrap();
+        assert_eq!(decode_body(Some("deflate"), &z.finish().unwrap(), 100).unwrap(), data);
+        let zs = zstd::bulk::compress(data, 3).unwrap();
+        assert_eq!(decode_body(Some("zstd"), &zs, 100).unwrap(), data);
+        assert_eq!(decode_body(None, data, 100).unwrap(), data);
+        assert!(matches!(
+            decode_body(Some("lzma"), data, 100),
+            Err(ApiError::UnsupportedEncoding(_))
+        ));
+        assert!(matches!(
+            decode_body(Some("gzip"), b"not gzip", 100),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let err = parse_json::<Event>(br#"{"exceptions":[{"type":"E","frames":[{"lineno":"x"}]}]}"#)
+            .unwrap_err();
+        assert!(matches!(err, ApiError::Unprocessable(_)), "{err:?}");
+        assert!(err.to_string().contains("exceptions[0].frames[0].lineno"), "{err}");
+        let err = parse_json::<Event>(b"{\"message\": ").unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest(_)), "{err:?}");
+    }
+
+    #[test]
+    fn nul_bytes_never_reach_text_columns() {
+        assert_eq!(column_text("a\0b", 10), "ab");
+        assert_eq!(column_text("abcdef", 3), "abc");
+    }
+}

@@ -1,0 +1,52 @@
+//! `POST /api/v1/events`: Bugle's own ingest API (PROTOCOLS.md §1, README "Native event API").
+//!
+//! Auth: `Authorization: Bearer <project token>` or `X-Bugle-Token`. Body: one event JSON,
+//! optionally compressed. Answers `200 {"uuid", "issue_id"}` only after the commit.
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::json;
+
+use super::{content_encoding, decode_body, parse_json, prepare, read_body};
+use crate::error::ApiError;
+use crate::event::Event;
+use crate::startup::AppState;
+
+fn project_token(req: &HttpRequest) -> Result<&str, ApiError> {
+    let headers = req.headers();
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let token = bearer.or_else(|| headers.get("x-bugle-token").and_then(|v| v.to_str().ok()));
+    match token.map(str::trim) {
+        Some(t) if !t.is_empty() => Ok(t),
+        _ => Err(ApiError::Unauthorized(
+            "missing project token: send `Authorization: Bearer <project token>`".into(),
+        )),
+    }
+}
+
+#[post("/api/v1/events")]
+pub async fn ingest_event(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let received_at = Utc::now();
+    let project_id = state
+        .keys
+        .project_for(&state.store, project_token(&req)?)
+        .await?;
+    let limits = &state.config.ingest;
+    let body = read_body(&req, payload, limits.max_body_bytes).await?;
+    let json = decode_body(content_encoding(&req), &body, limits.max_event_bytes)?;
+    let event: Event = parse_json(&json)?;
+    let occurrence = prepare(project_id, event, "native", None, received_at)?;
+    let committed = state.writer.submit(occurrence).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "uuid": committed.uuid,
+        "issue_id": committed.issue_id,
+    })))
+}

@@ -1,0 +1,297 @@
+//! `bugle-server`: the server and its admin commands, all reading one configuration.
+
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use bugle_server::config::Config;
+use bugle_server::startup::Application;
+use bugle_server::store::Store;
+use bugle_server::{secrets, telemetry};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "bugle-server", version, about = "Self-hosted error tracking")]
+struct Cli {
+    /// TOML configuration file; `BUGLE_*` environment variables override it.
+    #[arg(long, global = true, env = "BUGLE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates and migrates the database on first start).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080; port 0 picks a free port.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage projects.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Exit 0 when the server answers its readiness check, 1 otherwise (for Docker).
+    Healthcheck {
+        /// Base URL of the server; defaults to the configured listen address.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Create a project and print its ingest token and Sentry DSN.
+    Create {
+        name: String,
+        /// URL name; derived from the name when absent.
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List projects.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a user see a project.
+    AddMember { slug: String, email: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Create {
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Admins see and manage every project.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user (shown once).
+    Create {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Config::load(cli.config.as_deref()).and_then(|config| {
+        telemetry::init(config.log_format);
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?
+            .block_on(run(cli.command, config))
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            let app = Application::build(config.clone()).await?;
+            // The first line of stdout tells scripts and tests the real port.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on http://{}", app.addr())?;
+            out.flush()?;
+            drop(out);
+            tracing::info!(addr = %app.addr(), database = %bugle_server::config::redact_url(&config.database_url), "serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            Store::open(&config).await?.close().await;
+            println!("database is up to date");
+        }
+        Command::Project(cmd) => project(cmd, &config).await?,
+        Command::User(UserCommand::Create {
+            email,
+            password_stdin,
+            admin,
+        }) => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let password = line.trim_end_matches(['\r', '\n']).to_owned();
+                if password.len() < 8 {
+                    bail!("the password must have at least 8 characters");
+                }
+                Some(secrets::hash_password(&password)?)
+            } else {
+                None
+            };
+            let store = Store::open(&config).await?;
+            let user = store
+                .create_user(&email, password.as_deref(), admin)
+                .await?;
+            println!(
+                "created {}user {}{}",
+                if admin { "admin " } else { "" },
+                user.email,
+                if password.is_none() {
+                    " (no password: API tokens only)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Token(TokenCommand::Create { email, name, json }) => {
+            let store = Store::open(&config).await?;
+            let user = store
+                .user_by_email(&email)
+                .await
+                .with_context(|| format!("no user {email}"))?;
+            let token = store.create_api_token(user.id, name.as_deref()).await?;
+            if json {
+                println!("{}", json!({ "token": token }));
+            } else {
+                println!("{token}");
+            }
+        }
+        Command::Healthcheck { url } => {
+            let url = url.unwrap_or_else(|| format!("http://{}", config.listen));
+            return Ok(match healthcheck(&url) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("unhealthy: {e:#}");
+                    ExitCode::FAILURE
+                }
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
+    let store = Store::open(config).await?;
+    match cmd {
+        ProjectCommand::Create { name, slug, json } => {
+            let (project, token) = store.create_project(&name, slug.as_deref()).await?;
+            let dsn = dsn(&config.base_url(), &token, project.id);
+            if json {
+                println!(
+                    "{}",
+                    json!({"id": project.id, "slug": project.slug, "name": project.name, "token": token, "dsn": dsn})
+                );
+            } else {
+                println!("created project {} ({})", project.name, project.slug);
+                println!("token: {token}");
+                println!("dsn:   {dsn}");
+            }
+        }
+        ProjectCommand::List { json } => {
+            let projects = store.list_projects().await?;
+            if json {
+                let mut list = Vec::new();
+                for p in &projects {
+                    let tokens = store.project_keys(p.id).await?;
+                    let dsn = tokens.first().map(|t| dsn(&config.base_url(), t, p.id));
+                    list.push(json!({"id": p.id, "slug": p.slug, "name": p.name, "tokens": tokens, "dsn": dsn}));
+                }
+                println!("{}", json!({ "projects": list }));
+            } else {
+                for p in &projects {
+                    println!("{}\t{}\t{}", p.id, p.slug, p.name);
+                }
+            }
+        }
+        ProjectCommand::AddMember { slug, email } => {
+            let project = store
+                .project_by_slug(&slug)
+                .await
+                .with_context(|| format!("no project {slug}"))?;
+            let user = store
+                .user_by_email(&email)
+                .await
+                .with_context(|| format!("no user {email}"))?;
+            store.add_member(project.id, user.id).await?;
+            println!("{} is now a member of {}", user.email, project.slug);
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// A Sentry DSN for the project: `http://<key>@<host>[/path]/<project id>`.
+fn dsn(base_url: &str, key: &str, project_id: i64) -> String {
+    match base_url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{key}@{rest}/{project_id}"),
+        None => format!("http://{key}@{base_url}/{project_id}"),
+    }
+}
+
+/// GET /readyz over plain HTTP with the standard library, so a minimal image needs no curl.
+fn healthcheck(base_url: &str) -> anyhow::Result<()> {
+    let rest = base_url
+        .strip_prefix("http://")
+        .context("healthcheck needs an http:// URL")?;
+    let (host, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.replace("0.0.0.0", "127.0.0.1");
+    let timeout = std::time::Duration::from_secs(5);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&host)?
+        .next()
+        .with_context(|| format!("cannot resolve {host}"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .with_context(|| format!("connecting to {host}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    let path = format!("/{}/readyz", prefix.trim_matches('/')).replace("//", "/");
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        bail!("{path} answered {status:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dsn;
+
+    #[test]
+    fn dsns_carry_the_key_as_user_and_the_project_as_path() {
+        assert_eq!(
+            dsn("http://127.0.0.1:8080", "abc", 3),
+            "http://abc@127.0.0.1:8080/3"
+        );
+        assert_eq!(
+            dsn("https://bugle.example.com/errors", "k", 1),
+            "https://k@bugle.example.com/errors/1"
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! Committing a batch of occurrences in one transaction: issue lookup or creation by hash,
+//! idempotent occurrence insert, exact counters, regressions.
+//!
+//! Safe with several server processes on one PostgreSQL: issues are found through the
+//! `issue_hashes` primary key (a racing creator loses `ON CONFLICT DO NOTHING` and adopts the
+//! winner's issue), occurrences through `UNIQUE (project_id, uuid)`, and counters are
+//! arithmetic updates. Work is done in a fixed order (hash, then issue id) so two batches lock
+//! rows in the same order; a deadlock that still happens is retried by [`Store::commit_batch`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use sqlx::{Any, Transaction};
+use uuid::Uuid;
+
+use super::{Store, StoreResult};
+use crate::event::Level;
+use crate::grouping::{Grouping, GROUPING_VERSION};
+
+/// An occurrence ready to store: validated, grouped and compressed by the ingest pipeline.
+#[derive(Debug, Clone)]
+pub struct NewOccurrence {
+    pub project_id: i64,
+    pub uuid: Uuid,
+    /// Client time and server receive time, unix ms.
+    pub timestamp: i64,
+    pub received_at: i64,
+    pub level: Level,
+    /// Facets: filters and breakdowns (host, environment, release, os, browser).
+    pub environment: Option<String>,
+    pub release: Option<String>,
+    pub host: Option<String>,
+    pub os: Option<String>,
+    pub browser: Option<String>,
+    /// Which API brought it: native, sentry, rollbar.
+    pub protocol: &'static str,
+    pub grouping: Grouping,
+    /// zstd of the normalized event JSON.
+    pub event: Vec<u8>,
+    /// zstd of the body as received, when that is not the native JSON.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// What happened to one occurrence of a committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub uuid: Uuid,
+    pub issue_id: i64,
+    /// The uuid was already stored: nothing was written or counted.
+    pub duplicate: bool,
+    /// This occurrence opened a new issue.
+    pub new_issue: bool,
+    /// This occurrence turned a resolved issue into a regressed one.
+    pub regressed: bool,
+}
+
+/// What a batch adds to one issue.
+#[derive(Default)]
+struct IssueDelta {
+    count: i64,
+    first_seen: i64,
+    last_seen: i64,
+    level: Option<Level>,
+    hours: BTreeMap<i64, i64>,
+    facets: BTreeMap<(&'static str, String), (i64, i64)>,
+    /// Index (in the batch) of the first occurrence, which a regression is attributed to.
+    first_index: usize,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl IssueDelta {
+    fn add(&mut self, occ: &NewOccurrence) {
+        if self.count == 0 {
+            self.first_seen = occ.received_at;
+        }
+        self.count += 1;
+        self.first_seen = self.first_seen.min(occ.received_at);
+        self.last_seen = self.last_seen.max(occ.received_at);
+        self.level = Some(occ.level);
+        *self
+            .hours
+            .entry(occ.received_at.div_euclid(HOUR_MS) * HOUR_MS)
+            .or_default() += 1;
+        let facets = [
+            ("host", &occ.host),
+            ("environment", &occ.environment),
+            ("release", &occ.release),
+            ("os", &occ.os),
+            ("browser", &occ.browser),
+        ];
+        for (facet, value) in facets {
+            if let Some(value) = value {
+                let entry = self.facets.entry((facet, value.clone())).or_default();
+                entry.0 += 1;
+                entry.1 = entry.1.max(occ.received_at);
+            }
+        }
+    }
+}
+
+type Tx = Transaction<'static, Any>;
+
+impl Store {
+    /// Commits every occurrence of `batch` in one transaction and says, in the same order, what
+    /// became of each. Resent uuids (in the batch or already stored) are stored once.
+    pub async fn commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
+        let mut attempt = 0u32;
+        loop {
+            match self.try_commit_batch(batch).await {
+                Err(e) if e.is_transient() && attempt < 8 => {
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, "retrying batch");
+                    tokio::time::sleep(Duration::from_millis(5 << attempt.min(6))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
+        let mut tx = self.begin_write().await?;
+        let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
+
+        // A uuid resent within the batch is answered like its first copy.
+        let mut first_copy: HashMap<(i64, Uuid), usize> = HashMap::new();
+        let mut copies = Vec::new();
+        let mut order = Vec::with_capacity(batch.len());
+        for (i, occ) in batch.iter().enumerate() {
+            match first_copy.get(&(occ.project_id, occ.uuid)) {
+                Some(&first) => copies.push((i, first)),
+                None => {
+                    first_copy.insert((occ.project_id, occ.uuid), i);
+                    order.push(i);
+                }
+            }
+        }
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&batch[a], &batch[b]);
+            (a.project_id, &a.grouping.hashes[0]).cmp(&(b.project_id, &b.grouping.hashes[0]))
+        });
+
+        let mut issue_by_hash: HashMap<(i64, String), i64> = HashMap::new();
+        let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
+        for i in order {
+            let occ = &batch[i];
+            if let Some(issue_id) = stored_issue_of(&mut tx, occ).await? {
+                results[i] = Some(duplicate(occ, issue_id));
+                continue;
+            }
+            let (issue_id, new_issue) = resolve_issue(&mut tx, occ, &mut issue_by_hash).await?;
+            if !insert_occurrence(&mut tx, occ, issue_id).await? {
+                // Another instance committed the same uuid between our check and insert.
+                let issue_id = stored_issue_of(&mut tx, occ).await?.unwrap_or(issue_id);
+                results[i] = Some(duplicate(occ, issue_id));
+                continue;
+            }
+            let delta = deltas.entry(issue_id).or_insert_with(|| IssueDelta {
+                first_index: i,
+                ..IssueDelta::default()
+            });
+            delta.add(occ);
+            results[i] = Some(Committed {
+                uuid: occ.uuid,
+                issue_id,
+                duplicate: false,
+                new_issue,
+                regressed: false,
+            });
+        }
+
+        for (&issue_id, delta) in &deltas {
+            if apply_delta(&mut tx, issue_id, delta).await? {
+                if let Some(c) = results[delta.first_index].as_mut() {
+                    c.regressed = true;
+                }
+            }
+        }
+        tx.commit().await?;
+
+        for (copy, first) in copies {
+            let first = results[first].expect("first copy was processed");
+            results[copy] = Some(Committed {
+                duplicate: true,
+                new_issue: false,
+                regressed: false,
+                ..first
+            });
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every occurrence has a result"))
+            .collect())
+    }
+}
+
+fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {
+    Committed {
+        uuid: occ.uuid,
+        issue_id,
+        duplicate: true,
+        new_issue: false,
+        regressed: false,
+    }
+}
+
+async fn stored_issue_of(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT issue_id FROM occurrences WHERE project_id = $1 AND uuid = $2")
+            .bind(occ.project_id)
+            .bind(occ.uuid.simple().to_string())
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// Finds the issue one of the occurrence's hashes points to, or creates it. Returns the issue
+/// and whether it is new. Every hash of the occurrence ends up pointing at the issue.
+async fn resolve_issue(
+    tx: &mut Tx,
+    occ: &NewOccurrence,
+    cache: &mut HashMap<(i64, String), i64>,
+) -> StoreResult<(i64, bool)> {
+    let hashes = &occ.grouping.hashes;
+    let mut found = None;
+    for hash in hashes {
+        if let Some(&id) = cache.get(&(occ.project_id, hash.clone())) {
+            found = Some(id);
+            break;
+        }
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2",
+        )
+        .bind(occ.project_id)
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = id {
+            found = Some(id);
+            break;
+        }
+    }
+    let (issue_id, new_issue) = match found {
+        Some(id) => (id, false),
+        None => create_issue(tx, occ).await?,
+    };
+    for hash in hashes {
+        if cache.insert((occ.project_id, hash.clone()), issue_id).is_none() {
+            link_hash(tx, occ.project_id, hash, issue_id).await?;
+        }
+    }
+    Ok((issue_id, new_issue))
+}
+
+/// Creates an issue for the occurrence's first hash. When another instance created one for the
+/// same hash concurrently, ours is dropped and theirs is used.
+async fn create_issue(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<(i64, bool)> {
+    let g = &occ.grouping;
+    let components = serde_json::to_string(&g.components).expect("strings serialize");
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, last_seen, \
+         grouping_version, components) VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7) RETURNING id",
+    )
+    .bind(occ.project_id)
+    .bind(&g.title)
+    .bind(&g.culprit)
+    .bind(occ.level.as_str())
+    .bind(occ.received_at)
+    .bind(i64::from(GROUPING_VERSION))
+    .bind(components)
+    .fetch_one(&mut **tx)
+    .await?;
+    let linked: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id",
+    )
+    .bind(occ.project_id)
+    .bind(&g.hashes[0])
+    .bind(i64::from(GROUPING_VERSION))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if linked.is_some() {
+        return Ok((id, true));
+    }
+    sqlx::query("DELETE FROM issues WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let winner: i64 = sqlx::query_scalar(
+        "SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2",
+    )
+    .bind(occ.project_id)
+    .bind(&g.hashes[0])
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((winner, false))
+}
+
+async fn link_hash(tx: &mut Tx, project_id: i64, hash: &str, issue_id: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (project_id, hash) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(hash)
+    .bind(i64::from(GROUPING_VERSION))
+    .bind(issue_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the occurrence; `false` when its uuid is already stored.
+async fn insert_occurrence(tx: &mut Tx, occ: &NewOccurrence, issue_id: i64) -> StoreResult<bool> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO occurrences (project_id, issue_id, uuid, timestamp, received_at, level, \
+         environment, release, host, protocol, event, raw) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (project_id, uuid) DO NOTHING RETURNING id",
+    )
+    .bind(occ.project_id)
+    .bind(issue_id)
+    .bind(occ.uuid.simple().to_string())
+    .bind(occ.timestamp)
+    .bind(occ.received_at)
+    .bind(occ.level.as_str())
+    .bind(&occ.environment)
+    .bind(&occ.release)
+    .bind(&occ.host)
+    .bind(occ.protocol)
+    .bind(&occ.event)
+    .bind(&occ.raw)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id.is_some())
+}
+
+/// Adds a batch's counts to an issue; returns whether the issue regressed.
+async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<bool> {
+    let regressed: Option<i64> = sqlx::query_scalar(
+        "UPDATE issues SET status = 'regressed', regressed_at = $2, resolved_at = NULL \
+         WHERE id = $1 AND status = 'resolved' RETURNING id",
+    )
+    .bind(issue_id)
+    .bind(d.first_seen)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if regressed.is_some() {
+        sqlx::query(
+            "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'regressed', NULL)",
+        )
+        .bind(issue_id)
+        .bind(d.first_seen)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE issues SET count = count + $2, \
+         first_seen = CASE WHEN first_seen > $3 THEN $3 ELSE first_seen END, \
+         last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END, \
+         level = $5 WHERE id = $1",
+    )
+    .bind(issue_id)
+    .bind(d.count)
+    .bind(d.first_seen)
+    .bind(d.last_seen)
+    .bind(d.level.unwrap_or(Level::Error).as_str())
+    .execute(&mut **tx)
+    .await?;
+    for (&hour, &count) in &d.hours {
+        sqlx::query(
+            "INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count",
+        )
+        .bind(issue_id)
+        .bind(hour)
+        .bind(count)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for ((facet, value), &(count, last_seen)) in &d.facets {
+        sqlx::query(
+            "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (issue_id, facet, value) DO UPDATE SET count = issue_facets.count + excluded.count, \
+             last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
+             THEN excluded.last_seen ELSE issue_facets.last_seen END",
+        )
+        .bind(issue_id)
+        .bind(*facet)
+        .bind(value)
+        .bind(count)
+        .bind(last_seen)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(regressed.is_some())
+}

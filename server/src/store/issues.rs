@@ -1,0 +1,531 @@
+//! Reading and triaging issues and their occurrences.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_ms, Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Issue {
+    pub id: i64,
+    pub project_id: i64,
+    pub title: String,
+    pub culprit: Option<String>,
+    pub level: String,
+    pub status: String,
+    pub count: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub resolved_at: Option<i64>,
+    pub regressed_at: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub grouping_version: i64,
+    pub components: Vec<String>,
+}
+
+const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, level, status, count, first_seen, \
+     last_seen, resolved_at, regressed_at, merged_into, grouping_version, components";
+
+impl Issue {
+    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+        let components: String = row.try_get("components")?;
+        Ok(Issue {
+            id: row.try_get("id")?,
+            project_id: row.try_get("project_id")?,
+            title: row.try_get("title")?,
+            culprit: row.try_get("culprit")?,
+            level: row.try_get("level")?,
+            status: row.try_get("status")?,
+            count: row.try_get("count")?,
+            first_seen: row.try_get("first_seen")?,
+            last_seen: row.try_get("last_seen")?,
+            resolved_at: row.try_get("resolved_at")?,
+            regressed_at: row.try_get("regressed_at")?,
+            merged_into: row.try_get("merged_into")?,
+            grouping_version: row.try_get("grouping_version")?,
+            components: serde_json::from_str(&components).unwrap_or_default(),
+        })
+    }
+}
+
+/// A stored occurrence: the normalized event plus where and when it was stored.
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub id: i64,
+    pub project_id: i64,
+    pub issue_id: i64,
+    pub received_at: i64,
+    pub event: Value,
+}
+
+impl Occurrence {
+    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+        let blob: Vec<u8> = row.try_get("event")?;
+        let json = zstd::bulk::decompress(&blob, 64 * 1024 * 1024)
+            .map_err(|e| StoreError::Invalid(format!("stored event is corrupt: {e}")))?;
+        Ok(Occurrence {
+            id: row.try_get("id")?,
+            project_id: row.try_get("project_id")?,
+            issue_id: row.try_get("issue_id")?,
+            received_at: row.try_get("received_at")?,
+            event: serde_json::from_slice(&json)
+                .map_err(|e| StoreError::Invalid(format!("stored event is corrupt: {e}")))?,
+        })
+    }
+}
+
+const OCCURRENCE_COLUMNS: &str = "id, project_id, issue_id, received_at, event";
+
+/// Which statuses a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Active issues: unresolved and regressed (the default view).
+    Unresolved,
+    Regressed,
+    Resolved,
+    Ignored,
+    /// Everything but issues merged into others.
+    All,
+}
+
+impl std::str::FromStr for StatusFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "unresolved" => Self::Unresolved,
+            "regressed" => Self::Regressed,
+            "resolved" => Self::Resolved,
+            "ignored" => Self::Ignored,
+            "all" => Self::All,
+            _ => {
+                return Err(format!(
+                "unknown status {s:?} (expected unresolved, regressed, resolved, ignored or all)"
+            ))
+            }
+        })
+    }
+}
+
+impl StatusFilter {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Unresolved => "status IN ('unresolved', 'regressed')",
+            Self::Regressed => "status = 'regressed'",
+            Self::Resolved => "status = 'resolved'",
+            Self::Ignored => "status = 'ignored'",
+            Self::All => "status <> 'merged'",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    LastSeen,
+    FirstSeen,
+    Count,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "last_seen" => Self::LastSeen,
+            "first_seen" => Self::FirstSeen,
+            "count" => Self::Count,
+            _ => {
+                return Err(format!(
+                    "unknown sort {s:?} (expected last_seen, first_seen or count)"
+                ))
+            }
+        })
+    }
+}
+
+impl Sort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::LastSeen => "last_seen",
+            Self::FirstSeen => "first_seen",
+            Self::Count => "count",
+        }
+    }
+    fn key(self, issue: &Issue) -> i64 {
+        match self {
+            Self::LastSeen => issue.last_seen,
+            Self::FirstSeen => issue.first_seen,
+            Self::Count => issue.count,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IssueFilter {
+    pub status: StatusFilter,
+    pub level: Option<String>,
+    pub environment: Option<String>,
+    pub release: Option<String>,
+    pub host: Option<String>,
+    /// Text searched in title and culprit, case-insensitively.
+    pub q: Option<String>,
+    pub sort: Sort,
+    /// Opaque position from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+impl Default for IssueFilter {
+    fn default() -> Self {
+        Self {
+            status: StatusFilter::Unresolved,
+            level: None,
+            environment: None,
+            release: None,
+            host: None,
+            q: None,
+            sort: Sort::LastSeen,
+            cursor: None,
+            limit: 50,
+        }
+    }
+}
+
+/// Values bound to a dynamically built query, in `$n` order.
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+struct SqlBuilder {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl SqlBuilder {
+    fn new(sql: &str) -> Self {
+        Self {
+            sql: sql.to_owned(),
+            args: Vec::new(),
+        }
+    }
+    /// Appends `sql` with each `?` replaced by the next `$n` for one bound value.
+    fn push(&mut self, sql: &str, args: Vec<Arg>) {
+        let mut args = args.into_iter();
+        for (i, part) in sql.split('?').enumerate() {
+            if i > 0 {
+                self.args.push(args.next().expect("one value per placeholder"));
+                self.sql.push_str(&format!("${}", self.args.len()));
+            }
+            self.sql.push_str(part);
+        }
+    }
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.sql);
+        for arg in &self.args {
+            q = match arg {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }
+}
+
+fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn parse_cursor(cursor: &str) -> StoreResult<(i64, i64)> {
+    cursor
+        .split_once('.')
+        .and_then(|(k, id)| Some((k.parse().ok()?, id.parse().ok()?)))
+        .ok_or_else(|| StoreError::Invalid(format!("invalid cursor {cursor:?}")))
+}
+
+impl Store {
+    /// One page of a project's issues and the cursor of the next page, if any.
+    pub async fn list_issues(
+        &self,
+        project_id: i64,
+        filter: &IssueFilter,
+    ) -> StoreResult<(Vec<Issue>, Option<String>)> {
+        let mut b = SqlBuilder::new(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE "));
+        b.push("project_id = ?", vec![Arg::Int(project_id)]);
+        b.push(&format!(" AND {}", filter.status.sql()), vec![]);
+        if let Some(level) = &filter.level {
+            b.push(" AND level = ?", vec![Arg::Text(level.clone())]);
+        }
+        for (facet, value) in [
+            ("environment", &filter.environment),
+            ("release", &filter.release),
+            ("host", &filter.host),
+        ] {
+            if let Some(value) = value {
+                b.push(
+                    " AND EXISTS (SELECT 1 FROM issue_facets f WHERE f.issue_id = issues.id \
+                     AND f.facet = ? AND f.value = ?)",
+                    vec![Arg::Text(facet.into()), Arg::Text(value.clone())],
+                );
+            }
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            let pattern = like_pattern(q.trim());
+            b.push(
+                " AND (LOWER(title) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(culprit, '')) LIKE ? ESCAPE '\\')",
+                vec![Arg::Text(pattern.clone()), Arg::Text(pattern)],
+            );
+        }
+        let col = filter.sort.column();
+        if let Some(cursor) = &filter.cursor {
+            let (key, id) = parse_cursor(cursor)?;
+            b.push(
+                &format!(" AND ({col} < ? OR ({col} = ? AND id < ?))"),
+                vec![Arg::Int(key), Arg::Int(key), Arg::Int(id)],
+            );
+        }
+        let limit = filter.limit.clamp(1, 500);
+        b.push(
+            &format!(" ORDER BY {col} DESC, id DESC LIMIT ?"),
+            vec![Arg::Int(limit + 1)],
+        );
+        let rows = b.query().fetch_all(&self.pool).await?;
+        let mut issues = rows
+            .iter()
+            .map(Issue::from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = if issues.len() as i64 > limit {
+            issues.truncate(limit as usize);
+            issues
+                .last()
+                .map(|last| format!("{}.{}", filter.sort.key(last), last.id))
+        } else {
+            None
+        };
+        Ok((issues, next))
+    }
+
+    pub async fn issue(&self, id: i64) -> StoreResult<Issue> {
+        let row = sqlx::query(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Issue::from_row(&row)
+    }
+
+    /// Distinct values seen for a facet of an issue, most frequent first, with counts.
+    pub async fn issue_facet(&self, id: i64, facet: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT value, count FROM issue_facets WHERE issue_id = $1 AND facet = $2 \
+             ORDER BY count DESC, value LIMIT 100",
+        )
+        .bind(id)
+        .bind(facet)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("value")?, r.try_get("count")?)))
+            .collect()
+    }
+
+    /// Occurrence counts per hour (unix ms of the hour start) since `since`, oldest first.
+    pub async fn issue_hourly(&self, id: i64, since: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT hour, count FROM issue_hourly WHERE issue_id = $1 AND hour >= $2 ORDER BY hour",
+        )
+        .bind(id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("hour")?, r.try_get("count")?)))
+            .collect()
+    }
+
+    /// Status changes, regressions and merges, newest first.
+    pub async fn issue_activity(&self, id: i64) -> StoreResult<Vec<(i64, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT at, kind, detail FROM issue_activity WHERE issue_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("at")?, r.try_get("kind")?, r.try_get("detail")?)))
+            .collect()
+    }
+
+    /// An issue's occurrences, newest first, after the `before` occurrence id if given.
+    pub async fn occurrences(
+        &self,
+        issue_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Occurrence>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE issue_id = $1 AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(issue_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Occurrence::from_row).collect()
+    }
+
+    pub async fn latest_occurrence(&self, issue_id: i64) -> StoreResult<Option<Occurrence>> {
+        Ok(self.occurrences(issue_id, None, 1).await?.into_iter().next())
+    }
+
+    /// Occurrences with this uuid (one per project at most).
+    pub async fn occurrences_by_uuid(&self, uuid: uuid::Uuid) -> StoreResult<Vec<Occurrence>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE uuid = $1"
+        ))
+        .bind(uuid.simple().to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Occurrence::from_row).collect()
+    }
+
+    /// Sets an issue's status by hand (`resolved`, `ignored` or `unresolved`) and records it.
+    pub async fn set_issue_status(&self, id: i64, status: &str) -> StoreResult<Issue> {
+        if !matches!(status, "resolved" | "ignored" | "unresolved") {
+            return Err(StoreError::Invalid(format!(
+                "unknown status {status:?} (expected resolved, ignored or unresolved)"
+            )));
+        }
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT status FROM issues WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        match current.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("merged") => {
+                return Err(StoreError::Conflict(
+                    "the issue was merged into another; change that one".into(),
+                ))
+            }
+            Some(s) if s == status => {}
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE issues SET status = $2, \
+                     resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END WHERE id = $1",
+                )
+                .bind(id)
+                .bind(status)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, $3, NULL)",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(status)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        self.issue(id).await
+    }
+
+    /// Moves everything of `source` into `target`: occurrences, counters, hashes (so later events
+    /// of either kind land in `target`). `source` stays as a pointer (`status = merged`).
+    pub async fn merge_issues(&self, source: i64, target: i64) -> StoreResult<Issue> {
+        if source == target {
+            return Err(StoreError::Invalid("an issue cannot be merged into itself".into()));
+        }
+        let (src, dst) = (self.issue(source).await?, self.issue(target).await?);
+        if src.project_id != dst.project_id {
+            return Err(StoreError::Invalid(
+                "issues of different projects cannot be merged".into(),
+            ));
+        }
+        if src.status == "merged" || dst.status == "merged" {
+            return Err(StoreError::Conflict("the issue was already merged".into()));
+        }
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let statements = [
+            "UPDATE occurrences SET issue_id = $2 WHERE issue_id = $1",
+            "UPDATE issue_hashes SET issue_id = $2 WHERE issue_id = $1",
+            "UPDATE issues SET merged_into = $2 WHERE merged_into = $1",
+            "INSERT INTO issue_hourly (issue_id, hour, count) \
+             SELECT $2, hour, count FROM issue_hourly WHERE issue_id = $1 \
+             ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count",
+            "DELETE FROM issue_hourly WHERE issue_id = $1",
+            "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) \
+             SELECT $2, facet, value, count, last_seen FROM issue_facets WHERE issue_id = $1 \
+             ON CONFLICT (issue_id, facet, value) DO UPDATE SET count = issue_facets.count + excluded.count, \
+             last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
+             THEN excluded.last_seen ELSE issue_facets.last_seen END",
+            "DELETE FROM issue_facets WHERE issue_id = $1",
+        ];
+        for sql in statements {
+            sqlx::query(sql)
+                .bind(source)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Counts are added from the row as it is now, inside the transaction, so events
+        // committed meanwhile are not lost.
+        sqlx::query(
+            "UPDATE issues SET count = issues.count + s.count, \
+             first_seen = CASE WHEN issues.first_seen > s.first_seen THEN s.first_seen ELSE issues.first_seen END, \
+             last_seen = CASE WHEN issues.last_seen < s.last_seen THEN s.last_seen ELSE issues.last_seen END \
+             FROM (SELECT count, first_seen, last_seen FROM issues WHERE id = $1) AS s WHERE issues.id = $2",
+        )
+        .bind(source)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE issues SET status = 'merged', merged_into = $2 WHERE id = $1")
+            .bind(source)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+        for (issue, detail) in [
+            (source, format!("merged into #{target}")),
+            (target, format!("#{source} merged in")),
+        ] {
+            sqlx::query(
+                "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'merged', $3)",
+            )
+            .bind(issue)
+            .bind(now)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.issue(target).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("100%_Done"), "%100\\%\\_done%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(parse_cursor("1700000000000.42").unwrap(), (1_700_000_000_000, 42));
+        assert!(parse_cursor("abc").is_err());
+    }
+}

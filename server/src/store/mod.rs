@@ -1,0 +1,227 @@
+//! The one store interface, with SQLite and PostgreSQL behind it.
+//!
+//! Both backends run through sqlx's `Any` driver with one set of portable SQL (`$n` parameters,
+//! `ON CONFLICT`, `RETURNING`, BIGINT unix-millisecond times), so every behaviour is written once
+//! and tested on both. Where the dialects must differ (transaction start, DDL) the [`Backend`]
+//! picks; each backend has its own migrations folder.
+
+pub mod admin;
+pub mod ingest;
+pub mod issues;
+pub mod writer;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::config::{redact_url, Config};
+
+pub use ingest::{Committed, NewOccurrence};
+
+/// Embedded migrations, one file per backend and version: (version, description, SQLite SQL,
+/// PostgreSQL SQL). Embedding keeps the server one file to ship.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "core",
+    include_str!("../../../migrations/sqlite/0001_core.sql"),
+    include_str!("../../../migrations/postgres/0001_core.sql"),
+)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: expected sqlite://... or postgres://...")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    /// Failures a retry can cure: PostgreSQL deadlocks and serialization failures between
+    /// instances, SQLite's busy database.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => matches!(
+                e.code().as_deref(),
+                Some("40P01" | "40001" | "5" | "6" | "517" | "261")
+            ),
+            StoreError::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating a missing SQLite file and its folder) and migrates the database.
+    pub async fn open(config: &Config) -> StoreResult<Self> {
+        let url = config.database_url.as_str();
+        sqlx::any::install_default_drivers();
+        let backend = match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Backend::Sqlite,
+            Some("postgres" | "postgresql") => Backend::Postgres,
+            _ => return Err(StoreError::UnsupportedUrl(redact_url(url))),
+        };
+        let store = match backend {
+            Backend::Sqlite => Self::open_sqlite(url, &config.sqlite.synchronous).await?,
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Store { pool, backend }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(url: &str, synchronous: &str) -> StoreResult<Self> {
+        let path = sqlite_path(url);
+        if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Invalid(format!("cannot create folder {}: {e}", dir.display()))
+            })?;
+        }
+        let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
+        let synchronous = format!("PRAGMA synchronous = {synchronous}");
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let synchronous = synchronous.clone();
+                Box::pin(async move {
+                    // WAL lets the dashboard read while the writer commits; a busy timeout lets
+                    // the CLI and the server share the file.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute(synchronous.as_str()).await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool,
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|&(version, description, sqlite, postgres)| {
+                let sql = match self.backend {
+                    Backend::Sqlite => sqlite,
+                    Backend::Postgres => postgres,
+                };
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(sql),
+                    false,
+                )
+            })
+            .collect();
+        let migrator = Migrator {
+            migrations: Cow::Owned(migrations),
+            ..Migrator::DEFAULT
+        };
+        // PostgreSQL: an advisory lock lets several instances start at once.
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction that will write. SQLite takes the write lock up front, so a
+    /// transaction that reads first cannot fail later on a lock upgrade.
+    pub async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Liveness of the database, for readiness checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite:///abs/file.db`, `sqlite://rel/file.db` and `sqlite:file.db` all name a file.
+fn sqlite_path(url: &str) -> String {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
+/// Now, in the unit every stored time uses.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_path;
+
+    #[test]
+    fn sqlite_urls_name_files() {
+        assert_eq!(sqlite_path("sqlite:///var/lib/bugle.db"), "/var/lib/bugle.db");
+        assert_eq!(
+            sqlite_path("sqlite://./bugle-data/bugle.db"),
+            "./bugle-data/bugle.db"
+        );
+        assert_eq!(sqlite_path("sqlite:x.db?mode=rwc"), "x.db");
+    }
+}

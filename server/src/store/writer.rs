@@ -1,0 +1,152 @@
+//! Group commit: ingest requests hand their occurrence to a bounded queue; a writer task takes
+//! everything waiting (up to `batch_max`), commits it in one transaction, then answers every
+//! request of the batch. Under load, batches grow while the previous commit runs, so the cost of
+//! a commit (an fsync on SQLite) is shared by many events without adding a fixed wait.
+//!
+//! The queue is bounded: when it is full, [`Writer::submit`] fails at once with
+//! [`SubmitError::QueueFull`] and the client gets 429 + Retry-After. Nothing is dropped silently:
+//! every accepted job is answered with its commit result.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tokio::task::JoinSet;
+
+use super::{Committed, NewOccurrence, Store, StoreError};
+
+struct Job {
+    occurrence: NewOccurrence,
+    ack: oneshot::Sender<Result<Committed, String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the ingest queue is full")]
+    QueueFull,
+    #[error("the writer has stopped")]
+    Stopped,
+    #[error("storing the event failed: {0}")]
+    Store(String),
+}
+
+/// The sending side; cheap to clone, one per request handler.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts `writers` tasks sharing one queue of `capacity` jobs. [`WriterHandle::shutdown`]
+    /// stops taking jobs and commits every job already accepted before it returns.
+    pub fn spawn(
+        store: Store,
+        capacity: usize,
+        batch_max: usize,
+        writers: usize,
+    ) -> (Writer, WriterHandle) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let rx = Arc::new(Mutex::new(rx));
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        for _ in 0..writers {
+            let (store, rx, mut stopped) = (store.clone(), rx.clone(), stopped.clone());
+            tasks.spawn(async move {
+                let mut jobs = Vec::with_capacity(batch_max);
+                loop {
+                    // One task collects at a time; it commits after releasing the lock, so
+                    // with several writers (PostgreSQL) commits overlap.
+                    let received = {
+                        let mut rx = rx.lock().await;
+                        tokio::select! {
+                            biased;
+                            n = rx.recv_many(&mut jobs, batch_max) => n,
+                            _ = stopped.wait_for(|&s| s) => {
+                                // Refuse new jobs; the loop drains what is queued.
+                                rx.close();
+                                continue;
+                            }
+                        }
+                    };
+                    if received == 0 {
+                        return;
+                    }
+                    commit(&store, &mut jobs).await;
+                }
+            });
+        }
+        (Writer { tx }, WriterHandle { tasks, stop })
+    }
+
+    /// Queues one occurrence and waits for its commit.
+    pub async fn submit(&self, occurrence: NewOccurrence) -> Result<Committed, SubmitError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .try_send(Job { occurrence, ack })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
+        done.await
+            .map_err(|_| SubmitError::Stopped)?
+            .map_err(SubmitError::Store)
+    }
+
+    /// Jobs waiting for a writer.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+}
+
+/// Owns the writer tasks.
+pub struct WriterHandle {
+    tasks: JoinSet<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl WriterHandle {
+    /// Stops accepting jobs, commits everything already queued, and waits for the tasks.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+async fn commit(store: &Store, jobs: &mut Vec<Job>) {
+    let (batch, acks): (Vec<NewOccurrence>, Vec<_>) =
+        jobs.drain(..).map(|j| (j.occurrence, j.ack)).unzip();
+    let started = std::time::Instant::now();
+    match store.commit_batch(&batch).await {
+        Ok(results) => {
+            tracing::debug!(events = batch.len(), elapsed = ?started.elapsed(), "batch committed");
+            for (ack, result) in acks.into_iter().zip(results) {
+                let _ = ack.send(Ok(result));
+            }
+        }
+        Err(e) => {
+            // One bad occurrence must not fail its neighbours: retry each on its own.
+            tracing::warn!(error = %error_chain(&e), events = batch.len(), "batch failed; committing one by one");
+            for (ack, occurrence) in acks.into_iter().zip(&batch) {
+                let result = store
+                    .commit_batch(std::slice::from_ref(occurrence))
+                    .await
+                    .map(|mut r| r.remove(0))
+                    .map_err(|e| {
+                        tracing::error!(error = %error_chain(&e), "storing an event failed");
+                        e.to_string()
+                    });
+                let _ = ack.send(result);
+            }
+        }
+    }
+}
+
+fn error_chain(e: &StoreError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
