@@ -48,9 +48,10 @@ pub struct SqliteConfig {
     pub synchronous: String,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    #[default]
     Text,
     Json,
 }
@@ -85,12 +86,6 @@ impl Default for SqliteConfig {
         Self {
             synchronous: "full".into(),
         }
-    }
-}
-
-impl Default for LogFormat {
-    fn default() -> Self {
-        LogFormat::Text
     }
 }
 

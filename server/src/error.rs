@@ -41,9 +41,8 @@ impl ApiError {
     /// Seconds a client should wait before retrying, for 429 and 503.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::Overloaded { retry_after, .. } | ApiError::Unavailable { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            ApiError::Overloaded { retry_after, .. }
+            | ApiError::Unavailable { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -58,24 +58,25 @@ impl Application {
             writer,
             keys: KeyCache::default(),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::PathConfig::default().error_handler(|e, _| {
-                    ApiError::NotFound(format!("invalid path: {e}")).into()
-                }))
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    ApiError::BadRequest(format!("invalid query: {e}")).into()
-                }))
-                .service(ingest::native::ingest_event)
-                .configure(api::routes)
-                .route("/healthz", web::get().to(healthz))
-                .route("/readyz", web::get().to(readyz))
-                .default_service(web::to(no_such_endpoint))
-        })
-        .listen(listener)?
-        .shutdown_timeout(config.shutdown_timeout().as_secs())
-        .run();
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(web::PathConfig::default().error_handler(|e, _| {
+                        ApiError::NotFound(format!("invalid path: {e}")).into()
+                    }))
+                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                        ApiError::BadRequest(format!("invalid query: {e}")).into()
+                    }))
+                    .service(ingest::native::ingest_event)
+                    .configure(api::routes)
+                    .route("/healthz", web::get().to(healthz))
+                    .route("/readyz", web::get().to(readyz))
+                    .default_service(web::to(no_such_endpoint))
+            })
+            .listen(listener)?
+            .shutdown_timeout(config.shutdown_timeout().as_secs())
+            .run();
         Ok(Self {
             addr,
             server,

@@ -1,1 +1,10 @@
+//! Helpers shared by the store tests (server crate) and the end-to-end tests (this crate):
+//! fresh PostgreSQL databases, and the real `bugle-server` binary on a free port.
 
+pub mod postgres;
+pub mod server;
+
+/// Whether this run is CI, where a missing PostgreSQL or browser fails instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}

@@ -49,11 +49,7 @@ pub async fn read_body(
 
 /// Undoes `Content-Encoding` (gzip, deflate, br, zstd), never producing more than `limit`
 /// bytes: a small body that expands past it is a 413, not an out-of-memory.
-pub fn decode_body(
-    encoding: Option<&str>,
-    body: &[u8],
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
+pub fn decode_body(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
     let reader: Box<dyn Read + '_> = match encoding.as_deref() {
         None | Some("" | "identity") => {
@@ -149,7 +145,9 @@ impl KeyCache {
                 keys.insert(key.to_owned(), (project, Instant::now()));
                 Ok(project)
             }
-            None => Err(ApiError::Forbidden("unknown or revoked project token".into())),
+            None => Err(ApiError::Forbidden(
+                "unknown or revoked project token".into(),
+            )),
         }
     }
 }
@@ -163,7 +161,8 @@ fn column_text(s: &str, max: usize) -> String {
 }
 
 fn optional_text(s: Option<&str>) -> Option<String> {
-    s.map(|s| column_text(s, MAX_TEXT)).filter(|s| !s.is_empty())
+    s.map(|s| column_text(s, MAX_TEXT))
+        .filter(|s| !s.is_empty())
 }
 
 /// Turns a parsed event into a row ready to commit: checks it, fills server-made fields,
@@ -182,11 +181,7 @@ pub fn prepare(
     let g = grouping::group(&event);
     let grouping = Grouping {
         hashes: g.hashes,
-        components: g
-            .components
-            .iter()
-            .map(|c| column_text(c, 1024))
-            .collect(),
+        components: g.components.iter().map(|c| column_text(c, 1024)).collect(),
         title: column_text(&g.title, MAX_TEXT),
         culprit: optional_text(g.culprit.as_deref()),
     };
@@ -240,7 +235,10 @@ mod tests {
         assert_eq!(decode_body(Some("gzip"), &gzip(data), 100).unwrap(), data);
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(data).unwrap();
-        assert_eq!(decode_body(Some("deflate"), &z.finish().unwrap(), 100).unwrap(), data);
+        assert_eq!(
+            decode_body(Some("deflate"), &z.finish().unwrap(), 100).unwrap(),
+            data
+        );
         let zs = zstd::bulk::compress(data, 3).unwrap();
         assert_eq!(decode_body(Some("zstd"), &zs, 100).unwrap(), data);
         assert_eq!(decode_body(None, data, 100).unwrap(), data);
@@ -256,10 +254,14 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field() {
-        let err = parse_json::<Event>(br#"{"exceptions":[{"type":"E","frames":[{"lineno":"x"}]}]}"#)
-            .unwrap_err();
+        let err =
+            parse_json::<Event>(br#"{"exceptions":[{"type":"E","frames":[{"lineno":"x"}]}]}"#)
+                .unwrap_err();
         assert!(matches!(err, ApiError::Unprocessable(_)), "{err:?}");
-        assert!(err.to_string().contains("exceptions[0].frames[0].lineno"), "{err}");
+        assert!(
+            err.to_string().contains("exceptions[0].frames[0].lineno"),
+            "{err}"
+        );
         let err = parse_json::<Event>(b"{\"message\": ").unwrap_err();
         assert!(matches!(err, ApiError::BadRequest(_)), "{err:?}");
     }

@@ -18,7 +18,10 @@ fn project_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
     let token = bearer.or_else(|| headers.get("x-bugle-token").and_then(|v| v.to_str().ok()));
     match token.map(str::trim) {
         Some(t) if !t.is_empty() => Ok(t),

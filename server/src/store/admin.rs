@@ -209,11 +209,13 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> StoreResult<User> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        ))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         User::from_row(&row)
     }
 

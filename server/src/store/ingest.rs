@@ -245,7 +245,10 @@ async fn resolve_issue(
         None => create_issue(tx, occ).await?,
     };
     for hash in hashes {
-        if cache.insert((occ.project_id, hash.clone()), issue_id).is_none() {
+        if cache
+            .insert((occ.project_id, hash.clone()), issue_id)
+            .is_none()
+        {
             link_hash(tx, occ.project_id, hash, issue_id).await?;
         }
     }
@@ -287,13 +290,12 @@ async fn create_issue(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<(i64, boo
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let winner: i64 = sqlx::query_scalar(
-        "SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2",
-    )
-    .bind(occ.project_id)
-    .bind(&g.hashes[0])
-    .fetch_one(&mut **tx)
-    .await?;
+    let winner: i64 =
+        sqlx::query_scalar("SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2")
+            .bind(occ.project_id)
+            .bind(&g.hashes[0])
+            .fetch_one(&mut **tx)
+            .await?;
     Ok((winner, false))
 }
 

@@ -214,7 +214,8 @@ impl SqlBuilder {
         let mut args = args.into_iter();
         for (i, part) in sql.split('?').enumerate() {
             if i > 0 {
-                self.args.push(args.next().expect("one value per placeholder"));
+                self.args
+                    .push(args.next().expect("one value per placeholder"));
                 self.sql.push_str(&format!("${}", self.args.len()));
             }
             self.sql.push_str(part);
@@ -381,7 +382,11 @@ impl Store {
     }
 
     pub async fn latest_occurrence(&self, issue_id: i64) -> StoreResult<Option<Occurrence>> {
-        Ok(self.occurrences(issue_id, None, 1).await?.into_iter().next())
+        Ok(self
+            .occurrences(issue_id, None, 1)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Occurrences with this uuid (one per project at most).
@@ -444,7 +449,9 @@ impl Store {
     /// of either kind land in `target`). `source` stays as a pointer (`status = merged`).
     pub async fn merge_issues(&self, source: i64, target: i64) -> StoreResult<Issue> {
         if source == target {
-            return Err(StoreError::Invalid("an issue cannot be merged into itself".into()));
+            return Err(StoreError::Invalid(
+                "an issue cannot be merged into itself".into(),
+            ));
         }
         let (src, dst) = (self.issue(source).await?, self.issue(target).await?);
         if src.project_id != dst.project_id {
@@ -525,7 +532,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(parse_cursor("1700000000000.42").unwrap(), (1_700_000_000_000, 42));
+        assert_eq!(
+            parse_cursor("1700000000000.42").unwrap(),
+            (1_700_000_000_000, 42)
+        );
         assert!(parse_cursor("abc").is_err());
     }
 }

@@ -15,8 +15,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor};
 
 use crate::config::{redact_url, Config};
@@ -115,7 +115,10 @@ impl Store {
 
     async fn open_sqlite(url: &str, synchronous: &str) -> StoreResult<Self> {
         let path = sqlite_path(url);
-        if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Invalid(format!("cannot create folder {}: {e}", dir.display()))
             })?;
@@ -217,7 +220,10 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_files() {
-        assert_eq!(sqlite_path("sqlite:///var/lib/bugle.db"), "/var/lib/bugle.db");
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/bugle.db"),
+            "/var/lib/bugle.db"
+        );
         assert_eq!(
             sqlite_path("sqlite://./bugle-data/bugle.db"),
             "./bugle-data/bugle.db"

@@ -1,0 +1,410 @@
+//! Store behaviour, each test run on SQLite and on PostgreSQL from the same body.
+
+use std::collections::BTreeSet;
+
+use bugle_server::config::Config;
+use bugle_server::event::{Event, Exception, Frame, Server};
+use bugle_server::ingest::prepare;
+use bugle_server::store::issues::{IssueFilter, Sort, StatusFilter};
+use bugle_server::store::writer::{SubmitError, Writer};
+use bugle_server::store::{NewOccurrence, Store};
+use bugle_tests::server::Backend;
+use chrono::Utc;
+use uuid::Uuid;
+
+/// Each backend with an opened, migrated store and one project.
+async fn stores() -> Vec<(Backend, Store, i64)> {
+    let mut out = Vec::new();
+    for backend in Backend::all() {
+        let config = Config {
+            database_url: backend.database_url.clone(),
+            ..Config::default()
+        };
+        let store = Store::open(&config).await.expect("store opens");
+        let (project, _) = store.create_project("Checkout API", None).await.unwrap();
+        out.push((backend, store, project.id));
+    }
+    out
+}
+
+fn frame(module: &str, function: &str, line: u32, in_app: bool) -> Frame {
+    Frame {
+        module: Some(module.into()),
+        function: Some(function.into()),
+        filename: Some(format!("{}.py", module.replace('.', "/"))),
+        lineno: Some(line),
+        in_app: Some(in_app),
+        ..Frame::default()
+    }
+}
+
+/// A Python-like error; `line` and `host` vary without changing the group.
+fn error_event(ty: &str, line: u32, host: &str) -> Event {
+    Event {
+        environment: Some("production".into()),
+        server: Some(Server {
+            host: Some(host.into()),
+            ..Server::default()
+        }),
+        exceptions: vec![Exception {
+            ty: ty.into(),
+            value: Some(format!("cart {line} is empty")),
+            frames: vec![
+                frame("django.core.handlers", "inner", 55, false),
+                frame("shop.views", "checkout", line, true),
+            ],
+            ..Exception::default()
+        }],
+        ..Event::default()
+    }
+}
+
+fn prepared(project: i64, event: Event) -> NewOccurrence {
+    prepare(project, event, "native", None, Utc::now()).expect("valid event")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_of_one_error_make_one_issue_with_exact_counts() {
+    for (backend, store, project) in stores().await {
+        let mut tasks = Vec::new();
+        for t in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let batch: Vec<_> = (0..25)
+                    .map(|i| {
+                        prepared(
+                            project,
+                            error_event("KeyError", 100 + i, &format!("web-{t}")),
+                        )
+                    })
+                    .collect();
+                store.commit_batch(&batch).await.expect("batch commits")
+            }));
+        }
+        let mut issue_ids = BTreeSet::new();
+        for task in tasks {
+            for c in task.await.unwrap() {
+                assert!(!c.duplicate);
+                issue_ids.insert(c.issue_id);
+            }
+        }
+        assert_eq!(issue_ids.len(), 1, "{}: one issue", backend.name);
+        let id = *issue_ids.first().unwrap();
+        let issue = store.issue(id).await.unwrap();
+        assert_eq!(issue.count, 200, "{}: exact count", backend.name);
+        let hourly: i64 = store
+            .issue_hourly(id, 0)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| h.1)
+            .sum();
+        assert_eq!(hourly, 200, "{}: hourly buckets add up", backend.name);
+        let hosts = store.issue_facet(id, "host").await.unwrap();
+        assert_eq!(hosts.len(), 8, "{}: eight hosts", backend.name);
+        assert!(
+            hosts.iter().all(|(_, n)| *n == 25),
+            "{}: {hosts:?}",
+            backend.name
+        );
+        assert!(issue.first_seen <= issue.last_seen);
+    }
+}
+
+#[tokio::test]
+async fn a_resent_uuid_is_stored_once() {
+    for (backend, store, project) in stores().await {
+        let uuid = Uuid::new_v4();
+        let mut event = error_event("KeyError", 1, "web-1");
+        event.uuid = Some(uuid);
+        let first = store
+            .commit_batch(&[
+                prepared(project, event.clone()),
+                prepared(project, event.clone()),
+            ])
+            .await
+            .unwrap();
+        assert!(
+            !first[0].duplicate && first[1].duplicate,
+            "{}: in one batch",
+            backend.name
+        );
+        let again = store
+            .commit_batch(&[prepared(project, event)])
+            .await
+            .unwrap();
+        assert!(again[0].duplicate, "{}: in a later batch", backend.name);
+        assert_eq!(again[0].issue_id, first[0].issue_id);
+        let issue = store.issue(first[0].issue_id).await.unwrap();
+        assert_eq!(issue.count, 1, "{}: counted once", backend.name);
+        assert_eq!(
+            store.occurrences(issue.id, None, 10).await.unwrap().len(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_occurrence_after_resolution_regresses_the_issue() {
+    for (backend, store, project) in stores().await {
+        let c = store
+            .commit_batch(&[prepared(project, error_event("KeyError", 1, "a"))])
+            .await
+            .unwrap()[0];
+        assert!(c.new_issue);
+        let resolved = store
+            .set_issue_status(c.issue_id, "resolved")
+            .await
+            .unwrap();
+        assert_eq!(resolved.status, "resolved");
+        let again = store
+            .commit_batch(&[prepared(project, error_event("KeyError", 2, "b"))])
+            .await
+            .unwrap()[0];
+        assert_eq!(again.issue_id, c.issue_id, "{}", backend.name);
+        assert!(
+            again.regressed && !again.new_issue,
+            "{}: {again:?}",
+            backend.name
+        );
+        let issue = store.issue(c.issue_id).await.unwrap();
+        assert_eq!(issue.status, "regressed", "{}", backend.name);
+        assert!(issue.regressed_at.is_some() && issue.resolved_at.is_none());
+        let activity = store.issue_activity(c.issue_id).await.unwrap();
+        let kinds: Vec<_> = activity.iter().map(|a| a.1.as_str()).collect();
+        assert_eq!(kinds, ["regressed", "resolved"], "{}", backend.name);
+        // Ignored issues are counted but stay ignored.
+        store.set_issue_status(c.issue_id, "ignored").await.unwrap();
+        store
+            .commit_batch(&[prepared(project, error_event("KeyError", 3, "c"))])
+            .await
+            .unwrap();
+        let issue = store.issue(c.issue_id).await.unwrap();
+        assert_eq!(
+            (issue.status.as_str(), issue.count),
+            ("ignored", 3),
+            "{}",
+            backend.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_changed_library_frame_still_joins_through_the_in_app_hash() {
+    for (backend, store, project) in stores().await {
+        let first = error_event("KeyError", 1, "a");
+        let mut upgraded = first.clone();
+        upgraded.exceptions[0].frames[0] = frame("django.core.handlers.v5", "inner_v5", 1, false);
+        let other_path = {
+            let mut e = first.clone();
+            e.exceptions[0].frames[1] = frame("shop.cart", "add_item", 9, true);
+            e
+        };
+        let other_type = error_event("ValueError", 1, "a");
+        let results = store
+            .commit_batch(&[
+                prepared(project, first),
+                prepared(project, upgraded),
+                prepared(project, other_path),
+                prepared(project, other_type),
+            ])
+            .await
+            .unwrap();
+        let ids: Vec<_> = results.iter().map(|c| c.issue_id).collect();
+        assert_eq!(ids[0], ids[1], "{}: library change joins", backend.name);
+        assert_ne!(ids[0], ids[2], "{}: other in-app path splits", backend.name);
+        assert_ne!(ids[0], ids[3], "{}: other type splits", backend.name);
+        assert_ne!(ids[2], ids[3]);
+    }
+}
+
+#[tokio::test]
+async fn merged_issues_take_later_events_of_both_kinds() {
+    for (backend, store, project) in stores().await {
+        let a = store
+            .commit_batch(&[prepared(project, error_event("KeyError", 1, "a"))])
+            .await
+            .unwrap()[0]
+            .issue_id;
+        let b = store
+            .commit_batch(&[
+                prepared(project, error_event("ValueError", 1, "b")),
+                prepared(project, error_event("ValueError", 2, "c")),
+            ])
+            .await
+            .unwrap()[0]
+            .issue_id;
+        let target = store.merge_issues(b, a).await.unwrap();
+        assert_eq!(target.count, 3, "{}", backend.name);
+        assert_eq!(store.issue(b).await.unwrap().status, "merged");
+        assert_eq!(store.occurrences(a, None, 10).await.unwrap().len(), 3);
+        let later = store
+            .commit_batch(&[prepared(project, error_event("ValueError", 3, "d"))])
+            .await
+            .unwrap()[0];
+        assert_eq!(
+            later.issue_id, a,
+            "{}: later events land in the target",
+            backend.name
+        );
+        assert_eq!(store.issue(a).await.unwrap().count, 4);
+        let hosts = store.issue_facet(a, "host").await.unwrap();
+        assert_eq!(hosts.len(), 4, "{}: facets merged: {hosts:?}", backend.name);
+        assert!(store.merge_issues(a, a).await.is_err());
+        assert!(store.set_issue_status(b, "resolved").await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn issue_lists_filter_sort_and_paginate() {
+    for (backend, store, project) in stores().await {
+        let mut batch = Vec::new();
+        for (i, ty) in ["AError", "BError", "CError", "DError", "EError"]
+            .iter()
+            .enumerate()
+        {
+            for n in 0..=i {
+                let mut e = error_event(ty, n as u32, "web-1");
+                if *ty == "CError" {
+                    e.environment = Some("staging".into());
+                }
+                batch.push(prepared(project, e));
+            }
+        }
+        store.commit_batch(&batch).await.unwrap();
+        let by_count = IssueFilter {
+            sort: Sort::Count,
+            limit: 2,
+            ..IssueFilter::default()
+        };
+        let (page1, cursor) = store.list_issues(project, &by_count).await.unwrap();
+        let counts: Vec<_> = page1.iter().map(|i| i.count).collect();
+        assert_eq!(counts, [5, 4], "{}", backend.name);
+        let page2 = IssueFilter {
+            cursor: cursor.clone(),
+            ..by_count.clone()
+        };
+        let (page2, _) = store.list_issues(project, &page2).await.unwrap();
+        assert_eq!(page2.iter().map(|i| i.count).collect::<Vec<_>>(), [3, 2]);
+
+        let staging = IssueFilter {
+            environment: Some("staging".into()),
+            ..IssueFilter::default()
+        };
+        let (found, _) = store.list_issues(project, &staging).await.unwrap();
+        assert_eq!(found.len(), 1, "{}", backend.name);
+        assert!(found[0].title.starts_with("CError"));
+
+        let search = IssueFilter {
+            q: Some("derror".into()),
+            ..IssueFilter::default()
+        };
+        let (found, _) = store.list_issues(project, &search).await.unwrap();
+        assert_eq!(found.len(), 1, "{}: case-insensitive search", backend.name);
+
+        store
+            .set_issue_status(found[0].id, "resolved")
+            .await
+            .unwrap();
+        let (active, _) = store
+            .list_issues(project, &IssueFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            active.len(),
+            4,
+            "{}: resolved leaves the default list",
+            backend.name
+        );
+        let resolved = IssueFilter {
+            status: StatusFilter::Resolved,
+            ..IssueFilter::default()
+        };
+        assert_eq!(
+            store.list_issues(project, &resolved).await.unwrap().0.len(),
+            1
+        );
+        let bad = IssueFilter {
+            cursor: Some("garbage".into()),
+            ..IssueFilter::default()
+        };
+        assert!(store.list_issues(project, &bad).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn users_see_only_their_projects() {
+    for (backend, store, project) in stores().await {
+        let admin = store
+            .create_user("root@example.com", None, true)
+            .await
+            .unwrap();
+        let ada = store
+            .create_user("Ada@Example.com", None, false)
+            .await
+            .unwrap();
+        assert_eq!(ada.email, "ada@example.com");
+        assert!(store
+            .create_user("ada@example.com", None, false)
+            .await
+            .is_err());
+        let (other, key) = store.create_project("Other", None).await.unwrap();
+        assert_eq!(store.project_for_key(&key).await.unwrap(), Some(other.id));
+        assert_eq!(store.project_for_key("nope").await.unwrap(), None);
+        assert!(store.can_access(&admin, project).await.unwrap());
+        assert!(
+            !store.can_access(&ada, project).await.unwrap(),
+            "{}",
+            backend.name
+        );
+        store.add_member(project, ada.id).await.unwrap();
+        store.add_member(project, ada.id).await.unwrap();
+        assert!(store.can_access(&ada, project).await.unwrap());
+        let visible = store.projects_for_user(&ada).await.unwrap();
+        assert_eq!(visible.len(), 1, "{}", backend.name);
+        let token = store.create_api_token(ada.id, Some("ci")).await.unwrap();
+        let found = store.user_for_api_token(&token).await.unwrap().unwrap();
+        assert_eq!(found.id, ada.id);
+        assert!(store
+            .user_for_api_token("bgl_nope")
+            .await
+            .unwrap()
+            .is_none());
+        let (second, _) = store.create_project("Checkout API", None).await.unwrap();
+        assert_eq!(second.slug, "checkout-api-2", "{}", backend.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_queue_refuses_at_once_and_every_accepted_event_is_stored() {
+    for (backend, store, project) in stores().await {
+        let (writer, handle) = Writer::spawn(store.clone(), 2, 1, 1);
+        let mut tasks = Vec::new();
+        for i in 0..200u32 {
+            let writer = writer.clone();
+            let occ = prepared(project, error_event("KeyError", i, "web"));
+            tasks.push(tokio::spawn(async move { writer.submit(occ).await }));
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        let mut issue = None;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(c) => {
+                    accepted += 1;
+                    issue = Some(c.issue_id);
+                }
+                Err(SubmitError::QueueFull) => refused += 1,
+                Err(e) => panic!("{}: unexpected {e}", backend.name),
+            }
+        }
+        assert!(refused > 0, "{}: the queue of 2 never filled", backend.name);
+        let count = store.issue(issue.unwrap()).await.unwrap().count;
+        assert_eq!(
+            count, accepted,
+            "{}: every accepted event stored",
+            backend.name
+        );
+        drop(writer);
+        handle.shutdown().await;
+    }
+}
