@@ -47,6 +47,23 @@ impl ApiError {
         }
     }
 
+    /// A short label for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::UnsupportedEncoding(_) => "unsupported_encoding",
+            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Overloaded { .. } => "overloaded",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
     /// The text shown to the client: precise for its mistakes, opaque for ours.
     pub fn detail(&self) -> String {
         self.to_string()

@@ -20,6 +20,8 @@ pub mod error;
 pub mod event;
 pub mod grouping;
 pub mod ingest;
+pub mod metrics;
+pub mod protocol;
 pub mod secrets;
 pub mod startup;
 pub mod store;

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingest::KeyCache;
+use crate::metrics::Metrics;
 use crate::store::writer::{Writer, WriterHandle};
 use crate::store::Store;
 use crate::{api, ingest};
@@ -20,6 +21,7 @@ pub struct AppState {
     pub store: Store,
     pub writer: Writer,
     pub keys: KeyCache,
+    pub metrics: Metrics,
 }
 
 pub struct Application {
@@ -57,6 +59,7 @@ impl Application {
             store: store.clone(),
             writer,
             keys: KeyCache::default(),
+            metrics: Metrics::default(),
         });
         let server =
             HttpServer::new(move || {
@@ -69,9 +72,12 @@ impl Application {
                         ApiError::BadRequest(format!("invalid query: {e}")).into()
                     }))
                     .service(ingest::native::ingest_event)
+                    .configure(ingest::sentry::routes)
+                    .configure(ingest::rollbar::routes)
                     .configure(api::routes)
                     .route("/healthz", web::get().to(healthz))
                     .route("/readyz", web::get().to(readyz))
+                    .route("/metrics", web::get().to(metrics))
                     .default_service(web::to(no_such_endpoint))
             })
             .listen(listener)?
@@ -107,6 +113,12 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(state.writer.queue_depth()))
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {

@@ -4,6 +4,8 @@
 //! Each protocol module only parses its wire format into an `Event`.
 
 pub mod native;
+pub mod rollbar;
+pub mod sentry;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -19,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::event::Event;
 use crate::grouping::{self, Grouping};
-use crate::store::{NewOccurrence, Store};
+use crate::store::{Committed, NewOccurrence, Store};
 
 /// Reads the request body, refusing more than `limit` bytes as early as it can tell.
 pub async fn read_body(
@@ -149,6 +151,23 @@ impl KeyCache {
                 "unknown or revoked project token".into(),
             )),
         }
+    }
+}
+
+/// A protocol mapper's refusal as an HTTP error: undecodable is 400, rule-breaking 422.
+pub fn map_error(e: crate::protocol::MapError) -> ApiError {
+    match e.status() {
+        400 => ApiError::BadRequest(e.client_message()),
+        _ => ApiError::Unprocessable(e.client_message()),
+    }
+}
+
+/// The metrics label of an ingest result: accepted, duplicate, or why it was refused.
+pub fn outcome(result: &Result<Committed, ApiError>) -> String {
+    match result {
+        Ok(c) if c.duplicate => "duplicate".into(),
+        Ok(_) => "accepted".into(),
+        Err(e) => e.reason().into(),
     }
 }
 

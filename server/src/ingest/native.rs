@@ -8,10 +8,11 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::json;
 
-use super::{content_encoding, decode_body, parse_json, prepare, read_body};
+use super::{content_encoding, decode_body, outcome, parse_json, prepare, read_body};
 use crate::error::ApiError;
 use crate::event::Event;
 use crate::startup::AppState;
+use crate::store::Committed;
 
 fn project_token(req: &HttpRequest) -> Result<&str, ApiError> {
     let headers = req.headers();
@@ -37,19 +38,29 @@ pub async fn ingest_event(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let received_at = Utc::now();
-    let project_id = state
-        .keys
-        .project_for(&state.store, project_token(&req)?)
-        .await?;
-    let limits = &state.config.ingest;
-    let body = read_body(&req, payload, limits.max_body_bytes).await?;
-    let json = decode_body(content_encoding(&req), &body, limits.max_event_bytes)?;
-    let event: Event = parse_json(&json)?;
-    let occurrence = prepare(project_id, event, "native", None, received_at)?;
-    let committed = state.writer.submit(occurrence).await?;
+    let result = handle(&req, payload, &state).await;
+    state.metrics.count_event("native", &outcome(&result));
+    let committed = result?;
     Ok(HttpResponse::Ok().json(json!({
         "uuid": committed.uuid,
         "issue_id": committed.issue_id,
     })))
+}
+
+async fn handle(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Committed, ApiError> {
+    let received_at = Utc::now();
+    let project_id = state
+        .keys
+        .project_for(&state.store, project_token(req)?)
+        .await?;
+    let limits = &state.config.ingest;
+    let body = read_body(req, payload, limits.max_body_bytes).await?;
+    let json = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
+    let event: Event = parse_json(&json)?;
+    let occurrence = prepare(project_id, event, "native", None, received_at)?;
+    Ok(state.writer.submit(occurrence).await?)
 }
