@@ -5,3 +5,4 @@ mod api;
 mod bad_input;
 mod cli;
 mod scale_out;
+mod sdks;
