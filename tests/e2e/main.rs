@@ -2,6 +2,7 @@
 //! and on PostgreSQL. One test binary; each module is one area a user meets.
 
 mod api;
+mod client;
 mod bad_input;
 mod cli;
 mod scale_out;

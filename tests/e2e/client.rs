@@ -1,0 +1,145 @@
+//! The client crate's example apps, built by `cargo test --workspace`, report to the real server.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use bugle_tests::server::{binary, create_project, create_user_token, Backend, TestServer};
+use serde_json::Value;
+
+fn example(name: &str) -> PathBuf {
+    let path = binary().parent().unwrap().join("examples").join(name);
+    assert!(path.exists(), "{} is missing: run `cargo test --workspace`", path.display());
+    path
+}
+
+fn run_example(name: &str, endpoint: &str, token: &str, env: &[(&str, &str)]) -> Output {
+    Command::new(example(name))
+        .env("BUGLE_ENDPOINT", endpoint)
+        .env("BUGLE_TOKEN", token)
+        .env_remove("BUGLE_SPOOL_DIR")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn only_issue(server: &TestServer, api: &str, slug: &str) -> Value {
+    let list = server.get(api, &format!("/api/v1/projects/{slug}/issues?status=all"));
+    let issues = list.json()["issues"].as_array().unwrap().clone();
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    issues[0].clone()
+}
+
+#[test]
+fn a_panicking_app_is_one_issue_with_its_frames_and_metadata() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let project = create_project(db, "Panics");
+        let api = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        for _ in 0..2 {
+            let out = run_example("panic", &server.url, &project.token, &[]);
+            assert_eq!(out.status.code(), Some(101), "the app's own exit code is kept");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("invalid port"), "the app's own panic output is kept: {stderr}");
+        }
+        let issue = only_issue(&server, &api, &project.slug);
+        assert_eq!(issue["count"], 2, "{}: the same panic from two runs", backend.name);
+        assert_eq!(issue["level"], "critical");
+        let event = server.get(&api, &format!("/api/v1/issues/{}", issue["id"])).json()["latest"].clone();
+        let panic = &event["exceptions"][0];
+        assert_eq!(panic["type"], "panic");
+        assert!(panic["value"].as_str().unwrap().contains("invalid port \"eighty\""));
+        let in_app: Vec<&str> = panic["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["in_app"] == true)
+            .map(|f| f["function"].as_str().unwrap())
+            .collect();
+        assert_eq!(in_app, ["panic::main", "panic::load_config", "panic::parse_port"], "{event:#}");
+        let last = panic["frames"].as_array().unwrap().last().unwrap();
+        assert!(last["context_line"].as_str().unwrap().contains("panic!("), "{last:#}");
+        assert!(event["server"]["host"].as_str().is_some_and(|h| !h.is_empty()));
+        assert!(event["server"]["pid"].as_u64().is_some_and(|p| p > 0));
+        assert!(event["uuid"].as_str().is_some_and(|u| u.len() == 36));
+        assert_eq!(event["language"], "rust");
+    }
+}
+
+#[test]
+fn a_reported_error_chain_shows_every_cause() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Chains");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    let server = TestServer::start(&backend.database_url);
+    let out = run_example("error_chain", &server.url, &project.token, &[]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let uuid = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("captured "))
+        .unwrap_or_else(|| panic!("no uuid printed: {stdout}"))
+        .trim()
+        .to_owned();
+    let event = server.get(&api, &format!("/api/v1/occurrences/{uuid}")).json();
+    let chain: Vec<(&str, &str)> = event["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert_eq!(chain[0], ("error_chain::AppError", "cannot start the app"));
+    assert!(chain[1].1.contains("cannot load config"));
+    assert_eq!(chain[2].0, "std::io::Error");
+}
+
+#[test]
+fn a_dead_server_delays_exit_by_at_most_the_shutdown_timeout_and_spooled_events_arrive_later() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Outage");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().to_str().unwrap();
+
+    // Nothing listens on this port: it was free a moment ago.
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let started = Instant::now();
+    let out = run_example(
+        "panic",
+        &dead,
+        &project.token,
+        &[("BUGLE_SHUTDOWN_TIMEOUT", "1"), ("BUGLE_SPOOL_DIR", spool_dir)],
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(out.status.code(), Some(101));
+    assert!(elapsed < Duration::from_secs(4), "exit took {elapsed:?} with a 1 s timeout");
+    let spooled = std::fs::read_dir(spool.path()).unwrap().count();
+    assert_eq!(spooled, 1, "the undelivered panic was spooled");
+
+    // The next start, with the server back, delivers it.
+    let server = TestServer::start(&backend.database_url);
+    let out = run_example("error_chain", &server.url, &project.token, &[("BUGLE_SPOOL_DIR", spool_dir)]);
+    assert!(out.status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let list = server.get(&api, &format!("/api/v1/projects/{}/issues?status=all", project.slug));
+        let titles: Vec<String> = list.json()["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect();
+        let delivered = titles.iter().any(|t| t.starts_with("panic: invalid port"));
+        let empty = std::fs::read_dir(spool.path()).unwrap().count() == 0;
+        if delivered && empty {
+            break;
+        }
+        assert!(Instant::now() < deadline, "spooled panic not delivered: {titles:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
