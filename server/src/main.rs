@@ -67,6 +67,12 @@ enum ProjectCommand {
     },
     /// Let a user see a project.
     AddMember { slug: String, email: String },
+    /// Limit how many events per minute a project may send (`off` for no limit).
+    RateLimit {
+        slug: String,
+        /// Events per minute, or `off`.
+        per_minute: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +229,23 @@ async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
                 for p in &projects {
                     println!("{}\t{}\t{}", p.id, p.slug, p.name);
                 }
+            }
+        }
+        ProjectCommand::RateLimit { slug, per_minute } => {
+            let project = store
+                .project_by_slug(&slug)
+                .await
+                .with_context(|| format!("no project {slug}"))?;
+            let limit = match per_minute.as_str() {
+                "off" | "none" => None,
+                n => Some(n.parse::<i64>().with_context(|| {
+                    format!("{n:?} is not a number of events per minute or `off`")
+                })?),
+            };
+            store.set_rate_limit(project.id, limit).await?;
+            match limit {
+                Some(n) => println!("{} may send {n} events per minute", project.slug),
+                None => println!("{} has no rate limit", project.slug),
             }
         }
         ProjectCommand::AddMember { slug, email } => {

@@ -349,7 +349,13 @@ async fn users_see_only_their_projects() {
             .await
             .is_err());
         let (other, key) = store.create_project("Other", None).await.unwrap();
-        assert_eq!(store.project_for_key(&key).await.unwrap(), Some(other.id));
+        let owner = store.project_for_key(&key).await.unwrap().unwrap();
+        assert_eq!(owner.project_id, other.id);
+        assert_eq!(owner.rate_limit_per_minute, None);
+        store.set_rate_limit(other.id, Some(100)).await.unwrap();
+        let owner = store.project_for_key(&key).await.unwrap().unwrap();
+        assert_eq!(owner.rate_limit_per_minute, Some(100), "{}", backend.name);
+        assert!(store.set_rate_limit(other.id, Some(0)).await.is_err());
         assert_eq!(store.project_for_key("nope").await.unwrap(), None);
         assert!(store.can_access(&admin, project).await.unwrap());
         assert!(

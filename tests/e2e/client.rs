@@ -9,7 +9,11 @@ use serde_json::Value;
 
 fn example(name: &str) -> PathBuf {
     let path = binary().parent().unwrap().join("examples").join(name);
-    assert!(path.exists(), "{} is missing: run `cargo test --workspace`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test --workspace`",
+        path.display()
+    );
     path
 }
 
@@ -39,17 +43,34 @@ fn a_panicking_app_is_one_issue_with_its_frames_and_metadata() {
         let server = TestServer::start(db);
         for _ in 0..2 {
             let out = run_example("panic", &server.url, &project.token, &[]);
-            assert_eq!(out.status.code(), Some(101), "the app's own exit code is kept");
+            assert_eq!(
+                out.status.code(),
+                Some(101),
+                "the app's own exit code is kept"
+            );
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(stderr.contains("invalid port"), "the app's own panic output is kept: {stderr}");
+            assert!(
+                stderr.contains("invalid port"),
+                "the app's own panic output is kept: {stderr}"
+            );
         }
         let issue = only_issue(&server, &api, &project.slug);
-        assert_eq!(issue["count"], 2, "{}: the same panic from two runs", backend.name);
+        assert_eq!(
+            issue["count"], 2,
+            "{}: the same panic from two runs",
+            backend.name
+        );
         assert_eq!(issue["level"], "critical");
-        let event = server.get(&api, &format!("/api/v1/issues/{}", issue["id"])).json()["latest"].clone();
+        let event = server
+            .get(&api, &format!("/api/v1/issues/{}", issue["id"]))
+            .json()["latest"]
+            .clone();
         let panic = &event["exceptions"][0];
         assert_eq!(panic["type"], "panic");
-        assert!(panic["value"].as_str().unwrap().contains("invalid port \"eighty\""));
+        assert!(panic["value"]
+            .as_str()
+            .unwrap()
+            .contains("invalid port \"eighty\""));
         let in_app: Vec<&str> = panic["frames"]
             .as_array()
             .unwrap()
@@ -57,10 +78,19 @@ fn a_panicking_app_is_one_issue_with_its_frames_and_metadata() {
             .filter(|f| f["in_app"] == true)
             .map(|f| f["function"].as_str().unwrap())
             .collect();
-        assert_eq!(in_app, ["panic::main", "panic::load_config", "panic::parse_port"], "{event:#}");
+        assert_eq!(
+            in_app,
+            ["panic::main", "panic::load_config", "panic::parse_port"],
+            "{event:#}"
+        );
         let last = panic["frames"].as_array().unwrap().last().unwrap();
-        assert!(last["context_line"].as_str().unwrap().contains("panic!("), "{last:#}");
-        assert!(event["server"]["host"].as_str().is_some_and(|h| !h.is_empty()));
+        assert!(
+            last["context_line"].as_str().unwrap().contains("panic!("),
+            "{last:#}"
+        );
+        assert!(event["server"]["host"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty()));
         assert!(event["server"]["pid"].as_u64().is_some_and(|p| p > 0));
         assert!(event["uuid"].as_str().is_some_and(|u| u.len() == 36));
         assert_eq!(event["language"], "rust");
@@ -82,7 +112,9 @@ fn a_reported_error_chain_shows_every_cause() {
         .unwrap_or_else(|| panic!("no uuid printed: {stdout}"))
         .trim()
         .to_owned();
-    let event = server.get(&api, &format!("/api/v1/occurrences/{uuid}")).json();
+    let event = server
+        .get(&api, &format!("/api/v1/occurrences/{uuid}"))
+        .json();
     let chain: Vec<(&str, &str)> = event["exceptions"]
         .as_array()
         .unwrap()
@@ -113,21 +145,35 @@ fn a_dead_server_delays_exit_by_at_most_the_shutdown_timeout_and_spooled_events_
         "panic",
         &dead,
         &project.token,
-        &[("BUGLE_SHUTDOWN_TIMEOUT", "1"), ("BUGLE_SPOOL_DIR", spool_dir)],
+        &[
+            ("BUGLE_SHUTDOWN_TIMEOUT", "1"),
+            ("BUGLE_SPOOL_DIR", spool_dir),
+        ],
     );
     let elapsed = started.elapsed();
     assert_eq!(out.status.code(), Some(101));
-    assert!(elapsed < Duration::from_secs(4), "exit took {elapsed:?} with a 1 s timeout");
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "exit took {elapsed:?} with a 1 s timeout"
+    );
     let spooled = std::fs::read_dir(spool.path()).unwrap().count();
     assert_eq!(spooled, 1, "the undelivered panic was spooled");
 
     // The next start, with the server back, delivers it.
     let server = TestServer::start(&backend.database_url);
-    let out = run_example("error_chain", &server.url, &project.token, &[("BUGLE_SPOOL_DIR", spool_dir)]);
+    let out = run_example(
+        "error_chain",
+        &server.url,
+        &project.token,
+        &[("BUGLE_SPOOL_DIR", spool_dir)],
+    );
     assert!(out.status.success());
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let list = server.get(&api, &format!("/api/v1/projects/{}/issues?status=all", project.slug));
+        let list = server.get(
+            &api,
+            &format!("/api/v1/projects/{}/issues?status=all", project.slug),
+        );
         let titles: Vec<String> = list.json()["issues"]
             .as_array()
             .unwrap()
@@ -139,7 +185,10 @@ fn a_dead_server_delays_exit_by_at_most_the_shutdown_timeout_and_spooled_events_
         if delivered && empty {
             break;
         }
-        assert!(Instant::now() < deadline, "spooled panic not delivered: {titles:?}");
+        assert!(
+            Instant::now() < deadline,
+            "spooled panic not delivered: {titles:?}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }

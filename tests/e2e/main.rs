@@ -2,8 +2,9 @@
 //! and on PostgreSQL. One test binary; each module is one area a user meets.
 
 mod api;
-mod client;
 mod bad_input;
 mod cli;
+mod client;
+mod protocols;
 mod scale_out;
 mod sdks;

@@ -39,7 +39,9 @@ pub async fn ingest_event(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let result = handle(&req, payload, &state).await;
-    state.metrics.count_event("native", &outcome(&result));
+    state
+        .metrics
+        .count_event("native", &outcome(result.as_ref()));
     let committed = result?;
     Ok(HttpResponse::Ok().json(json!({
         "uuid": committed.uuid,
@@ -55,8 +57,9 @@ async fn handle(
     let received_at = Utc::now();
     let project_id = state
         .keys
-        .project_for(&state.store, project_token(req)?)
-        .await?;
+        .admit(&state.store, project_token(req)?)
+        .await?
+        .project_id;
     let limits = &state.config.ingest;
     let body = read_body(req, payload, limits.max_body_bytes).await?;
     let json = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;

@@ -10,10 +10,11 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::{content_encoding, decode_body, map_error, prepare, read_body};
+use super::{content_encoding, decode_body, map_error, prepare, read_body, RateWindow};
 use crate::error::ApiError;
 use crate::protocol::{fill_client_ip, rollbar};
 use crate::startup::AppState;
+use crate::store::Committed;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     for path in ["/api/1/item/", "/api/1/item"] {
@@ -27,24 +28,26 @@ async fn ingest(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let result = handle(&req, payload, &state).await;
-    state
-        .metrics
-        .count_event("rollbar", &super::outcome(&result));
+    let outcome = super::outcome(result.as_ref().map(|(c, _)| c));
+    state.metrics.count_event("rollbar", &outcome);
     match result {
-        Ok(committed) => HttpResponse::Ok().json(json!({
-            "err": 0,
-            "result": {"id": null, "uuid": committed.uuid.to_string()},
-        })),
+        Ok((committed, window)) => {
+            let mut response = HttpResponse::Ok();
+            if let Some(w) = window {
+                rate_limit_headers(&mut response, w.limit, w.remaining, w.reset_in);
+            }
+            response.json(json!({
+                "err": 0,
+                "result": {"id": null, "uuid": committed.uuid.to_string()},
+            }))
+        }
         Err(e) => {
             let mut response = HttpResponse::build(e.status_code());
             if let Some(secs) = e.retry_after() {
-                // Read by rollbar.js to back off; the window resets after `secs`.
-                let reset = Utc::now().timestamp() + secs as i64;
-                response
-                    .insert_header(("Retry-After", secs.to_string()))
-                    .insert_header(("X-Rate-Limit-Remaining", "0"))
-                    .insert_header(("X-Rate-Limit-Reset", reset.to_string()))
-                    .insert_header(("X-Rate-Limit-Remaining-Seconds", secs.to_string()));
+                response.insert_header(("Retry-After", secs.to_string()));
+            }
+            if let ApiError::RateLimited { limit, retry_after } = e {
+                rate_limit_headers(&mut response, limit, 0, retry_after);
             }
             // Log as the shared error type does, then answer in Rollbar's shape.
             let _ = e.error_response();
@@ -57,7 +60,7 @@ async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<crate::store::Committed, ApiError> {
+) -> Result<(Committed, Option<RateWindow>), ApiError> {
     let received_at = Utc::now();
     let header_token = req
         .headers()
@@ -66,23 +69,28 @@ async fn handle(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
-    if let Some(token) = &header_token {
-        state.keys.project_for(&state.store, token).await?;
-    }
+    // With the token in a header, refuse before reading the body.
+    let early = match &header_token {
+        Some(token) => Some(state.keys.admit(&state.store, token).await?),
+        None => None,
+    };
     let limits = &state.config.ingest;
     let body = read_body(req, payload, limits.max_body_bytes).await?;
     let body = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
     let json = json_body(req, &body)?;
     let body: Value = serde_json::from_slice(&json)
         .map_err(|e| ApiError::BadRequest(format!("payload is not valid JSON: {e}")))?;
-    let token = header_token
-        .or_else(|| rollbar::rollbar_token(&body).map(str::to_owned))
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "missing access token: send X-Rollbar-Access-Token or access_token".into(),
-            )
-        })?;
-    let project_id = state.keys.project_for(&state.store, &token).await?;
+    let admitted = match early {
+        Some(admitted) => admitted,
+        None => {
+            let token = rollbar::rollbar_token(&body).ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "missing access token: send X-Rollbar-Access-Token or access_token".into(),
+                )
+            })?;
+            state.keys.admit(&state.store, token).await?
+        }
+    };
     let data = rollbar::item_data(&body).map_err(map_error)?;
     let mut event = rollbar::event_from_rollbar(data).map_err(map_error)?;
     let peer = req
@@ -90,8 +98,29 @@ async fn handle(
         .realip_remote_addr()
         .map(str::to_owned);
     fill_client_ip(&mut event, peer.as_deref());
-    let occurrence = prepare(project_id, event, "rollbar", Some(&json), received_at)?;
-    Ok(state.writer.submit(occurrence).await?)
+    let occurrence = prepare(
+        admitted.project_id,
+        event,
+        "rollbar",
+        Some(&json),
+        received_at,
+    )?;
+    Ok((state.writer.submit(occurrence).await?, admitted.window))
+}
+
+/// The headers Rollbar SDKs read to back off (rollbar.js waits `Remaining-Seconds` on a 429).
+fn rate_limit_headers(
+    response: &mut actix_web::HttpResponseBuilder,
+    limit: u64,
+    remaining: u64,
+    reset_in: u64,
+) {
+    let reset = Utc::now().timestamp() + reset_in as i64;
+    response
+        .insert_header(("X-Rate-Limit-Limit", limit.to_string()))
+        .insert_header(("X-Rate-Limit-Remaining", remaining.to_string()))
+        .insert_header(("X-Rate-Limit-Reset", reset.to_string()))
+        .insert_header(("X-Rate-Limit-Remaining-Seconds", reset_in.to_string()));
 }
 
 /// The JSON document: the body itself, or the `payload` field of a form-encoded body.

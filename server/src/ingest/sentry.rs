@@ -81,7 +81,7 @@ async fn ingest(
     let result = handle(&req, payload, &project_id, **kind, &state).await;
     let outcome = match &result {
         Ok(None) => None,
-        Ok(Some(committed)) => Some(super::outcome(&Ok(*committed))),
+        Ok(Some(committed)) => Some(super::outcome(Ok(committed))),
         Err(e) => Some(e.reason().to_owned()),
     };
     if let Some(outcome) = outcome {
@@ -97,7 +97,11 @@ async fn ingest(
             let mut response = e.error_response();
             if let Some(secs) = e.retry_after() {
                 // Sentry SDKs back off per category from this header; empty categories = all.
-                let limits = format!("{secs}::organization");
+                let scope = match e {
+                    ApiError::RateLimited { .. } => "project",
+                    _ => "organization",
+                };
+                let limits = format!("{secs}::{scope}");
                 response.headers_mut().insert(
                     "x-sentry-rate-limits".parse().expect("valid header name"),
                     HeaderValue::from_str(&limits).expect("ascii"),
@@ -198,7 +202,7 @@ fn key_from_request(req: &HttpRequest) -> Option<String> {
 }
 
 async fn check_project(state: &AppState, key: &str, project_id: i64) -> Result<(), ApiError> {
-    let owner = state.keys.project_for(&state.store, key).await?;
+    let owner = state.keys.admit(&state.store, key).await?.project_id;
     if owner == project_id {
         Ok(())
     } else {

@@ -46,6 +46,13 @@ impl User {
     }
 }
 
+/// What an ingest key grants: which project, under which rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyOwner {
+    pub project_id: i64,
+    pub rate_limit_per_minute: Option<i64>,
+}
+
 const PROJECT_COLUMNS: &str = "id, slug, name, created_at";
 const USER_COLUMNS: &str = "id, email, is_admin, password_hash";
 
@@ -155,13 +162,40 @@ impl Store {
     }
 
     /// The project an ingest key belongs to, unless the key is unknown or revoked.
-    pub async fn project_for_key(&self, token: &str) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT project_id FROM project_keys WHERE token = $1 AND revoked_at IS NULL",
+    pub async fn project_for_key(&self, token: &str) -> StoreResult<Option<KeyOwner>> {
+        let row = sqlx::query(
+            "SELECT k.project_id, p.rate_limit_per_minute FROM project_keys k \
+             JOIN projects p ON p.id = k.project_id WHERE k.token = $1 AND k.revoked_at IS NULL",
         )
         .bind(token)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        row.map(|r| {
+            Ok(KeyOwner {
+                project_id: r.try_get("project_id")?,
+                rate_limit_per_minute: r.try_get("rate_limit_per_minute")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets how many events per minute a project may send (`None`: unlimited).
+    pub async fn set_rate_limit(
+        &self,
+        project_id: i64,
+        per_minute: Option<i64>,
+    ) -> StoreResult<()> {
+        if per_minute.is_some_and(|n| n < 1) {
+            return Err(StoreError::Invalid(
+                "a rate limit must be at least 1 per minute".into(),
+            ));
+        }
+        sqlx::query("UPDATE projects SET rate_limit_per_minute = $2 WHERE id = $1")
+            .bind(project_id)
+            .bind(per_minute)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The project's active ingest keys, oldest first.

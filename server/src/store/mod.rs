@@ -25,12 +25,20 @@ pub use ingest::{Committed, NewOccurrence};
 
 /// Embedded migrations, one file per backend and version: (version, description, SQLite SQL,
 /// PostgreSQL SQL). Embedding keeps the server one file to ship.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../../../migrations/sqlite/0001_core.sql"),
-    include_str!("../../../migrations/postgres/0001_core.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "core",
+        include_str!("../../../migrations/sqlite/0001_core.sql"),
+        include_str!("../../../migrations/postgres/0001_core.sql"),
+    ),
+    (
+        2,
+        "project settings",
+        include_str!("../../../migrations/sqlite/0002_project_settings.sql"),
+        include_str!("../../../migrations/postgres/0002_project_settings.sql"),
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
