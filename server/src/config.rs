@@ -39,6 +39,9 @@ pub struct IngestConfig {
     pub batch_max: usize,
     /// Writer tasks per process (PostgreSQL commits in parallel; SQLite has one writer anyway).
     pub writers: usize,
+    /// Benchmark only: parse, group and compress events, then drop them instead of storing
+    /// (answers 200 with `issue_id` 0). Measures the ceiling of everything but storage.
+    pub bench_discard: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -77,6 +80,7 @@ impl Default for IngestConfig {
             queue_capacity: 4096,
             batch_max: 512,
             writers: 1,
+            bench_discard: false,
         }
     }
 }
@@ -100,6 +104,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_QUEUE_CAPACITY", "ingest.queue_capacity"),
     ("BUGLE_BATCH_MAX", "ingest.batch_max"),
     ("BUGLE_WRITERS", "ingest.writers"),
+    ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
     ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
 ];
 
@@ -170,11 +175,14 @@ impl Config {
     }
 }
 
-/// Environment values are strings; numbers become numbers so typed settings accept them.
+/// Environment values are strings; numbers and booleans become typed values so typed
+/// settings accept them.
 fn env_value(raw: &str) -> toml::Value {
-    match raw.parse::<i64>() {
-        Ok(n) => toml::Value::Integer(n),
-        Err(_) => toml::Value::String(raw.to_owned()),
+    match (raw.parse::<i64>(), raw) {
+        (Ok(n), _) => toml::Value::Integer(n),
+        (_, "true") => toml::Value::Boolean(true),
+        (_, "false") => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
     }
 }
 

@@ -52,8 +52,12 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         let i = &config.ingest;
-        let (writer, writer_handle) =
+        let (mut writer, writer_handle) =
             Writer::spawn(store.clone(), i.queue_capacity, i.batch_max, i.writers);
+        if i.bench_discard {
+            tracing::warn!("BUGLE_BENCH_DISCARD is set: events are parsed and dropped, not stored");
+            writer = writer.discarding();
+        }
         let state = web::Data::new(AppState {
             config: config.clone(),
             store: store.clone(),

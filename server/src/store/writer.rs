@@ -33,6 +33,8 @@ pub enum SubmitError {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    /// Benchmark mode: answer without storing (see `IngestConfig::bench_discard`).
+    discard: bool,
 }
 
 impl Writer {
@@ -74,11 +76,29 @@ impl Writer {
                 }
             });
         }
-        (Writer { tx }, WriterHandle { tasks, stop })
+        let writer = Writer { tx, discard: false };
+        (writer, WriterHandle { tasks, stop })
+    }
+
+    /// Makes this writer drop everything it is given: for measuring the ingest ceiling only.
+    pub fn discarding(self) -> Self {
+        Writer {
+            discard: true,
+            ..self
+        }
     }
 
     /// Queues one occurrence and waits for its commit.
     pub async fn submit(&self, occurrence: NewOccurrence) -> Result<Committed, SubmitError> {
+        if self.discard {
+            return Ok(Committed {
+                uuid: occurrence.uuid,
+                issue_id: 0,
+                duplicate: false,
+                new_issue: false,
+                regressed: false,
+            });
+        }
         let (ack, done) = oneshot::channel();
         self.tx
             .try_send(Job { occurrence, ack })
