@@ -24,6 +24,30 @@ pub struct Config {
     pub log_format: LogFormat,
     pub ingest: IngestConfig,
     pub sqlite: SqliteConfig,
+    pub retention: RetentionConfig,
+    /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Occurrences older than this are deleted (per-project setting overrides).
+    pub max_age_days: i64,
+    /// Only the newest N occurrences of an issue are kept; its counts stay exact.
+    pub max_occurrences_per_issue: i64,
+    /// Seconds between retention passes.
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            max_age_days: 90,
+            max_occurrences_per_issue: 1000,
+            interval_secs: 600,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -68,6 +92,8 @@ impl Default for Config {
             log_format: LogFormat::Text,
             ingest: IngestConfig::default(),
             sqlite: SqliteConfig::default(),
+            retention: RetentionConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -106,6 +132,13 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_WRITERS", "ingest.writers"),
     ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
     ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
+    ("BUGLE_RETENTION_DAYS", "retention.max_age_days"),
+    (
+        "BUGLE_RETENTION_MAX_PER_ISSUE",
+        "retention.max_occurrences_per_issue",
+    ),
+    ("BUGLE_RETENTION_INTERVAL_SECS", "retention.interval_secs"),
+    ("BUGLE_METRICS_TOKEN", "metrics_token"),
 ];
 
 impl Config {
@@ -153,6 +186,10 @@ impl Config {
         if i.queue_capacity == 0 || i.batch_max == 0 || i.writers == 0 {
             bail!("ingest.queue_capacity, ingest.batch_max and ingest.writers must be at least 1");
         }
+        let r = &self.retention;
+        if r.max_age_days < 1 || r.max_occurrences_per_issue < 1 || r.interval_secs == 0 {
+            bail!("retention settings must be at least 1");
+        }
         if !matches!(self.sqlite.synchronous.as_str(), "full" | "normal") {
             bail!(
                 "sqlite.synchronous must be \"full\" or \"normal\", not {:?}",
@@ -167,6 +204,13 @@ impl Config {
         match &self.base_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn retention_policy(&self) -> crate::store::retention::RetentionPolicy {
+        crate::store::retention::RetentionPolicy {
+            max_age_days: self.retention.max_age_days,
+            max_occurrences_per_issue: self.retention.max_occurrences_per_issue,
         }
     }
 
@@ -227,6 +271,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("ingest", &self.ingest)
             .field("sqlite", &self.sqlite)
+            .field("retention", &self.retention)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }

@@ -41,6 +41,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the SQLite database to PATH while the server runs (PostgreSQL: use pg_dump).
+    Backup { path: PathBuf },
     /// Exit 0 when the server answers its readiness check, 1 otherwise (for Docker).
     Healthcheck {
         /// Base URL of the server; defaults to the configured listen address.
@@ -67,6 +69,14 @@ enum ProjectCommand {
     },
     /// Let a user see a project.
     AddMember { slug: String, email: String },
+    /// Keep a project's occurrences for DAYS and at most N per issue (`default`: the server's).
+    Retention {
+        slug: String,
+        #[arg(long)]
+        days: Option<String>,
+        #[arg(long)]
+        max_per_issue: Option<String>,
+    },
     /// Limit how many events per minute a project may send (`off` for no limit).
     RateLimit {
         slug: String,
@@ -184,6 +194,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 println!("{token}");
             }
         }
+        Command::Backup { path } => {
+            let store = Store::open(&config).await?;
+            let target = path.to_str().context("the backup path must be UTF-8")?;
+            store.backup_sqlite(target).await?;
+            store.close().await;
+            println!("backed up to {}", path.display());
+        }
         Command::Healthcheck { url } => {
             let url = url.unwrap_or_else(|| format!("http://{}", config.listen));
             return Ok(match healthcheck(&url) {
@@ -230,6 +247,39 @@ async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
                     println!("{}\t{}\t{}", p.id, p.slug, p.name);
                 }
             }
+        }
+        ProjectCommand::Retention {
+            slug,
+            days,
+            max_per_issue,
+        } => {
+            let project = store
+                .project_by_slug(&slug)
+                .await
+                .with_context(|| format!("no project {slug}"))?;
+            let setting = |value: Option<String>, what: &str| -> anyhow::Result<Option<i64>> {
+                match value.as_deref() {
+                    None | Some("default") => Ok(None),
+                    Some(n) => n
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .map(Some)
+                        .with_context(|| {
+                            format!("{what} must be a number of at least 1 or `default`, not {n:?}")
+                        }),
+                }
+            };
+            let days = setting(days, "--days")?;
+            let max = setting(max_per_issue, "--max-per-issue")?;
+            store.set_retention(project.id, days, max).await?;
+            let show = |v: Option<i64>| v.map_or("server default".to_owned(), |n| n.to_string());
+            println!(
+                "{}: occurrences kept {} days, at most {} per issue",
+                project.slug,
+                show(days),
+                show(max)
+            );
         }
         ProjectCommand::RateLimit { slug, per_minute } => {
             let project = store

@@ -3,9 +3,16 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
 use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -13,7 +20,7 @@ use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
 use crate::store::writer::{Writer, WriterHandle};
 use crate::store::Store;
-use crate::{api, ingest};
+use crate::{api, ingest, telemetry};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -29,6 +36,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     writer: WriterHandle,
     store: Store,
+    stop_background: watch::Sender<bool>,
+    background: JoinSet<()>,
 }
 
 impl Application {
@@ -65,9 +74,11 @@ impl Application {
             keys: KeyCache::default(),
             metrics: Metrics::default(),
         });
+        let (stop_background, background) = spawn_background(&config, &store);
         let server =
             HttpServer::new(move || {
                 App::new()
+                    .wrap_fn(log_request)
                     .app_data(state.clone())
                     .app_data(web::PathConfig::default().error_handler(|e, _| {
                         ApiError::NotFound(format!("invalid path: {e}")).into()
@@ -92,6 +103,8 @@ impl Application {
             server,
             writer: writer_handle,
             store,
+            stop_background,
+            background,
         })
     }
 
@@ -104,6 +117,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await.context("HTTP server failed")?;
         self.writer.shutdown().await;
+        let _ = self.stop_background.send(true);
+        let mut background = self.background;
+        while background.join_next().await.is_some() {}
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -116,13 +132,93 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.store.ping().await?;
+    if !state.writer.is_running() {
+        return Err(ApiError::Unavailable {
+            detail: "the writer has stopped".into(),
+            retry_after: 5,
+        });
+    }
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return Err(ApiError::Unauthorized(
+                "metrics need `Authorization: Bearer <metrics token>`".into(),
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.writer.queue_depth()))
+        .body(state.metrics.render(state.writer.queue_depth())))
+}
+
+/// Gives every request an id (in its log lines and the `x-request-id` response header) and
+/// logs method, path (never the query: it may hold a key), status and duration.
+fn log_request<S>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse, actix_web::Error>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let id = telemetry::request_id(
+        req.headers()
+            .get(telemetry::REQUEST_ID)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let span = tracing::info_span!("request", id = %id);
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let started = Instant::now();
+    let response = span.in_scope(|| srv.call(req));
+    async move {
+        let mut response = response.await?;
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(telemetry::REQUEST_ID), value);
+        }
+        tracing::debug!(%method, path, status = response.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1e3, "request");
+        Ok(response)
+    }
+    .instrument(span)
+}
+
+/// Tasks that run beside the server: retention.
+fn spawn_background(config: &Config, store: &Store) -> (watch::Sender<bool>, JoinSet<()>) {
+    let (stop, mut stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let (store, policy) = (store.clone(), config.retention_policy());
+    let every = Duration::from_secs(config.retention.interval_secs);
+    tasks.spawn(async move {
+        // Not at once: a server that restarts often still sweeps, and starts quickly.
+        let first = every.min(Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep(first) => {}
+            _ = stopped.wait_for(|&s| s) => return,
+        }
+        loop {
+            match store.sweep_retention(policy).await {
+                Ok(swept) if swept != Default::default() => {
+                    tracing::info!(?swept, "retention pass");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stopped.wait_for(|&s| s) => return,
+            }
+        }
+    });
+    (stop, tasks)
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {

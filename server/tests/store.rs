@@ -414,3 +414,44 @@ async fn a_full_queue_refuses_at_once_and_every_accepted_event_is_stored() {
         handle.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn retention_deletes_old_and_surplus_occurrences_but_keeps_counts() {
+    use bugle_server::store::retention::RetentionPolicy;
+    for (backend, store, project) in stores().await {
+        // Eight occurrences of one issue, the first two received 100 days ago.
+        let mut batch: Vec<_> = (0..8)
+            .map(|i| prepared(project, error_event("KeyError", i, "a")))
+            .collect();
+        let old = Utc::now().timestamp_millis() - 100 * 86_400_000;
+        for occ in &mut batch[..2] {
+            occ.received_at = old;
+        }
+        let issue = store.commit_batch(&batch).await.unwrap()[0].issue_id;
+        let policy = RetentionPolicy {
+            max_age_days: 90,
+            max_occurrences_per_issue: 4,
+        };
+        let swept = store.sweep_retention(policy).await.unwrap();
+        assert_eq!(
+            (swept.too_old, swept.over_issue_cap),
+            (2, 2),
+            "{}",
+            backend.name
+        );
+        let kept = store.occurrences(issue, None, 100).await.unwrap();
+        assert_eq!(kept.len(), 4, "{}: the newest four are kept", backend.name);
+        let newest = batch.last().unwrap().uuid.to_string();
+        assert_eq!(kept[0].event["uuid"], newest);
+        assert_eq!(
+            store.issue(issue).await.unwrap().count,
+            8,
+            "{}: totals stay exact",
+            backend.name
+        );
+        // A project setting overrides the default.
+        store.set_retention(project, None, Some(1)).await.unwrap();
+        store.sweep_retention(policy).await.unwrap();
+        assert_eq!(store.occurrences(issue, None, 100).await.unwrap().len(), 1);
+    }
+}

@@ -220,8 +220,19 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Sends one request; `headers` are (name, value) pairs. Any status is a `Reply`.
+/// Sends one request; `headers` are (name, value) pairs. Any status is a `Reply`; a failure
+/// to connect panics.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+    try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url} failed: {e}"))
+}
+
+/// As [`request`], with connection failures returned.
+pub fn try_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Result<Reply, ureq::Error> {
     let agent = agent();
     let mut builder = ureq::http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
@@ -231,7 +242,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<V
         Some(bytes) => agent.run(builder.body(bytes).expect("a request")),
         None => agent.run(builder.body(()).expect("a request")),
     };
-    let mut response = result.unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
+    let mut response = result?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -239,11 +250,11 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<V
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
         .collect();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Reply {
+    Ok(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 impl TestServer {

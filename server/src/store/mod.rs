@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod ingest;
 pub mod issues;
+pub mod retention;
 pub mod writer;
 
 use std::borrow::Cow;
@@ -139,6 +140,9 @@ impl Store {
             .after_connect(move |conn, _| {
                 let synchronous = synchronous.clone();
                 Box::pin(async move {
+                    // Only takes effect on a new, empty file: deleted rows' pages can then be
+                    // returned to the file system by retention.
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
                     // WAL lets the dashboard read while the writer commits; a busy timeout lets
                     // the CLI and the server share the file.
                     conn.execute("PRAGMA journal_mode = WAL").await?;

@@ -111,6 +111,11 @@ impl Writer {
             .map_err(SubmitError::Store)
     }
 
+    /// Whether the writer still takes jobs (false once shutdown began).
+    pub fn is_running(&self) -> bool {
+        self.discard || !self.tx.is_closed()
+    }
+
     /// Jobs waiting for a writer.
     pub fn queue_depth(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()

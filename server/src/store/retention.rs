@@ -1,0 +1,151 @@
+//! Retention: occurrences older than a project's max age, and beyond the newest N of an issue,
+//! are deleted in small batches, so ingest is never blocked for long. Issue totals (count,
+//! first/last seen, hourly buckets) stay exact: only stored occurrences go.
+
+use sqlx::Row;
+
+use super::{now_ms, Backend, Store, StoreResult};
+
+/// Rows deleted per transaction: small enough that a writer waiting behind it barely notices.
+const BATCH: i64 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    pub max_age_days: i64,
+    pub max_occurrences_per_issue: i64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub too_old: u64,
+    pub over_issue_cap: u64,
+}
+
+impl Store {
+    /// One pass over every project; per-project settings override `defaults`.
+    pub async fn sweep_retention(&self, defaults: RetentionPolicy) -> StoreResult<Swept> {
+        let rows = sqlx::query(
+            "SELECT id, retention_days, max_occurrences_per_issue FROM projects ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut swept = Swept::default();
+        for row in rows {
+            let project: i64 = row.try_get("id")?;
+            let days: Option<i64> = row.try_get("retention_days")?;
+            let cap: Option<i64> = row.try_get("max_occurrences_per_issue")?;
+            let cutoff = now_ms() - days.unwrap_or(defaults.max_age_days).max(1) * 86_400_000;
+            swept.too_old += self.delete_older_than(project, cutoff).await?;
+            let cap = cap.unwrap_or(defaults.max_occurrences_per_issue).max(1);
+            swept.over_issue_cap += self.trim_issues(project, cap).await?;
+        }
+        if self.backend == Backend::Sqlite && swept != Swept::default() {
+            // Give freed pages back to the file system (the database uses incremental vacuum).
+            sqlx::query("PRAGMA incremental_vacuum")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(swept)
+    }
+
+    async fn delete_older_than(&self, project: i64, cutoff: i64) -> StoreResult<u64> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM occurrences WHERE id IN (SELECT id FROM occurrences \
+                 WHERE project_id = $1 AND received_at < $2 LIMIT $3)",
+            )
+            .bind(project)
+            .bind(cutoff)
+            .bind(BATCH)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += deleted;
+            if deleted < BATCH as u64 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Keeps the newest `cap` occurrences of each issue that may have more.
+    async fn trim_issues(&self, project: i64, cap: i64) -> StoreResult<u64> {
+        // An issue never stores more occurrences than it counted, so only these can be over.
+        let candidates: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM issues WHERE project_id = $1 AND count > $2")
+                .bind(project)
+                .bind(cap)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut total = 0;
+        for issue in candidates {
+            let oldest_kept: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM occurrences WHERE issue_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2",
+            )
+            .bind(issue)
+            .bind(cap - 1)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(oldest_kept) = oldest_kept else {
+                continue;
+            };
+            loop {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query(
+                    "DELETE FROM occurrences WHERE id IN (SELECT id FROM occurrences \
+                     WHERE issue_id = $1 AND id < $2 LIMIT $3)",
+                )
+                .bind(issue)
+                .bind(oldest_kept)
+                .bind(BATCH)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                total += deleted;
+                if deleted < BATCH as u64 {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// Sets a project's retention (`None`: the server default).
+    pub async fn set_retention(
+        &self,
+        project_id: i64,
+        max_age_days: Option<i64>,
+        max_occurrences_per_issue: Option<i64>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE projects SET retention_days = $2, max_occurrences_per_issue = $3 WHERE id = $1",
+        )
+        .bind(project_id)
+        .bind(max_age_days)
+        .bind(max_occurrences_per_issue)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A consistent copy of the SQLite database, taken while the server runs.
+    pub async fn backup_sqlite(&self, path: &str) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(super::StoreError::Invalid(
+                "backup copies SQLite databases; for PostgreSQL use pg_dump".into(),
+            ));
+        }
+        if std::path::Path::new(path).exists() {
+            return Err(super::StoreError::Invalid(format!("{path} already exists")));
+        }
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
