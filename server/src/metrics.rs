@@ -4,16 +4,79 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
+/// A Prometheus histogram with fixed upper bounds.
+pub struct Histogram {
+    bounds: &'static [f64],
+    /// Per bound (and +Inf last), then sum.
+    state: Mutex<(Vec<u64>, f64)>,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            state: Mutex::new((vec![0; bounds.len() + 1], 0.0)),
+        }
+    }
+
+    pub fn observe(&self, value: f64) {
+        let mut state = self.state.lock().expect("not poisoned");
+        let slot = self
+            .bounds
+            .iter()
+            .position(|b| value <= *b)
+            .unwrap_or(self.bounds.len());
+        state.0[slot] += 1;
+        state.1 += value;
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let state = self.state.lock().expect("not poisoned");
+        let mut cumulative = 0;
+        for (bound, n) in self.bounds.iter().zip(&state.0) {
+            cumulative += n;
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        cumulative += state.0[self.bounds.len()];
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
+        let _ = writeln!(out, "{name}_sum {}\n{name}_count {cumulative}", state.1);
+    }
+}
+
 /// Counters keyed by label values; a mutex is fine at these rates (one lock per request).
-#[derive(Default)]
 pub struct Metrics {
+    /// Events per committed batch.
+    pub batch_size: Histogram,
+    /// Seconds from the start of a batch's transaction to its commit.
+    pub commit_seconds: Histogram,
+    /// Batches that failed to commit (then retried one event at a time).
+    store_errors: Mutex<u64>,
     /// (protocol, outcome): outcome is `accepted`, `duplicate` or a rejection reason.
     events: Mutex<BTreeMap<(&'static str, String), u64>>,
     /// Envelope items accepted without being stored, by item type.
     skipped_items: Mutex<BTreeMap<String, u64>>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            batch_size: Histogram::new(&[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 512.0]),
+            commit_seconds: Histogram::new(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            store_errors: Mutex::new(0),
+            events: Mutex::default(),
+            skipped_items: Mutex::default(),
+        }
+    }
+}
+
 impl Metrics {
+    pub fn count_store_error(&self) {
+        *self.store_errors.lock().expect("not poisoned") += 1;
+    }
+
     pub fn count_event(&self, protocol: &'static str, outcome: &str) {
         let mut events = self.events.lock().expect("not poisoned");
         *events.entry((protocol, outcome.to_owned())).or_default() += 1;
@@ -50,6 +113,22 @@ impl Metrics {
                 escape(ty)
             );
         }
+        self.batch_size.render(
+            &mut out,
+            "bugle_batch_size",
+            "Events committed per transaction.",
+        );
+        self.commit_seconds.render(
+            &mut out,
+            "bugle_commit_seconds",
+            "Time to commit one batch, in seconds.",
+        );
+        let errors = *self.store_errors.lock().expect("not poisoned");
+        let _ = writeln!(
+            out,
+            "# HELP bugle_store_errors_total Batches that failed to commit.\n\
+             # TYPE bugle_store_errors_total counter\nbugle_store_errors_total {errors}"
+        );
         out.push_str("# HELP bugle_ingest_queue_depth Events waiting for the writer.\n");
         out.push_str("# TYPE bugle_ingest_queue_depth gauge\n");
         let _ = writeln!(out, "bugle_ingest_queue_depth {queue_depth}");
@@ -78,6 +157,18 @@ mod tests {
         assert!(text.contains("bugle_events_total{protocol=\"native\",outcome=\"accepted\"} 2"));
         assert!(text.contains("bugle_skipped_items_total{type=\"session\"} 1"));
         assert!(text.contains("bugle_ingest_queue_depth 3"));
+        m.batch_size.observe(3.0);
+        m.batch_size.observe(700.0);
+        let text = m.render(0);
+        assert!(
+            text.contains("bugle_batch_size_bucket{le=\"5\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("bugle_batch_size_bucket{le=\"+Inf\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("bugle_batch_size_count 2"), "{text}");
         assert_eq!(m.skipped_items("session"), 1);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
@@ -28,7 +29,7 @@ pub struct AppState {
     pub store: Store,
     pub writer: Writer,
     pub keys: KeyCache,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }
 
 pub struct Application {
@@ -61,8 +62,14 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         let i = &config.ingest;
-        let (mut writer, writer_handle) =
-            Writer::spawn(store.clone(), i.queue_capacity, i.batch_max, i.writers);
+        let metrics = Arc::new(Metrics::default());
+        let (mut writer, writer_handle) = Writer::spawn(
+            store.clone(),
+            i.queue_capacity,
+            i.batch_max,
+            i.writers,
+            metrics.clone(),
+        );
         if i.bench_discard {
             tracing::warn!("BUGLE_BENCH_DISCARD is set: events are parsed and dropped, not stored");
             writer = writer.discarding();
@@ -72,7 +79,7 @@ impl Application {
             store: store.clone(),
             writer,
             keys: KeyCache::default(),
-            metrics: Metrics::default(),
+            metrics,
         });
         let (stop_background, background) = spawn_background(&config, &store);
         let server =
@@ -92,7 +99,7 @@ impl Application {
                     .configure(api::routes)
                     .route("/healthz", web::get().to(healthz))
                     .route("/readyz", web::get().to(readyz))
-                    .route("/metrics", web::get().to(metrics))
+                    .route("/metrics", web::get().to(metrics_page))
                     .default_service(web::to(no_such_endpoint))
             })
             .listen(listener)?
@@ -141,7 +148,10 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
 }
 
-async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn metrics_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if let Some(token) = &state.config.metrics_token {
         let given = req
             .headers()

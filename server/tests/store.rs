@@ -384,7 +384,8 @@ async fn users_see_only_their_projects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_queue_refuses_at_once_and_every_accepted_event_is_stored() {
     for (backend, store, project) in stores().await {
-        let (writer, handle) = Writer::spawn(store.clone(), 2, 1, 1);
+        let metrics = std::sync::Arc::new(bugle_server::metrics::Metrics::default());
+        let (writer, handle) = Writer::spawn(store.clone(), 2, 1, 1, metrics.clone());
         let mut tasks = Vec::new();
         for i in 0..200u32 {
             let writer = writer.clone();

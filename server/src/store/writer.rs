@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use tokio::task::JoinSet;
 
 use super::{Committed, NewOccurrence, Store, StoreError};
+use crate::metrics::Metrics;
 
 struct Job {
     occurrence: NewOccurrence,
@@ -45,6 +46,7 @@ impl Writer {
         capacity: usize,
         batch_max: usize,
         writers: usize,
+        metrics: Arc<Metrics>,
     ) -> (Writer, WriterHandle) {
         let (tx, rx) = mpsc::channel(capacity);
         let rx = Arc::new(Mutex::new(rx));
@@ -52,6 +54,7 @@ impl Writer {
         let mut tasks = JoinSet::new();
         for _ in 0..writers {
             let (store, rx, mut stopped) = (store.clone(), rx.clone(), stopped.clone());
+            let metrics = metrics.clone();
             tasks.spawn(async move {
                 let mut jobs = Vec::with_capacity(batch_max);
                 loop {
@@ -72,7 +75,7 @@ impl Writer {
                     if received == 0 {
                         return;
                     }
-                    commit(&store, &mut jobs).await;
+                    commit(&store, &mut jobs, &metrics).await;
                 }
             });
         }
@@ -136,18 +139,22 @@ impl WriterHandle {
     }
 }
 
-async fn commit(store: &Store, jobs: &mut Vec<Job>) {
+async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
     let (batch, acks): (Vec<NewOccurrence>, Vec<_>) =
         jobs.drain(..).map(|j| (j.occurrence, j.ack)).unzip();
     let started = std::time::Instant::now();
     match store.commit_batch(&batch).await {
         Ok(results) => {
-            tracing::debug!(events = batch.len(), elapsed = ?started.elapsed(), "batch committed");
+            metrics.batch_size.observe(batch.len() as f64);
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
             for (ack, result) in acks.into_iter().zip(results) {
                 let _ = ack.send(Ok(result));
             }
         }
         Err(e) => {
+            metrics.count_store_error();
             // One bad occurrence must not fail its neighbours: retry each on its own.
             tracing::warn!(error = %error_chain(&e), events = batch.len(), "batch failed; committing one by one");
             for (ack, occurrence) in acks.into_iter().zip(&batch) {
