@@ -96,7 +96,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = ?anyhow_chain(self), "request failed");
+            tracing::error!(error = %error_chain(self), "request failed");
         } else {
             tracing::debug!(%status, error = %self, "request rejected");
         }
@@ -116,7 +116,8 @@ impl ResponseError for ApiError {
     }
 }
 
-fn anyhow_chain(e: &ApiError) -> String {
+/// An error and its causes on one line, `outer: cause: root`, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

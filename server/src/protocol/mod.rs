@@ -14,7 +14,7 @@ pub mod rollbar;
 pub mod sentry;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::event::Event;
 
@@ -54,6 +54,41 @@ impl MapError {
             MapError::InvalidJson(e) => format!("{self}: {e}"),
             _ => self.to_string(),
         }
+    }
+}
+
+/// The top-level attributes of a payload still to map; what is left at the end goes to the
+/// event's `extra`, with the attributes that were present but unusable (`rejected`).
+pub(crate) struct Fields {
+    pub(crate) obj: Map<String, Value>,
+    pub(crate) rejected: Map<String, Value>,
+}
+
+impl Fields {
+    pub(crate) fn new(obj: Map<String, Value>) -> Self {
+        Self {
+            obj,
+            rejected: Map::new(),
+        }
+    }
+
+    /// Removes an attribute; `null` counts as absent.
+    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
+        self.obj.remove(key).filter(|v| !v.is_null())
+    }
+
+    /// Removes and converts an attribute; keeps it in `extra` when the conversion fails.
+    pub(crate) fn parsed<T>(
+        &mut self,
+        key: &str,
+        convert: impl FnOnce(&Value) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.take(key)?;
+        let out = convert(&value);
+        if out.is_none() {
+            self.rejected.insert(key.to_owned(), value);
+        }
+        out
     }
 }
 

@@ -19,7 +19,9 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::{Builder, Uuid};
 
-use super::{json_type, small_uint, string, string_or_number, stringify, unix_seconds, MapError};
+use super::{
+    json_type, small_uint, string, string_or_number, stringify, unix_seconds, Fields, MapError,
+};
 use crate::event::{Breadcrumb, Event, Exception, Frame, Level, Person, Request, Sdk, Server};
 
 /// The legacy body field `access_token` (the `X-Rollbar-Access-Token` header is the other way).
@@ -52,10 +54,7 @@ pub fn event_from_rollbar(data: &Value) -> Result<Event, MapError> {
             got: json_type(data),
         });
     };
-    let mut f = Fields {
-        obj: obj.clone(),
-        rejected: Map::new(),
-    };
+    let mut f = Fields::new(obj.clone());
 
     let environment = match f.take("environment") {
         None => return Err(MapError::MissingField("data.environment")),
@@ -158,28 +157,6 @@ pub fn event_from_rollbar(data: &Value) -> Result<Event, MapError> {
     ev.extra.append(&mut f.obj);
     ev.extra.append(&mut f.rejected);
     Ok(ev)
-}
-
-/// The attributes of `data` still to map; the rest goes to `extra`.
-struct Fields {
-    obj: Map<String, Value>,
-    rejected: Map<String, Value>,
-}
-
-impl Fields {
-    fn take(&mut self, key: &str) -> Option<Value> {
-        self.obj.remove(key).filter(|v| !v.is_null())
-    }
-
-    /// Removes and converts an attribute; keeps it in `extra` when the conversion fails.
-    fn parsed<T>(&mut self, key: &str, convert: impl FnOnce(&Value) -> Option<T>) -> Option<T> {
-        let value = self.take(key)?;
-        let out = convert(&value);
-        if out.is_none() {
-            self.rejected.insert(key.to_owned(), value);
-        }
-        out
-    }
 }
 
 /// Field names for error messages: a single `trace` or an element of `trace_chain`.

@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::envelope::{Envelope, ItemType};
-use super::{json_type, small_uint, string, string_or_number, stringify, unix_seconds, MapError};
+use super::{
+    json_type, small_uint, string, string_or_number, stringify, unix_seconds, Fields, MapError,
+};
 use crate::event::{
     Breadcrumb, Event, Exception, Frame, Level, Person, Request, Sdk, Server, Trace,
 };
@@ -60,36 +62,7 @@ pub fn event_from_envelope(envelope: &Envelope) -> Result<Option<Event>, MapErro
     Ok(Some(event))
 }
 
-/// The top-level attributes still to map; what is left at the end goes to `extra`.
-struct Fields {
-    obj: Map<String, Value>,
-    /// Attributes present but unusable: kept verbatim in `extra`.
-    rejected: Map<String, Value>,
-}
-
 impl Fields {
-    fn new(obj: Map<String, Value>) -> Self {
-        Self {
-            obj,
-            rejected: Map::new(),
-        }
-    }
-
-    /// Removes an attribute; `null` counts as absent.
-    fn take(&mut self, key: &str) -> Option<Value> {
-        self.obj.remove(key).filter(|v| !v.is_null())
-    }
-
-    /// Removes and converts an attribute; keeps it in `extra` when the conversion fails.
-    fn parsed<T>(&mut self, key: &str, convert: impl FnOnce(&Value) -> Option<T>) -> Option<T> {
-        let value = self.take(key)?;
-        let out = convert(&value);
-        if out.is_none() {
-            self.rejected.insert(key.to_owned(), value);
-        }
-        out
-    }
-
     fn into_event(mut self) -> Event {
         let mut ev = Event {
             uuid: self.parsed("event_id", |v| Uuid::parse_str(v.as_str()?).ok()),

@@ -49,19 +49,28 @@ impl Store {
     }
 
     async fn delete_older_than(&self, project: i64, cutoff: i64) -> StoreResult<u64> {
+        self.delete_in_batches(
+            "DELETE FROM occurrences WHERE id IN (SELECT id FROM occurrences \
+             WHERE project_id = $1 AND received_at < $2 LIMIT $3)",
+            project,
+            cutoff,
+        )
+        .await
+    }
+
+    /// Runs `sql` (binding `a`, `b` and the batch size) until it deletes less than a batch,
+    /// one short transaction per batch so waiting writers get their turn.
+    async fn delete_in_batches(&self, sql: &str, a: i64, b: i64) -> StoreResult<u64> {
         let mut total = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            let deleted = sqlx::query(
-                "DELETE FROM occurrences WHERE id IN (SELECT id FROM occurrences \
-                 WHERE project_id = $1 AND received_at < $2 LIMIT $3)",
-            )
-            .bind(project)
-            .bind(cutoff)
-            .bind(BATCH)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let deleted = sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .bind(BATCH)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
             total += deleted;
             if deleted < BATCH as u64 {
@@ -92,24 +101,14 @@ impl Store {
             let Some(oldest_kept) = oldest_kept else {
                 continue;
             };
-            loop {
-                let mut tx = self.begin_write().await?;
-                let deleted = sqlx::query(
+            total += self
+                .delete_in_batches(
                     "DELETE FROM occurrences WHERE id IN (SELECT id FROM occurrences \
                      WHERE issue_id = $1 AND id < $2 LIMIT $3)",
+                    issue,
+                    oldest_kept,
                 )
-                .bind(issue)
-                .bind(oldest_kept)
-                .bind(BATCH)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                tx.commit().await?;
-                total += deleted;
-                if deleted < BATCH as u64 {
-                    break;
-                }
-            }
+                .await?;
         }
         Ok(total)
     }

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use tokio::task::JoinSet;
 
-use super::{Committed, NewOccurrence, Store, StoreError};
+use super::{Committed, NewOccurrence, Store};
+use crate::error::error_chain;
 use crate::metrics::Metrics;
 
 struct Job {
@@ -170,15 +171,4 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
             }
         }
     }
-}
-
-fn error_chain(e: &StoreError) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
