@@ -28,7 +28,7 @@ fn python() -> Option<&'static Path> {
         let python = venv.join("bin/python");
         let ready = || {
             Command::new(&python)
-                .args(["-c", "import sentry_sdk, rollbar"])
+                .args(["-c", "import sentry_sdk, rollbar, brotli"])
                 .status()
                 .is_ok_and(|s| s.success())
         };
@@ -39,7 +39,13 @@ fn python() -> Option<&'static Path> {
                 .status()
                 .is_ok_and(|s| s.success())
                 && Command::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet", "sentry-sdk>=2,<3", "rollbar>=1,<2"])
+                    .args([
+                        "install",
+                        "--quiet",
+                        "sentry-sdk>=2,<3",
+                        "rollbar>=1,<2",
+                        "brotli",
+                    ])
                     .status()
                     .is_ok_and(|s| s.success());
             if !made || !ready() {
@@ -369,4 +375,46 @@ fn the_rust_sentry_crate_reports_grouped_complete_events() {
         assert_eq!(event["person"]["username"], "carol");
         assert_eq!(event["language"], "rust");
     }
+}
+
+/// Browser SDKs and proxies may send brotli; Python's reference encoder makes the body.
+#[test]
+fn a_brotli_compressed_envelope_is_accepted() {
+    let Some(python) = python() else { return };
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Brotli");
+    let server = TestServer::start(&backend.database_url);
+    let envelope = format!(
+        "{{}}\n{{\"type\":\"event\"}}\n{}\n",
+        serde_json::json!({"event_id": "9ec79c33ec9942ab8353589fcb2e04aa", "message": "compressed with br"})
+    );
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys, brotli; sys.stdout.buffer.write(brotli.compress(sys.stdin.buffer.read()))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(envelope.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    let reply = bugle_tests::server::request(
+        "POST",
+        &format!("{}/api/{}/envelope/", server.url, project.id),
+        &[
+            (
+                "X-Sentry-Auth",
+                &format!("Sentry sentry_key={}", project.token),
+            ),
+            ("Content-Encoding", "br"),
+        ],
+        Some(out.stdout),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["id"], "9ec79c33ec9942ab8353589fcb2e04aa");
 }
