@@ -358,6 +358,12 @@ fn rollbar_items_are_accepted_with_every_token_form_and_refused_in_rollbar_shape
                 json!({"data": {"environment": "p"}}).to_string(),
                 422,
             ),
+            (
+                "too large",
+                vec![("X-Rollbar-Access-Token", token)],
+                rollbar_item(None, uuid, &"x".repeat(1_100_000)).to_string(),
+                413,
+            ),
         ];
         for (what, headers, body, status) in refusals {
             let reply = post(&server, "/api/1/item/", &headers, body.into_bytes());
