@@ -145,6 +145,34 @@ async fn a_resent_uuid_is_stored_once() {
 }
 
 #[tokio::test]
+async fn a_resend_grouped_differently_leaves_no_empty_issue() {
+    for (backend, store, project) in stores().await {
+        let mut event = error_event("KeyError", 1, "a");
+        event.uuid = Some(Uuid::new_v4());
+        let first = store
+            .commit_batch(&[prepared(project, event.clone())])
+            .await
+            .unwrap()[0];
+        // The same uuid, as a later grouping algorithm would hash it.
+        let mut resend = prepared(project, event);
+        resend.grouping.hashes = vec!["f".repeat(64)];
+        let again = store.commit_batch(&[resend]).await.unwrap()[0];
+        assert!(
+            again.duplicate && !again.new_issue,
+            "{}: {again:?}",
+            backend.name
+        );
+        assert_eq!(again.issue_id, first.issue_id);
+        let filter = IssueFilter {
+            status: StatusFilter::All,
+            ..IssueFilter::default()
+        };
+        let (issues, _) = store.list_issues(project, &filter).await.unwrap();
+        assert_eq!(issues.len(), 1, "{}: no empty issue left", backend.name);
+    }
+}
+
+#[tokio::test]
 async fn an_occurrence_after_resolution_regresses_the_issue() {
     for (backend, store, project) in stores().await {
         let c = store

@@ -144,13 +144,15 @@ impl Store {
         let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
         for i in order {
             let occ = &batch[i];
-            if let Some(issue_id) = stored_issue_of(&mut tx, occ).await? {
-                results[i] = Some(duplicate(occ, issue_id));
-                continue;
-            }
+            // The insert itself detects a resent uuid (one statement less per event than
+            // checking first): then nothing is counted and the stored copy's issue answers.
             let (issue_id, new_issue) = resolve_issue(&mut tx, occ, &mut issue_by_hash).await?;
             if !insert_occurrence(&mut tx, occ, issue_id).await? {
-                // Another instance committed the same uuid between our check and insert.
+                if new_issue {
+                    // Only possible when the stored copy was grouped differently (an older
+                    // grouping version): drop the empty issue made for the resend.
+                    drop_empty_issue(&mut tx, issue_id, &mut issue_by_hash).await?;
+                }
                 let issue_id = stored_issue_of(&mut tx, occ).await?.unwrap_or(issue_id);
                 results[i] = Some(duplicate(occ, issue_id));
                 continue;
@@ -202,6 +204,23 @@ fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {
         new_issue: false,
         regressed: false,
     }
+}
+
+async fn drop_empty_issue(
+    tx: &mut Tx,
+    issue_id: i64,
+    cache: &mut HashMap<(i64, String), i64>,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM issue_hashes WHERE issue_id = $1")
+        .bind(issue_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM issues WHERE id = $1 AND count = 0")
+        .bind(issue_id)
+        .execute(&mut **tx)
+        .await?;
+    cache.retain(|_, id| *id != issue_id);
+    Ok(())
 }
 
 async fn stored_issue_of(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<Option<i64>> {
