@@ -172,8 +172,41 @@ fn labelled_frames(exc: &Exception, root: Option<&str>) -> Vec<LabelledFrame> {
         .collect()
 }
 
+// Labels already computed on this thread. Real traffic repeats the same frames endlessly and
+// normalizing one runs a dozen regexes, so the label is remembered (it is a pure function of
+// the frame's strings and the root). Cleared when it grows past LABEL_CACHE_MAX.
+thread_local! {
+    static LABELS: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+const LABEL_CACHE_MAX: usize = 50_000;
+
 /// `module in function` (or `file in function`); None for a frame with only an address.
 fn frame_label(frame: &Frame, root: Option<&str>) -> Option<String> {
+    let key = [
+        frame.module.as_deref(),
+        frame.filename.as_deref(),
+        frame.abs_path.as_deref(),
+        frame.function.as_deref(),
+        root,
+    ]
+    .map(|part| part.unwrap_or("\u{1}"))
+    .join("\0");
+    if let Some(label) = LABELS.with(|cache| cache.borrow().get(&key).cloned()) {
+        return label;
+    }
+    let label = compute_frame_label(frame, root);
+    LABELS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= LABEL_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, label.clone());
+    });
+    label
+}
+
+fn compute_frame_label(frame: &Frame, root: Option<&str>) -> Option<String> {
     let location = non_empty(frame.module.as_deref())
         .map(str::to_owned)
         .or_else(|| {

@@ -7,6 +7,7 @@ pub mod native;
 pub mod rollbar;
 pub mod sentry;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Mutex, RwLock};
@@ -52,14 +53,18 @@ pub async fn read_body(
 
 /// Undoes `Content-Encoding` (gzip, deflate, br, zstd), never producing more than `limit`
 /// bytes: a small body that expands past it is a 413, not an out-of-memory.
-pub fn decode_body(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+pub fn decode_body<'a>(
+    encoding: Option<&str>,
+    body: &'a [u8],
+    limit: usize,
+) -> Result<Cow<'a, [u8]>, ApiError> {
     let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
     let reader: Box<dyn Read + '_> = match encoding.as_deref() {
         None | Some("" | "identity") => {
             if body.len() > limit {
                 return Err(ApiError::TooLarge(format!("event exceeds {limit} bytes")));
             }
-            return Ok(body.to_vec());
+            return Ok(Cow::Borrowed(body));
         }
         Some("gzip" | "x-gzip") => Box::new(flate2::read::MultiGzDecoder::new(body)),
         // HTTP's "deflate" is zlib-wrapped, but some clients send a raw deflate stream.
@@ -93,7 +98,7 @@ pub fn decode_body(encoding: Option<&str>, body: &[u8], limit: usize) -> Result<
             "event exceeds {limit} bytes once decompressed"
         )));
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 pub fn content_encoding(req: &HttpRequest) -> Option<&str> {
@@ -105,6 +110,10 @@ pub fn content_encoding(req: &HttpRequest) -> Option<&str> {
 /// Parses JSON into `T`; a syntax error is a 400, a well-formed document of the wrong shape a
 /// 422 naming the field (`exceptions[0].frames[2].lineno: invalid type ...`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Tracking the path costs on every field; only a failed parse needs it, so parse again then.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -238,6 +247,25 @@ fn optional_text(s: Option<&str>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// zstd at level 3 with one context per thread: making a context per event cost more than
+/// compressing (its tables are allocated and zeroed each time).
+fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(3).map_err(|e| ApiError::Internal(e.into()))?);
+        }
+        slot.as_mut()
+            .expect("just made")
+            .compress(bytes)
+            .map_err(|e| ApiError::Internal(e.into()))
+    })
+}
+
 /// Turns a parsed event into a row ready to commit: checks it, fills server-made fields,
 /// groups it, compresses it. `raw` is the body as received when it is not native JSON.
 pub fn prepare(
@@ -259,9 +287,6 @@ pub fn prepare(
         culprit: optional_text(g.culprit.as_deref()),
     };
     let json = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
-    let compress = |bytes: &[u8]| {
-        zstd::bulk::compress(bytes, 3).map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))
-    };
     Ok(NewOccurrence {
         project_id,
         uuid: event.uuid.expect("finalize sets the uuid"),
@@ -305,16 +330,23 @@ mod tests {
     #[test]
     fn every_supported_encoding_decodes() {
         let data = br#"{"message":"hello"}"#;
-        assert_eq!(decode_body(Some("gzip"), &gzip(data), 100).unwrap(), data);
+        assert_eq!(
+            decode_body(Some("gzip"), &gzip(data), 100)
+                .unwrap()
+                .as_ref(),
+            data
+        );
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(data).unwrap();
         assert_eq!(
-            decode_body(Some("deflate"), &z.finish().unwrap(), 100).unwrap(),
+            decode_body(Some("deflate"), &z.finish().unwrap(), 100)
+                .unwrap()
+                .as_ref(),
             data
         );
         let zs = zstd::bulk::compress(data, 3).unwrap();
-        assert_eq!(decode_body(Some("zstd"), &zs, 100).unwrap(), data);
-        assert_eq!(decode_body(None, data, 100).unwrap(), data);
+        assert_eq!(decode_body(Some("zstd"), &zs, 100).unwrap().as_ref(), data);
+        assert_eq!(decode_body(None, data, 100).unwrap().as_ref(), data);
         assert!(matches!(
             decode_body(Some("lzma"), data, 100),
             Err(ApiError::UnsupportedEncoding(_))

@@ -136,7 +136,7 @@ async fn handle(
     let (event, raw): (Option<Event>, Vec<u8>) = match kind {
         Kind::Store => {
             let event = sentry::event_from_sentry(&body).map_err(map_error)?;
-            (Some(event), body)
+            (Some(event), body.into_owned())
         }
         Kind::Envelope => {
             let envelope = parse_envelope(&body)
