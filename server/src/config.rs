@@ -25,8 +25,51 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub sqlite: SqliteConfig,
     pub retention: RetentionConfig,
+    pub mail: MailConfig,
     /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `smtp://user:pass@host:587` (STARTTLS on 587 or with `?tls=required`), `smtps://...`
+    /// (implicit TLS), or plain `smtp://host:25` for a local relay. None: mail is off.
+    pub smtp_url: Option<String>,
+    /// The From address.
+    pub from: String,
+    /// Mails other than new-issue and regression mails: at most one per issue per window.
+    pub cooldown_minutes: i64,
+    /// At most this many mails an hour in all; new-issue and regression mails always go.
+    pub hourly_cap: i64,
+    /// How often an idle worker looks for mail to send.
+    pub poll_ms: u64,
+    /// First retry delay after a failed send; doubles per attempt up to 10 minutes.
+    pub retry_ms: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Bugle <bugle@localhost>".into(),
+            cooldown_minutes: 30,
+            hourly_cap: 60,
+            poll_ms: 1000,
+            retry_ms: 5000,
+        }
+    }
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("from", &self.from)
+            .field("cooldown_minutes", &self.cooldown_minutes)
+            .field("hourly_cap", &self.hourly_cap)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -93,6 +136,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             sqlite: SqliteConfig::default(),
             retention: RetentionConfig::default(),
+            mail: MailConfig::default(),
             metrics_token: None,
         }
     }
@@ -139,6 +183,12 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ),
     ("BUGLE_RETENTION_INTERVAL_SECS", "retention.interval_secs"),
     ("BUGLE_METRICS_TOKEN", "metrics_token"),
+    ("BUGLE_SMTP_URL", "mail.smtp_url"),
+    ("BUGLE_MAIL_FROM", "mail.from"),
+    ("BUGLE_MAIL_COOLDOWN_MINUTES", "mail.cooldown_minutes"),
+    ("BUGLE_MAIL_HOURLY_CAP", "mail.hourly_cap"),
+    ("BUGLE_MAIL_POLL_MS", "mail.poll_ms"),
+    ("BUGLE_MAIL_RETRY_MS", "mail.retry_ms"),
 ];
 
 impl Config {
@@ -272,6 +322,7 @@ impl fmt::Debug for Config {
             .field("ingest", &self.ingest)
             .field("sqlite", &self.sqlite)
             .field("retention", &self.retention)
+            .field("mail", &self.mail)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }

@@ -21,6 +21,7 @@ pub mod event;
 pub mod grouping;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod protocol;
 pub mod secrets;
 pub mod startup;

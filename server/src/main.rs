@@ -46,6 +46,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Send a test mail with the configured SMTP settings and say what is wrong, if anything.
+    SendTestEmail { address: String },
     /// Copy the SQLite database to PATH while the server runs (PostgreSQL: use pg_dump).
     Backup { path: PathBuf },
     /// Exit 0 when the server answers its readiness check, 1 otherwise (for Docker).
@@ -74,6 +76,14 @@ enum ProjectCommand {
     },
     /// Let a user see a project.
     AddMember { slug: String, email: String },
+    /// Extra addresses mailed about a project, besides its members.
+    Notify {
+        slug: String,
+        #[arg(long)]
+        add: Vec<String>,
+        #[arg(long)]
+        remove: Vec<String>,
+    },
     /// Keep a project's occurrences for DAYS and at most N per issue (`default`: the server's).
     Retention {
         slug: String,
@@ -199,6 +209,24 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 println!("{token}");
             }
         }
+        Command::SendTestEmail { address } => {
+            let mailer = bugle_server::notify::mail::Mailer::from_config(&config.mail)?.context(
+                "no SMTP server configured: set BUGLE_SMTP_URL (e.g. smtp://user:pass@host:587)",
+            )?;
+            let mail = bugle_server::notify::mail::Mail {
+                subject: "Bugle test mail".into(),
+                text: format!(
+                    "This is a test mail from Bugle at {}. Notifications will reach you.\n",
+                    config.base_url()
+                ),
+                html: "<p>This is a test mail from Bugle. Notifications will reach you.</p>".into(),
+                unsubscribe: format!("{}/", config.base_url()),
+            };
+            match mailer.send(&address, &mail).await {
+                Ok(()) => println!("sent a test mail to {address}"),
+                Err(e) => bail!("could not send to {address}: {e}"),
+            }
+        }
         Command::Backup { path } => {
             let store = Store::open(&config).await?;
             let target = path.to_str().context("the backup path must be UTF-8")?;
@@ -252,6 +280,25 @@ async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
                     println!("{}\t{}\t{}", p.id, p.slug, p.name);
                 }
             }
+        }
+        ProjectCommand::Notify { slug, add, remove } => {
+            let project = store
+                .project_by_slug(&slug)
+                .await
+                .with_context(|| format!("no project {slug}"))?;
+            for email in &add {
+                store.add_recipient(project.id, email).await?;
+            }
+            for email in &remove {
+                store.remove_recipient(project.id, email).await?;
+            }
+            let extra = store.project_recipients(project.id).await?;
+            println!(
+                "{} mails its members{}{}",
+                project.slug,
+                if extra.is_empty() { "" } else { " and " },
+                extra.join(", ")
+            );
         }
         ProjectCommand::Retention {
             slug,

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub commit_seconds: Histogram,
     /// Batches that failed to commit (then retried one event at a time).
     store_errors: Mutex<u64>,
+    /// Mail outcomes: sent, failed, suppressed.
+    mails: Mutex<BTreeMap<&'static str, u64>>,
     /// (protocol, outcome): outcome is `accepted`, `duplicate` or a rejection reason.
     events: Mutex<BTreeMap<(&'static str, String), u64>>,
     /// Envelope items accepted without being stored, by item type.
@@ -66,6 +68,7 @@ impl Default for Metrics {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
             ]),
             store_errors: Mutex::new(0),
+            mails: Mutex::default(),
             events: Mutex::default(),
             skipped_items: Mutex::default(),
         }
@@ -73,6 +76,15 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    pub fn count_mail(&self, outcome: &'static str) {
+        *self
+            .mails
+            .lock()
+            .expect("not poisoned")
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
     pub fn count_store_error(&self) {
         *self.store_errors.lock().expect("not poisoned") += 1;
     }
@@ -92,9 +104,25 @@ impl Metrics {
         items.get(item_type).copied().unwrap_or(0)
     }
 
-    /// Prometheus text exposition; `queue_depth` is read at render time.
+    /// Prometheus text exposition; `queue_depth` and `mail_pending` are read at render time.
     pub fn render(&self, queue_depth: usize) -> String {
+        self.render_with(queue_depth, None)
+    }
+
+    pub fn render_with(&self, queue_depth: usize, mail_pending: Option<i64>) -> String {
         let mut out = String::new();
+        out.push_str("# HELP bugle_mails_total Notification mails, by outcome.\n");
+        out.push_str("# TYPE bugle_mails_total counter\n");
+        for (outcome, n) in self.mails.lock().expect("not poisoned").iter() {
+            let _ = writeln!(out, "bugle_mails_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        if let Some(pending) = mail_pending {
+            let _ = writeln!(
+                out,
+                "# HELP bugle_mails_pending Notifications not sent yet.\n\
+                 # TYPE bugle_mails_pending gauge\nbugle_mails_pending {pending}"
+            );
+        }
         out.push_str("# HELP bugle_events_total Events received, by protocol and outcome.\n");
         out.push_str("# TYPE bugle_events_total counter\n");
         for ((protocol, outcome), n) in self.events.lock().expect("not poisoned").iter() {

@@ -79,9 +79,9 @@ impl Application {
             store: store.clone(),
             writer,
             keys: KeyCache::default(),
-            metrics,
+            metrics: metrics.clone(),
         });
-        let (stop_background, background) = spawn_background(&config, &store);
+        let (stop_background, background) = spawn_background(&config, &store, &metrics)?;
         let server =
             HttpServer::new(move || {
                 App::new()
@@ -97,6 +97,7 @@ impl Application {
                     .configure(ingest::sentry::routes)
                     .configure(ingest::rollbar::routes)
                     .configure(api::routes)
+                    .configure(crate::notify::unsubscribe::routes)
                     .route("/healthz", web::get().to(healthz))
                     .route("/readyz", web::get().to(readyz))
                     .route("/metrics", web::get().to(metrics_page))
@@ -166,7 +167,10 @@ async fn metrics_page(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(state.writer.queue_depth())))
+        .body(state.metrics.render_with(
+            state.writer.queue_depth(),
+            state.store.pending_notifications().await.ok(),
+        )))
 }
 
 /// Gives every request an id (in its log lines and the `x-request-id` response header) and
@@ -201,10 +205,27 @@ where
     .instrument(span)
 }
 
-/// Tasks that run beside the server: retention.
-fn spawn_background(config: &Config, store: &Store) -> (watch::Sender<bool>, JoinSet<()>) {
+/// Tasks that run beside the server: retention and the mail worker.
+fn spawn_background(
+    config: &Config,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<(watch::Sender<bool>, JoinSet<()>)> {
     let (stop, mut stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
+    match crate::notify::mail::Mailer::from_config(&config.mail)? {
+        Some(mailer) => {
+            tasks.spawn(crate::notify::run_worker_until_stopped(
+                store.clone(),
+                mailer,
+                config.mail.clone(),
+                config.base_url(),
+                metrics.clone(),
+                stopped.clone(),
+            ));
+        }
+        None => tracing::info!("mail is off: set BUGLE_SMTP_URL to send notifications"),
+    }
     let (store, policy) = (store.clone(), config.retention_policy());
     let every = Duration::from_secs(config.retention.interval_secs);
     tasks.spawn(async move {
@@ -228,7 +249,7 @@ fn spawn_background(config: &Config, store: &Store) -> (watch::Sender<bool>, Joi
             }
         }
     });
-    (stop, tasks)
+    Ok((stop, tasks))
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {

@@ -5,6 +5,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod client;
+mod notifications;
 mod operations;
 mod protocols;
 mod scale_out;

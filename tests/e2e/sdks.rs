@@ -4,66 +4,15 @@
 //! numbers; the events must arrive grouped one issue per bug, with frames, release,
 //! environment, host and user, and the SDK must have seen success.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bugle_tests::server::{
-    binary, create_project, create_user_token, Backend, Project, TestServer,
-};
+use bugle_tests::server::{create_project, create_user_token, Backend, Project, TestServer};
 use serde_json::Value;
 
-/// `target/sdk-venv` with sentry-sdk and rollbar, made once per test run; `None` (after saying
-/// why) when Python or PyPI is unavailable outside CI.
-fn python() -> Option<&'static Path> {
-    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let target = binary()
-            .parent()
-            .and_then(Path::parent)
-            .unwrap()
-            .to_path_buf();
-        let venv = target.join("sdk-venv");
-        let python = venv.join("bin/python");
-        let ready = || {
-            Command::new(&python)
-                .args(["-c", "import sentry_sdk, rollbar, brotli"])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready() {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success())
-                && Command::new(venv.join("bin/pip"))
-                    .args([
-                        "install",
-                        "--quiet",
-                        "sentry-sdk>=2,<3",
-                        "rollbar>=1,<2",
-                        "brotli",
-                    ])
-                    .status()
-                    .is_ok_and(|s| s.success());
-            if !made || !ready() {
-                assert!(
-                    !bugle_tests::in_ci(),
-                    "CI=true: cannot prepare {}",
-                    venv.display()
-                );
-                eprintln!(
-                    "skipping SDK tests: cannot prepare a Python venv with sentry-sdk and rollbar"
-                );
-                return None;
-            }
-        }
-        Some(python)
-    })
-    .as_deref()
-}
+use bugle_tests::python::venv as python;
 
 /// Runs a Python script; panics with its output unless it exits 0 (the scripts exit 1 when
 /// the SDK logged a delivery problem).

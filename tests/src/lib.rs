@@ -2,7 +2,9 @@
 //! fresh PostgreSQL databases, and the real `bugle-server` binary on a free port.
 
 pub mod postgres;
+pub mod python;
 pub mod server;
+pub mod smtp;
 
 /// Whether this run is CI, where a missing PostgreSQL or browser fails instead of skipping.
 pub fn in_ci() -> bool {

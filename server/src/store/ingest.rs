@@ -187,10 +187,21 @@ impl Store {
         }
 
         for (&issue_id, delta) in &deltas {
-            if apply_delta(&mut tx, issue_id, delta).await? {
-                if let Some(c) = results[delta.first_index].as_mut() {
-                    c.regressed = true;
-                }
+            let applied = apply_delta(&mut tx, issue_id, delta).await?;
+            let first = results[delta.first_index]
+                .as_mut()
+                .expect("counted occurrences have results");
+            first.regressed = applied.regressed;
+            let kind = notification_for(first.new_issue, &applied, delta.count);
+            if let Some((kind, detail)) = kind {
+                super::notify::enqueue(
+                    &mut tx,
+                    batch[delta.first_index].project_id,
+                    issue_id,
+                    kind,
+                    detail.as_deref(),
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -444,8 +455,42 @@ async fn insert_occurrences(
     Ok(inserted)
 }
 
-/// Adds a batch's counts to an issue; returns whether the issue regressed.
-async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<bool> {
+/// What a batch did to an issue.
+struct Applied {
+    regressed: bool,
+    count: i64,
+    status: String,
+}
+
+/// Which mail, if any, the batch's occurrences of an issue call for: a new issue and a
+/// regression always; otherwise the 10th, 100th, 1,000th... occurrence. Ignored issues never.
+fn notification_for(
+    new_issue: bool,
+    applied: &Applied,
+    added: i64,
+) -> Option<(&'static str, Option<String>)> {
+    if applied.status == "ignored" {
+        return None;
+    }
+    if new_issue {
+        return Some(("new_issue", None));
+    }
+    if applied.regressed {
+        return Some(("regression", None));
+    }
+    let before = applied.count - added;
+    let mut milestone = 10;
+    while milestone <= applied.count {
+        if milestone > before {
+            return Some(("milestone", Some(milestone.to_string())));
+        }
+        milestone *= 10;
+    }
+    None
+}
+
+/// Adds a batch's counts to an issue.
+async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<Applied> {
     let regressed: Option<i64> = sqlx::query_scalar(
         "UPDATE issues SET status = 'regressed', regressed_at = $2, resolved_at = NULL \
          WHERE id = $1 AND status = 'resolved' RETURNING id",
@@ -463,19 +508,24 @@ async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<
         .execute(&mut **tx)
         .await?;
     }
-    sqlx::query(
+    let row = sqlx::query(
         "UPDATE issues SET count = count + $2, \
          first_seen = CASE WHEN first_seen > $3 THEN $3 ELSE first_seen END, \
          last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END, \
-         level = $5 WHERE id = $1",
+         level = $5 WHERE id = $1 RETURNING count, status",
     )
     .bind(issue_id)
     .bind(d.count)
     .bind(d.first_seen)
     .bind(d.last_seen)
     .bind(d.level.unwrap_or(Level::Error).as_str())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    let applied = Applied {
+        regressed: regressed.is_some(),
+        count: row.try_get("count")?,
+        status: row.try_get("status")?,
+    };
     for (&hour, &count) in &d.hours {
         sqlx::query(
             "INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($1, $2, $3) \
@@ -502,5 +552,49 @@ async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<
         .execute(&mut **tx)
         .await?;
     }
-    Ok(regressed.is_some())
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(count: i64, status: &str, regressed: bool) -> Applied {
+        Applied {
+            regressed,
+            count,
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn new_issues_regressions_and_powers_of_ten_notify_and_ignored_issues_never() {
+        let kind = |new, a: &Applied, added| notification_for(new, a, added).map(|k| k.0);
+        assert_eq!(
+            kind(true, &applied(1, "unresolved", false), 1),
+            Some("new_issue")
+        );
+        assert_eq!(
+            kind(false, &applied(5, "regressed", true), 1),
+            Some("regression")
+        );
+        assert_eq!(
+            notification_for(false, &applied(12, "unresolved", false), 5)
+                .unwrap()
+                .1
+                .as_deref(),
+            Some("10")
+        );
+        assert_eq!(kind(false, &applied(11, "unresolved", false), 1), None);
+        assert_eq!(
+            notification_for(false, &applied(1000, "unresolved", false), 1)
+                .unwrap()
+                .1
+                .as_deref(),
+            Some("1000")
+        );
+        assert_eq!(kind(false, &applied(99, "unresolved", false), 1), None);
+        assert_eq!(kind(true, &applied(1, "ignored", false), 1), None);
+        assert_eq!(kind(false, &applied(100, "ignored", false), 1), None);
+    }
 }

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod ingest;
 pub mod issues;
+pub mod notify;
 pub mod retention;
 pub mod writer;
 
@@ -38,6 +39,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "project settings",
         include_str!("../../../migrations/sqlite/0002_project_settings.sql"),
         include_str!("../../../migrations/postgres/0002_project_settings.sql"),
+    ),
+    (
+        3,
+        "notifications",
+        include_str!("../../../migrations/sqlite/0003_notify.sql"),
+        include_str!("../../../migrations/postgres/0003_notify.sql"),
     ),
 ];
 

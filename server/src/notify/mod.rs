@@ -1,0 +1,153 @@
+//! Mail about issues: the outbox worker.
+//!
+//! The commit that stores an event also writes its notification to the outbox (store::notify),
+//! so a 2xx means the mail will go out. This worker claims one row at a time (PostgreSQL:
+//! `FOR UPDATE SKIP LOCKED`, plus a lease so a crashed instance's claims come back), applies the
+//! flood rules, renders, sends to every recipient, and marks the row sent. A failed send is
+//! retried with exponential backoff; SMTP being down delays mail, never loses it.
+//!
+//! Flood rules: new-issue and regression mails always go. Other mails (occurrence milestones)
+//! go at most once per issue per cool-down window and only while the hourly cap allows.
+
+pub mod mail;
+pub mod templates;
+pub mod unsubscribe;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::config::MailConfig;
+use crate::metrics::Metrics;
+use crate::store::{now_ms, Store};
+use mail::Mailer;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ExecutionOutcome {
+    Sent,
+    /// Dropped by a flood rule, or nobody to tell: marked done without mail.
+    Suppressed,
+    /// Sending failed; the row comes back later.
+    Retried,
+    EmptyQueue,
+}
+
+/// Handles one outbox row, if one is due.
+pub async fn try_execute_task(
+    store: &Store,
+    mailer: &Mailer,
+    config: &MailConfig,
+    base_url: &str,
+) -> anyhow::Result<ExecutionOutcome> {
+    let Some(n) = store.claim_notification().await? else {
+        return Ok(ExecutionOutcome::EmptyQueue);
+    };
+    let always = matches!(n.kind.as_str(), "new_issue" | "regression");
+    let issue = store.issue(n.issue_id).await?;
+    if issue.status == "ignored" || issue.status == "merged" {
+        store
+            .mark_notification_sent(n.id, Some("suppressed: issue ignored or merged"))
+            .await?;
+        return Ok(ExecutionOutcome::Suppressed);
+    }
+    if !always {
+        let now = now_ms();
+        let cooldown = now - config.cooldown_minutes * 60_000;
+        if store.mails_sent_since(n.issue_id, cooldown).await? > 0 {
+            store
+                .mark_notification_sent(n.id, Some("suppressed: cool-down"))
+                .await?;
+            return Ok(ExecutionOutcome::Suppressed);
+        }
+        if store.mails_sent_in_last_hour().await? >= config.hourly_cap {
+            store
+                .mark_notification_sent(n.id, Some("suppressed: hourly cap"))
+                .await?;
+            return Ok(ExecutionOutcome::Suppressed);
+        }
+    }
+    let recipients = store.recipients(n.project_id).await?;
+    if recipients.is_empty() {
+        store
+            .mark_notification_sent(n.id, Some("no recipients"))
+            .await?;
+        return Ok(ExecutionOutcome::Suppressed);
+    }
+    let project = store.project(n.project_id).await?;
+    let latest = store.latest_occurrence(n.issue_id).await?;
+    let ctx = templates::Context {
+        kind: &n.kind,
+        detail: n.detail.as_deref(),
+        project: &project,
+        issue: &issue,
+        event: latest.as_ref().map(|o| &o.event),
+        base_url,
+    };
+    for (email, token) in &recipients {
+        let mail = templates::render(&ctx, &format!("{base_url}/unsubscribe/{token}"));
+        if let Err(e) = mailer.send(email, &mail).await {
+            let retry_in = backoff(config.retry_ms, n.attempts);
+            tracing::warn!(notification = n.id, error = %e, retry_in_ms = retry_in, "mail not sent");
+            store.mark_notification_failed(n.id, &e, retry_in).await?;
+            return Ok(ExecutionOutcome::Retried);
+        }
+    }
+    store.mark_notification_sent(n.id, None).await?;
+    tracing::info!(notification = n.id, kind = %n.kind, issue = n.issue_id, recipients = recipients.len(), "mail sent");
+    Ok(ExecutionOutcome::Sent)
+}
+
+/// Doubles from `base_ms` per failed attempt, at most 10 minutes.
+fn backoff(base_ms: u64, attempts: i64) -> i64 {
+    let factor = 1u64 << attempts.clamp(0, 20);
+    base_ms.saturating_mul(factor).min(600_000) as i64
+}
+
+/// Runs the worker until `stopped` turns true; finishes the mail in hand first.
+pub async fn run_worker_until_stopped(
+    store: Store,
+    mailer: Mailer,
+    config: MailConfig,
+    base_url: String,
+    metrics: Arc<Metrics>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let idle = Duration::from_millis(config.poll_ms.max(10));
+    loop {
+        if *stopped.borrow() {
+            return;
+        }
+        let outcome = try_execute_task(&store, &mailer, &config, &base_url).await;
+        match &outcome {
+            Ok(ExecutionOutcome::Sent) => metrics.count_mail("sent"),
+            Ok(ExecutionOutcome::Retried) => metrics.count_mail("failed"),
+            Ok(ExecutionOutcome::Suppressed) => metrics.count_mail("suppressed"),
+            _ => {}
+        }
+        let wait = match outcome {
+            Ok(ExecutionOutcome::EmptyQueue | ExecutionOutcome::Retried) => idle,
+            Ok(_) => Duration::ZERO,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail worker");
+                idle
+            }
+        };
+        if !wait.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stopped.wait_for(|&s| s) => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn retries_back_off_exponentially_up_to_ten_minutes() {
+        assert_eq!(super::backoff(1000, 0), 1000);
+        assert_eq!(super::backoff(1000, 3), 8000);
+        assert_eq!(super::backoff(1000, 30), 600_000);
+    }
+}

@@ -1,0 +1,243 @@
+//! The notification outbox, recipients and unsubscribe tokens.
+
+use sqlx::Row;
+
+use super::{now_ms, Backend, Store, StoreError, StoreResult};
+use crate::secrets;
+
+/// A claimed outbox row: one mail to send.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub id: i64,
+    pub project_id: i64,
+    pub issue_id: i64,
+    pub kind: String,
+    pub detail: Option<String>,
+    pub attempts: i64,
+}
+
+/// How long a claim lasts before another worker may take the row (a crashed instance's mail
+/// is sent by another after this).
+const LEASE_MS: i64 = 120_000;
+
+/// Writes a notification inside the transaction that commits its cause.
+pub(super) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    project_id: i64,
+    issue_id: i64,
+    kind: &str,
+    detail: Option<&str>,
+) -> StoreResult<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO outbox (project_id, issue_id, kind, detail, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(project_id)
+    .bind(issue_id)
+    .bind(kind)
+    .bind(detail)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Takes the oldest due notification for this worker, or `None`. With several instances
+    /// on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each row go to exactly one of them.
+    pub async fn claim_notification(&self) -> StoreResult<Option<Notification>> {
+        let now = now_ms();
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT id, project_id, issue_id, kind, detail, attempts FROM outbox \
+             WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1 {lock}"
+        ))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let notification = Notification {
+            id: row.try_get("id")?,
+            project_id: row.try_get("project_id")?,
+            issue_id: row.try_get("issue_id")?,
+            kind: row.try_get("kind")?,
+            detail: row.try_get("detail")?,
+            attempts: row.try_get("attempts")?,
+        };
+        sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+            .bind(notification.id)
+            .bind(now + LEASE_MS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(notification))
+    }
+
+    pub async fn mark_notification_sent(&self, id: i64, note: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $2, claimed_until = NULL, last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .bind(note)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives a row back for a later attempt after `retry_in_ms`.
+    pub async fn mark_notification_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_in_ms: i64,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, \
+             next_attempt_at = $2, last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now + retry_in_ms)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Notifications not sent yet, for metrics.
+    pub async fn pending_notifications(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Mails of an issue sent since `since` (unix ms), for the cool-down.
+    pub async fn mails_sent_since(&self, issue_id: i64, since: i64) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE issue_id = $1 AND sent_at >= $2 AND last_error IS NULL",
+        )
+        .bind(issue_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Mails actually sent in the last hour, for the hourly cap.
+    pub async fn mails_sent_in_last_hour(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at >= $1 AND last_error IS NULL",
+        )
+        .bind(now_ms() - 3_600_000)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Who hears about a project: its members and its extra addresses, minus those who
+    /// unsubscribed; each with their unsubscribe token.
+    pub async fn recipients(&self, project_id: i64) -> StoreResult<Vec<(String, String)>> {
+        let emails: Vec<String> = sqlx::query_scalar(
+            "SELECT u.email FROM project_members m JOIN users u ON u.id = m.user_id \
+             WHERE m.project_id = $1 \
+             UNION SELECT email FROM project_recipients WHERE project_id = $1",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for email in emails {
+            let row = sqlx::query(
+                "INSERT INTO mail_subscriptions (email, token) VALUES ($1, $2) \
+                 ON CONFLICT (email) DO UPDATE SET email = excluded.email \
+                 RETURNING token, unsubscribed_at",
+            )
+            .bind(&email)
+            .bind(secrets::new_api_token())
+            .fetch_one(&self.pool)
+            .await?;
+            let unsubscribed: Option<i64> = row.try_get("unsubscribed_at")?;
+            if unsubscribed.is_none() {
+                out.push((email, row.try_get("token")?));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Stops mail to the address behind an unsubscribe token; returns the address.
+    pub async fn unsubscribe(&self, token: &str) -> StoreResult<String> {
+        let email: Option<String> = sqlx::query_scalar(
+            "UPDATE mail_subscriptions SET unsubscribed_at = $2 WHERE token = $1 RETURNING email",
+        )
+        .bind(token)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        email.ok_or(StoreError::NotFound)
+    }
+
+    /// The address behind an unsubscribe token, if the token is known.
+    pub async fn subscription_email(&self, token: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT email FROM mail_subscriptions WHERE token = $1")
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn add_recipient(&self, project_id: i64, email: &str) -> StoreResult<()> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') {
+            return Err(StoreError::Invalid(format!(
+                "{email:?} is not an email address"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO project_recipients (project_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(email)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn remove_recipient(&self, project_id: i64, email: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM project_recipients WHERE project_id = $1 AND email = $2")
+            .bind(project_id)
+            .bind(email.trim().to_lowercase())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn project_recipients(&self, project_id: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT email FROM project_recipients WHERE project_id = $1 ORDER BY email",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn project(&self, id: i64) -> StoreResult<super::admin::Project> {
+        let slug: String = sqlx::query_scalar("SELECT slug FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.project_by_slug(&slug).await
+    }
+}

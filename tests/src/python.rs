@@ -1,0 +1,58 @@
+//! A Python virtualenv with the real third-party peers the tests talk to: the official Sentry
+//! and Rollbar SDKs, brotli, and aiosmtpd (a real SMTP server).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const PACKAGES: &[&str] = &[
+    "sentry-sdk>=2,<3",
+    "rollbar>=1,<2",
+    "brotli",
+    "aiosmtpd>=1.4,<2",
+];
+const IMPORTS: &str = "import sentry_sdk, rollbar, brotli, aiosmtpd";
+
+/// `target/sdk-venv/bin/python`, made once per test run; `None` (after saying why) when Python
+/// or PyPI is unavailable outside CI. Under `CI=true` that is a failure.
+pub fn venv() -> Option<&'static Path> {
+    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let target = crate::server::binary()
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_path_buf();
+        let venv = target.join("sdk-venv");
+        let python = venv.join("bin/python");
+        let ready = || {
+            Command::new(&python)
+                .args(["-c", IMPORTS])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ready() {
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success())
+                && Command::new(venv.join("bin/pip"))
+                    .args(["install", "--quiet"])
+                    .args(PACKAGES)
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if !made || !ready() {
+                assert!(
+                    !crate::in_ci(),
+                    "CI=true: cannot prepare {} with {PACKAGES:?}",
+                    venv.display()
+                );
+                eprintln!("skipping: cannot prepare a Python venv with {PACKAGES:?}");
+                return None;
+            }
+        }
+        Some(python)
+    })
+    .as_deref()
+}
