@@ -24,9 +24,22 @@ CREATE TABLE project_recipients (
     PRIMARY KEY (project_id, email)
 );
 
--- One unsubscribe token per address; unsubscribed_at set once the address opted out.
+-- One unsubscribe token per address; unsubscribed_at set once the address opted out; kinds
+-- lists the kinds of mail the address wants (comma-separated; NULL: all).
 CREATE TABLE mail_subscriptions (
     email TEXT PRIMARY KEY,
     token TEXT NOT NULL UNIQUE,
-    unsubscribed_at BIGINT
+    unsubscribed_at BIGINT,
+    kinds TEXT
+);
+
+-- Set when an ignored issue is un-ignored: its next occurrence mails "seen again".
+ALTER TABLE issues ADD COLUMN notify_next BIGINT NOT NULL DEFAULT 0;
+
+-- Occurrences per issue and minute, for spike detection (N in M minutes).
+CREATE TABLE issue_minutes (
+    issue_id BIGINT NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+    minute BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (issue_id, minute)
 );

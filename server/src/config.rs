@@ -42,6 +42,11 @@ pub struct MailConfig {
     pub cooldown_minutes: i64,
     /// At most this many mails an hour in all; new-issue and regression mails always go.
     pub hourly_cap: i64,
+    /// A spike mails when an issue gets `spike_count` occurrences within `spike_minutes`.
+    pub spike_count: i64,
+    pub spike_minutes: i64,
+    /// This many new issues of a project within a minute become one digest mail.
+    pub burst_digest: i64,
     /// How often an idle worker looks for mail to send.
     pub poll_ms: u64,
     /// First retry delay after a failed send; doubles per attempt up to 10 minutes.
@@ -55,6 +60,9 @@ impl Default for MailConfig {
             from: "Bugle <bugle@localhost>".into(),
             cooldown_minutes: 30,
             hourly_cap: 60,
+            spike_count: 100,
+            spike_minutes: 5,
+            burst_digest: 5,
             poll_ms: 1000,
             retry_ms: 5000,
         }
@@ -188,6 +196,9 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_MAIL_COOLDOWN_MINUTES", "mail.cooldown_minutes"),
     ("BUGLE_MAIL_HOURLY_CAP", "mail.hourly_cap"),
     ("BUGLE_MAIL_POLL_MS", "mail.poll_ms"),
+    ("BUGLE_MAIL_SPIKE_COUNT", "mail.spike_count"),
+    ("BUGLE_MAIL_SPIKE_MINUTES", "mail.spike_minutes"),
+    ("BUGLE_MAIL_BURST_DIGEST", "mail.burst_digest"),
     ("BUGLE_MAIL_RETRY_MS", "mail.retry_ms"),
 ];
 

@@ -102,6 +102,9 @@ enum ProjectCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Choose which mails an address gets: a comma-separated list of new_issue, regression,
+    /// seen_again, spike, milestone; `all` for every kind.
+    Mail { email: String, kinds: String },
     /// Create a user.
     Create {
         email: String,
@@ -165,6 +168,31 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
         }
         Command::Project(cmd) => project(cmd, &config).await?,
+        Command::User(UserCommand::Mail { email, kinds }) => {
+            const KINDS: [&str; 5] = [
+                "new_issue",
+                "regression",
+                "seen_again",
+                "spike",
+                "milestone",
+            ];
+            let chosen = match kinds.as_str() {
+                "all" => None,
+                list => {
+                    let parts: Vec<&str> = list.split(',').map(str::trim).collect();
+                    if let Some(bad) = parts.iter().find(|k| !KINDS.contains(k)) {
+                        bail!("unknown kind {bad:?}: use {} or all", KINDS.join(", "));
+                    }
+                    Some(parts.join(","))
+                }
+            };
+            let store = Store::open(&config).await?;
+            store.set_mail_kinds(&email, chosen.as_deref()).await?;
+            println!(
+                "{email} gets {}",
+                chosen.as_deref().unwrap_or("every kind of mail")
+            );
+        }
         Command::User(UserCommand::Create {
             email,
             password_stdin,

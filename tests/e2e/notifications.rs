@@ -268,7 +268,9 @@ fn two_servers_on_one_postgres_send_each_mail_once() {
         None,
     );
     let smtp = SmtpServer::start(free_port()).unwrap();
-    let env = mail_env(&smtp.url());
+    let mut env = mail_env(&smtp.url());
+    // One mail per issue here (no burst digest), to count them.
+    env.push(("BUGLE_MAIL_BURST_DIGEST", "100".to_owned()));
     let servers = [start(db, &env), start(db, &env)];
     for (i, kind) in ["AError", "BError", "CError", "DError", "EError", "FError"]
         .iter()
@@ -330,4 +332,110 @@ fn send_test_email_says_what_works_and_what_is_wrong() {
         "{}",
         String::from_utf8_lossy(&tls.stderr)
     );
+}
+
+#[test]
+fn bursts_become_one_digest_and_spikes_un_ignored_issues_and_preferences_are_honoured() {
+    if bugle_tests::python::venv().is_none() {
+        return;
+    }
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let project = create_project(db, "Deploys");
+        let api = create_user_token(db, "root@example.com", true);
+        cli(
+            db,
+            &[
+                "project",
+                "notify",
+                &project.slug,
+                "--add",
+                "dev@example.com",
+                "--add",
+                "lead@example.com",
+            ],
+            None,
+        );
+        cli(db, &["user", "mail", "lead@example.com", "new_issue"], None);
+        let smtp = SmtpServer::start(free_port()).unwrap();
+        let mut env = mail_env(&smtp.url());
+        // The worker wakes every 1.5 s, so the burst below is all waiting when it looks.
+        env.retain(|(k, _)| *k != "BUGLE_MAIL_POLL_MS");
+        env.push(("BUGLE_MAIL_POLL_MS", "1500".to_owned()));
+        env.push(("BUGLE_MAIL_COOLDOWN_MINUTES", "0".to_owned()));
+        env.push(("BUGLE_MAIL_SPIKE_COUNT", "20".to_owned()));
+        env.push(("BUGLE_MAIL_SPIKE_MINUTES", "5".to_owned()));
+        let server = start(db, &env);
+
+        // A bad deploy: six new issues at once make one digest per recipient.
+        for kind in ["AError", "BError", "CError", "DError", "EError", "FError"] {
+            assert_eq!(
+                server.send_event(&project.token, &error(kind, "x")).status,
+                200
+            );
+        }
+        let mails = smtp.wait_for(2, WAIT);
+        std::thread::sleep(Duration::from_millis(1800));
+        let mails_now = smtp.messages();
+        assert_eq!(
+            mails_now.len(),
+            2,
+            "{}: one digest each: {mails:#?}",
+            backend.name
+        );
+        assert!(
+            mails_now
+                .iter()
+                .all(|m| m["subject"] == "[Deploys] 6 new issues"),
+            "{mails_now:#?}"
+        );
+
+        // A spike: 20 occurrences within 5 minutes (the 10th is a milestone on the way).
+        let issue = server
+            .send_event(&project.token, &error("AError", "x"))
+            .json()["issue_id"]
+            .clone();
+        for _ in 0..19 {
+            server.send_event(&project.token, &error("AError", "x"));
+        }
+        let mails = smtp.wait_for(4, WAIT);
+        std::thread::sleep(Duration::from_millis(1800));
+        let subjects: Vec<String> = smtp
+            .messages()
+            .iter()
+            .map(|m| m["subject"].as_str().unwrap().to_owned())
+            .collect();
+        let spikes: Vec<&String> = subjects
+            .iter()
+            .filter(|s| s.contains("Spike (20 in 5 minutes)"))
+            .collect();
+        assert_eq!(
+            spikes.len(),
+            1,
+            "{}: only dev gets spikes: {subjects:#?} {mails:#?}",
+            backend.name
+        );
+        assert_eq!(
+            subjects
+                .iter()
+                .filter(|s| s.contains("10 occurrences"))
+                .count(),
+            1,
+            "{subjects:#?}"
+        );
+
+        // Ignored, then un-ignored: the next occurrence mails "seen again".
+        let path = format!("/api/v1/issues/{issue}");
+        server.send_json("PATCH", &api, &path, &json!({"status": "ignored"}));
+        server.send_event(&project.token, &error("AError", "x"));
+        server.send_json("PATCH", &api, &path, &json!({"status": "unresolved"}));
+        server.send_event(&project.token, &error("AError", "x"));
+        let mails = smtp.wait_for(5, WAIT);
+        let seen: Vec<String> = mails
+            .iter()
+            .filter(|m| m["subject"].as_str().unwrap().contains("Seen again"))
+            .map(to)
+            .collect();
+        assert_eq!(seen, ["dev@example.com"], "{}: {mails:#?}", backend.name);
+    }
 }

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use crate::config::MailConfig;
 use crate::metrics::Metrics;
+use crate::store::notify::Notification;
 use crate::store::{now_ms, Store};
 use mail::Mailer;
 
@@ -51,6 +52,34 @@ pub async fn try_execute_task(
             .await?;
         return Ok(ExecutionOutcome::Suppressed);
     }
+    let project = store.project(n.project_id).await?;
+    if n.kind == "new_issue" {
+        // Many new issues at once (a bad deploy) make one mail, not a flood.
+        let burst = store.claim_burst(&n, config.burst_digest.max(2)).await?;
+        if !burst.is_empty() {
+            let mut rows = vec![n];
+            rows.extend(burst);
+            let mut issues = Vec::new();
+            for row in &rows {
+                issues.push(store.issue(row.issue_id).await?);
+            }
+            let headline = format!("{} new issues", issues.len());
+            let render = |unsubscribe: &str| {
+                templates::render_digest(&project, &headline, &issues, base_url, unsubscribe)
+            };
+            return deliver(
+                store,
+                mailer,
+                config,
+                &rows,
+                "new_issue",
+                None,
+                render,
+                base_url,
+            )
+            .await;
+        }
+    }
     if !always {
         let now = now_ms();
         let cooldown = now - config.cooldown_minutes * 60_000;
@@ -61,20 +90,34 @@ pub async fn try_execute_task(
             return Ok(ExecutionOutcome::Suppressed);
         }
         if store.mails_sent_in_last_hour().await? >= config.hourly_cap {
-            store
-                .mark_notification_sent(n.id, Some("suppressed: hourly cap"))
-                .await?;
-            return Ok(ExecutionOutcome::Suppressed);
+            if store.cap_note_sent_recently(n.project_id).await? {
+                store
+                    .mark_notification_sent(n.id, Some("suppressed: hourly cap"))
+                    .await?;
+                return Ok(ExecutionOutcome::Suppressed);
+            }
+            // Once an hour, say that mail is being held back, with the issue that hit the cap.
+            let headline = format!(
+                "mail limit of {} an hour reached: further mails this hour are held back",
+                config.hourly_cap
+            );
+            let issues = [issue];
+            let render = |unsubscribe: &str| {
+                templates::render_digest(&project, &headline, &issues, base_url, unsubscribe)
+            };
+            return deliver(
+                store,
+                mailer,
+                config,
+                std::slice::from_ref(&n),
+                &n.kind,
+                Some("cap note"),
+                render,
+                base_url,
+            )
+            .await;
         }
     }
-    let recipients = store.recipients(n.project_id).await?;
-    if recipients.is_empty() {
-        store
-            .mark_notification_sent(n.id, Some("no recipients"))
-            .await?;
-        return Ok(ExecutionOutcome::Suppressed);
-    }
-    let project = store.project(n.project_id).await?;
     let latest = store.latest_occurrence(n.issue_id).await?;
     let ctx = templates::Context {
         kind: &n.kind,
@@ -84,17 +127,63 @@ pub async fn try_execute_task(
         event: latest.as_ref().map(|o| &o.event),
         base_url,
     };
+    let render = |unsubscribe: &str| templates::render(&ctx, unsubscribe);
+    deliver(
+        store,
+        mailer,
+        config,
+        std::slice::from_ref(&n),
+        &n.kind,
+        None,
+        render,
+        base_url,
+    )
+    .await
+}
+
+/// Sends one mail per recipient (each with its own unsubscribe link) for `rows`, then marks
+/// them sent (with `note` as their record), or gives them all back for a retry.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    store: &Store,
+    mailer: &Mailer,
+    config: &MailConfig,
+    rows: &[Notification],
+    kind: &str,
+    note: Option<&str>,
+    render: impl Fn(&str) -> mail::Mail,
+    base_url: &str,
+) -> anyhow::Result<ExecutionOutcome> {
+    let project_id = rows[0].project_id;
+    let recipients = store.recipients(project_id, kind).await?;
+    if recipients.is_empty() {
+        for row in rows {
+            store
+                .mark_notification_sent(row.id, Some("no recipients"))
+                .await?;
+        }
+        return Ok(ExecutionOutcome::Suppressed);
+    }
     for (email, token) in &recipients {
-        let mail = templates::render(&ctx, &format!("{base_url}/unsubscribe/{token}"));
+        let mail = render(&format!("{base_url}/unsubscribe/{token}"));
         if let Err(e) = mailer.send(email, &mail).await {
-            let retry_in = backoff(config.retry_ms, n.attempts);
-            tracing::warn!(notification = n.id, error = %e, retry_in_ms = retry_in, "mail not sent");
-            store.mark_notification_failed(n.id, &e, retry_in).await?;
+            for row in rows {
+                let retry_in = backoff(config.retry_ms, row.attempts);
+                tracing::warn!(notification = row.id, error = %e, retry_in_ms = retry_in, "mail not sent");
+                store.mark_notification_failed(row.id, &e, retry_in).await?;
+            }
             return Ok(ExecutionOutcome::Retried);
         }
     }
-    store.mark_notification_sent(n.id, None).await?;
-    tracing::info!(notification = n.id, kind = %n.kind, issue = n.issue_id, recipients = recipients.len(), "mail sent");
+    for row in rows {
+        store.mark_notification_sent(row.id, note).await?;
+    }
+    tracing::info!(
+        kind,
+        rows = rows.len(),
+        recipients = recipients.len(),
+        "mail sent"
+    );
     Ok(ExecutionOutcome::Sent)
 }
 

@@ -39,6 +39,8 @@ fn headline(kind: &str, detail: Option<&str>) -> String {
         ("new_issue", _) => "New issue".into(),
         ("regression", _) => "Regression".into(),
         ("milestone", Some(n)) => format!("{n} occurrences"),
+        ("seen_again", _) => "Seen again after un-ignoring".into(),
+        ("spike", Some(window)) => format!("Spike ({window})"),
         (other, _) => other.replace('_', " "),
     }
 }
@@ -183,6 +185,48 @@ pub fn render(ctx: &Context<'_>, unsubscribe: &str) -> Mail {
          <p style=\"color:#57606a;font-size:12px\"><a href=\"{}\">Stop these mails</a></p>\
          </body></html>",
         escape(&link),
+        escape(unsubscribe)
+    ));
+    Mail {
+        subject,
+        text,
+        html,
+        unsubscribe: unsubscribe.to_owned(),
+    }
+}
+
+/// One mail for many notifications of a project: a burst of new issues, or a note that the
+/// hourly cap now holds mail back.
+pub fn render_digest(
+    project: &Project,
+    headline: &str,
+    issues: &[Issue],
+    base_url: &str,
+    unsubscribe: &str,
+) -> Mail {
+    let subject = format!("[{}] {headline}", project.name);
+    let mut text = format!("{headline} in {}\n\n", project.name);
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif\"><h2>{}</h2><ul>",
+        escape(&format!("{headline} in {}", project.name))
+    );
+    for issue in issues {
+        let link = format!("{base_url}/issues/{}", issue.id);
+        text.push_str(&format!(
+            "- [{}] {} ({} x)\n  {link}\n",
+            issue.level, issue.title, issue.count
+        ));
+        html.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <small>{} · {}×</small></li>",
+            escape(&link),
+            escape(&issue.title),
+            escape(&issue.level),
+            issue.count
+        ));
+    }
+    text.push_str(&format!("\nStop these mails: {unsubscribe}\n"));
+    html.push_str(&format!(
+        "</ul><p style=\"font-size:12px\"><a href=\"{}\">Stop these mails</a></p></body></html>",
         escape(unsubscribe)
     ));
     Mail {

@@ -62,6 +62,8 @@ struct IssueDelta {
     last_seen: i64,
     level: Option<Level>,
     hours: BTreeMap<i64, i64>,
+    /// Occurrences per minute (unix minute), for spike detection.
+    minutes: BTreeMap<i64, i64>,
     facets: BTreeMap<(&'static str, String), (i64, i64)>,
     /// Index (in the batch) of the first occurrence, which a regression is attributed to.
     first_index: usize,
@@ -81,6 +83,10 @@ impl IssueDelta {
         *self
             .hours
             .entry(occ.received_at.div_euclid(HOUR_MS) * HOUR_MS)
+            .or_default() += 1;
+        *self
+            .minutes
+            .entry(occ.received_at.div_euclid(60_000))
             .or_default() += 1;
         let facets = [
             ("host", &occ.host),
@@ -187,7 +193,7 @@ impl Store {
         }
 
         for (&issue_id, delta) in &deltas {
-            let applied = apply_delta(&mut tx, issue_id, delta).await?;
+            let applied = apply_delta(&mut tx, issue_id, delta, self.spike).await?;
             let first = results[delta.first_index]
                 .as_mut()
                 .expect("counted occurrences have results");
@@ -455,11 +461,47 @@ async fn insert_occurrences(
     Ok(inserted)
 }
 
+/// Counts the batch per minute and says whether the window now holds the spike threshold
+/// for the first time (it did not before this batch).
+async fn detect_spike(
+    tx: &mut Tx,
+    issue_id: i64,
+    d: &IssueDelta,
+    spike: super::Spike,
+) -> StoreResult<Option<String>> {
+    for (&minute, &count) in &d.minutes {
+        sqlx::query(
+            "INSERT INTO issue_minutes (issue_id, minute, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (issue_id, minute) DO UPDATE SET count = issue_minutes.count + excluded.count",
+        )
+        .bind(issue_id)
+        .bind(minute)
+        .bind(count)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let newest = d.last_seen.div_euclid(60_000);
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM issue_minutes \
+         WHERE issue_id = $1 AND minute > $2",
+    )
+    .bind(issue_id)
+    .bind(newest - spike.minutes)
+    .fetch_one(&mut **tx)
+    .await?;
+    let crossed = recent >= spike.count && recent - d.count < spike.count;
+    Ok(crossed.then(|| format!("{recent} in {} minutes", spike.minutes)))
+}
+
 /// What a batch did to an issue.
 struct Applied {
     regressed: bool,
     count: i64,
     status: String,
+    /// The issue was un-ignored and this is its first occurrence since.
+    seen_again: bool,
+    /// The occurrences in the spike window reached the spike threshold with this batch.
+    spiked: Option<String>,
 }
 
 /// Which mail, if any, the batch's occurrences of an issue call for: a new issue and a
@@ -478,6 +520,12 @@ fn notification_for(
     if applied.regressed {
         return Some(("regression", None));
     }
+    if applied.seen_again {
+        return Some(("seen_again", None));
+    }
+    if let Some(spike) = &applied.spiked {
+        return Some(("spike", Some(spike.clone())));
+    }
     let before = applied.count - added;
     let mut milestone = 10;
     while milestone <= applied.count {
@@ -490,7 +538,12 @@ fn notification_for(
 }
 
 /// Adds a batch's counts to an issue.
-async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<Applied> {
+async fn apply_delta(
+    tx: &mut Tx,
+    issue_id: i64,
+    d: &IssueDelta,
+    spike: super::Spike,
+) -> StoreResult<Applied> {
     let regressed: Option<i64> = sqlx::query_scalar(
         "UPDATE issues SET status = 'regressed', regressed_at = $2, resolved_at = NULL \
          WHERE id = $1 AND status = 'resolved' RETURNING id",
@@ -512,7 +565,7 @@ async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<
         "UPDATE issues SET count = count + $2, \
          first_seen = CASE WHEN first_seen > $3 THEN $3 ELSE first_seen END, \
          last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END, \
-         level = $5 WHERE id = $1 RETURNING count, status",
+         level = $5 WHERE id = $1 RETURNING count, status, notify_next",
     )
     .bind(issue_id)
     .bind(d.count)
@@ -521,11 +574,22 @@ async fn apply_delta(tx: &mut Tx, issue_id: i64, d: &IssueDelta) -> StoreResult<
     .bind(d.level.unwrap_or(Level::Error).as_str())
     .fetch_one(&mut **tx)
     .await?;
-    let applied = Applied {
+    let mut applied = Applied {
         regressed: regressed.is_some(),
         count: row.try_get("count")?,
         status: row.try_get("status")?,
+        seen_again: row.try_get::<i64, _>("notify_next")? != 0,
+        spiked: None,
     };
+    if applied.seen_again {
+        sqlx::query("UPDATE issues SET notify_next = 0 WHERE id = $1")
+            .bind(issue_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if spike.count > 0 && spike.minutes > 0 {
+        applied.spiked = detect_spike(tx, issue_id, d, spike).await?;
+    }
     for (&hour, &count) in &d.hours {
         sqlx::query(
             "INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($1, $2, $3) \
@@ -564,6 +628,8 @@ mod tests {
             regressed,
             count,
             status: status.into(),
+            seen_again: false,
+            spiked: None,
         }
     }
 

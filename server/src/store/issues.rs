@@ -422,9 +422,12 @@ impl Store {
             }
             Some(s) if s == status => {}
             Some(_) => {
+                // Un-ignoring: the next occurrence mails "seen again".
                 sqlx::query(
                     "UPDATE issues SET status = $2, \
-                     resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END WHERE id = $1",
+                     resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END, \
+                     notify_next = CASE WHEN status = 'ignored' AND $2 = 'unresolved' THEN 1 ELSE 0 END \
+                     WHERE id = $1",
                 )
                 .bind(id)
                 .bind(status)

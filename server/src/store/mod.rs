@@ -101,6 +101,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// A spike: at least `count` occurrences of an issue within `minutes` (0: off).
+    spike: Spike,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spike {
+    pub count: i64,
+    pub minutes: i64,
 }
 
 impl Store {
@@ -122,8 +130,22 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store { pool, backend }
+                Store {
+                    pool,
+                    backend,
+                    spike: Spike {
+                        count: 0,
+                        minutes: 0,
+                    },
+                }
             }
+        };
+        let store = Store {
+            spike: Spike {
+                count: config.mail.spike_count,
+                minutes: config.mail.spike_minutes,
+            },
+            ..store
         };
         store.migrate().await?;
         Ok(store)
@@ -164,6 +186,10 @@ impl Store {
         Ok(Store {
             pool,
             backend: Backend::Sqlite,
+            spike: Spike {
+                count: 0,
+                minutes: 0,
+            },
         })
     }
 

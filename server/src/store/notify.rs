@@ -14,6 +14,7 @@ pub struct Notification {
     pub kind: String,
     pub detail: Option<String>,
     pub attempts: i64,
+    pub created_at: i64,
 }
 
 /// How long a claim lasts before another worker may take the row (a crashed instance's mail
@@ -54,7 +55,7 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at FROM outbox \
              WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1 {lock}"
         ))
@@ -72,6 +73,7 @@ impl Store {
             kind: row.try_get("kind")?,
             detail: row.try_get("detail")?,
             attempts: row.try_get("attempts")?,
+            created_at: row.try_get("created_at")?,
         };
         sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
             .bind(notification.id)
@@ -146,7 +148,11 @@ impl Store {
 
     /// Who hears about a project: its members and its extra addresses, minus those who
     /// unsubscribed; each with their unsubscribe token.
-    pub async fn recipients(&self, project_id: i64) -> StoreResult<Vec<(String, String)>> {
+    pub async fn recipients(
+        &self,
+        project_id: i64,
+        kind: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
         let emails: Vec<String> = sqlx::query_scalar(
             "SELECT u.email FROM project_members m JOIN users u ON u.id = m.user_id \
              WHERE m.project_id = $1 \
@@ -160,19 +166,99 @@ impl Store {
             let row = sqlx::query(
                 "INSERT INTO mail_subscriptions (email, token) VALUES ($1, $2) \
                  ON CONFLICT (email) DO UPDATE SET email = excluded.email \
-                 RETURNING token, unsubscribed_at",
+                 RETURNING token, unsubscribed_at, kinds",
             )
             .bind(&email)
             .bind(secrets::new_api_token())
             .fetch_one(&self.pool)
             .await?;
             let unsubscribed: Option<i64> = row.try_get("unsubscribed_at")?;
-            if unsubscribed.is_none() {
+            let kinds: Option<String> = row.try_get("kinds")?;
+            let wanted = kinds.is_none_or(|k| k.split(',').any(|k| k.trim() == kind));
+            if unsubscribed.is_none() && wanted {
                 out.push((email, row.try_get("token")?));
             }
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Which kinds of mail an address gets (`None`: all).
+    pub async fn set_mail_kinds(&self, email: &str, kinds: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO mail_subscriptions (email, token, kinds) VALUES ($1, $2, $3) \
+             ON CONFLICT (email) DO UPDATE SET kinds = excluded.kinds",
+        )
+        .bind(email.trim().to_lowercase())
+        .bind(secrets::new_api_token())
+        .bind(kinds)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Other due new-issue notifications of the project created within a minute of `created_at`
+    /// (a burst), claimed for this worker when there are at least `min` of them.
+    pub async fn claim_burst(
+        &self,
+        first: &Notification,
+        min: i64,
+    ) -> StoreResult<Vec<Notification>> {
+        let now = now_ms();
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT id, project_id, issue_id, kind, detail, attempts FROM outbox \
+             WHERE project_id = $1 AND kind = 'new_issue' AND sent_at IS NULL AND id <> $2 \
+             AND created_at BETWEEN $3 AND $4 \
+             AND (claimed_until IS NULL OR claimed_until < $5) ORDER BY id {lock}"
+        ))
+        .bind(first.project_id)
+        .bind(first.id)
+        .bind(first.created_at - 60_000)
+        .bind(first.created_at + 60_000)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if (rows.len() as i64) + 1 < min {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let mut claimed = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now + LEASE_MS)
+                .execute(&mut *tx)
+                .await?;
+            claimed.push(Notification {
+                id,
+                project_id: row.try_get("project_id")?,
+                issue_id: row.try_get("issue_id")?,
+                kind: row.try_get("kind")?,
+                detail: row.try_get("detail")?,
+                attempts: row.try_get("attempts")?,
+                created_at: first.created_at,
+            });
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Whether a note about held-back mail went to this project within the last hour.
+    pub async fn cap_note_sent_recently(&self, project_id: i64) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE project_id = $1 AND last_error = 'cap note' AND sent_at >= $2",
+        )
+        .bind(project_id)
+        .bind(now_ms() - 3_600_000)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
     }
 
     /// Stops mail to the address behind an unsubscribe token; returns the address.

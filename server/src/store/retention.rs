@@ -39,6 +39,11 @@ impl Store {
             let cap = cap.unwrap_or(defaults.max_occurrences_per_issue).max(1);
             swept.over_issue_cap += self.trim_issues(project, cap).await?;
         }
+        // Minute counts only matter for spike windows.
+        sqlx::query("DELETE FROM issue_minutes WHERE minute < $1")
+            .bind((now_ms() - 86_400_000) / 60_000)
+            .execute(&self.pool)
+            .await?;
         if self.backend == Backend::Sqlite && swept != Swept::default() {
             // Give freed pages back to the file system (the database uses incremental vacuum).
             sqlx::query("PRAGMA incremental_vacuum")
