@@ -16,6 +16,8 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_pending ON outbox (sent_at, next_attempt_at);
+CREATE INDEX outbox_by_note ON outbox (last_error);
+CREATE INDEX outbox_by_issue ON outbox (issue_id, sent_at);
 
 -- Extra addresses mailed for a project, besides its members.
 CREATE TABLE project_recipients (

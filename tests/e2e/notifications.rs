@@ -439,3 +439,59 @@ fn bursts_become_one_digest_and_spikes_un_ignored_issues_and_preferences_are_hon
         assert_eq!(seen, ["dev@example.com"], "{}: {mails:#?}", backend.name);
     }
 }
+
+#[test]
+fn the_hourly_cap_sends_one_note_then_holds_mail_back() {
+    if bugle_tests::python::venv().is_none() {
+        return;
+    }
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Capped");
+    cli(
+        db,
+        &[
+            "project",
+            "notify",
+            &project.slug,
+            "--add",
+            "dev@example.com",
+        ],
+        None,
+    );
+    let smtp = SmtpServer::start(free_port()).unwrap();
+    let mut env = mail_env(&smtp.url());
+    env.push(("BUGLE_MAIL_COOLDOWN_MINUTES", "0".to_owned()));
+    env.push(("BUGLE_MAIL_HOURLY_CAP", "1".to_owned()));
+    let server = start(db, &env);
+    for _ in 0..100 {
+        assert_eq!(
+            server
+                .send_event(&project.token, &error("CapError", "x"))
+                .status,
+            200
+        );
+    }
+    let mails = smtp.wait_for(2, WAIT);
+    std::thread::sleep(Duration::from_millis(800));
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        subjects.len(),
+        2,
+        "the new issue, then one note: {mails:#?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("New issue")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("mail limit of 1 an hour reached")),
+        "{subjects:?}"
+    );
+}

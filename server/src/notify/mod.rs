@@ -42,6 +42,10 @@ pub async fn try_execute_task(
     base_url: &str,
 ) -> anyhow::Result<ExecutionOutcome> {
     let Some(n) = store.claim_notification().await? else {
+        // Idle: if the hourly cap held mail back and allows mail again, say what was held.
+        if store.mails_sent_in_last_hour().await? < config.hourly_cap {
+            return send_held_digests(store, mailer, base_url).await;
+        }
         return Ok(ExecutionOutcome::EmptyQueue);
     };
     let always = matches!(n.kind.as_str(), "new_issue" | "regression");
@@ -91,9 +95,7 @@ pub async fn try_execute_task(
         }
         if store.mails_sent_in_last_hour().await? >= config.hourly_cap {
             if store.cap_note_sent_recently(n.project_id).await? {
-                store
-                    .mark_notification_sent(n.id, Some("suppressed: hourly cap"))
-                    .await?;
+                store.mark_notification_sent(n.id, Some(HELD)).await?;
                 return Ok(ExecutionOutcome::Suppressed);
             }
             // Once an hour, say that mail is being held back, with the issue that hit the cap.
@@ -139,6 +141,48 @@ pub async fn try_execute_task(
         base_url,
     )
     .await
+}
+
+/// What a notification held back by the hourly cap is marked with until a digest lists it.
+const HELD: &str = "held: hourly cap";
+
+/// One digest per project listing the issues whose mail the hourly cap held back.
+async fn send_held_digests(
+    store: &Store,
+    mailer: &Mailer,
+    base_url: &str,
+) -> anyhow::Result<ExecutionOutcome> {
+    let held = store.take_held(HELD).await?;
+    if held.is_empty() {
+        return Ok(ExecutionOutcome::EmptyQueue);
+    }
+    let mut by_project: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for (project, issue) in held {
+        let issues = by_project.entry(project).or_default();
+        if !issues.contains(&issue) {
+            issues.push(issue);
+        }
+    }
+    for (project_id, issue_ids) in by_project {
+        let project = store.project(project_id).await?;
+        let mut issues = Vec::new();
+        for id in issue_ids {
+            issues.push(store.issue(id).await?);
+        }
+        let headline = format!(
+            "{} issues had mail held back by the hourly limit",
+            issues.len()
+        );
+        for (email, token) in store.recipients(project_id, "milestone").await? {
+            let unsubscribe = format!("{base_url}/unsubscribe/{token}");
+            let mail =
+                templates::render_digest(&project, &headline, &issues, base_url, &unsubscribe);
+            if let Err(e) = mailer.send(&email, &mail).await {
+                tracing::warn!(error = %e, "held-mail digest not sent");
+            }
+        }
+    }
+    Ok(ExecutionOutcome::Sent)
 }
 
 /// Sends one mail per recipient (each with its own unsubscribe link) for `rows`, then marks

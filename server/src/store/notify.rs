@@ -249,6 +249,30 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Takes every notification marked `held` (once: concurrent workers get disjoint rows) and
+    /// returns their (project, issue).
+    pub async fn take_held(&self, held: &str) -> StoreResult<Vec<(i64, i64)>> {
+        // Asked on every idle poll: read first, write only when there is something.
+        let any: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM outbox WHERE last_error = $1 LIMIT 1")
+                .bind(held)
+                .fetch_optional(&self.pool)
+                .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "UPDATE outbox SET last_error = 'held: listed in a digest' WHERE last_error = $1 \
+             RETURNING project_id, issue_id",
+        )
+        .bind(held)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("project_id")?, r.try_get("issue_id")?)))
+            .collect()
+    }
+
     /// Whether a note about held-back mail went to this project within the last hour.
     pub async fn cap_note_sent_recently(&self, project_id: i64) -> StoreResult<bool> {
         let n: i64 = sqlx::query_scalar(

@@ -39,6 +39,11 @@ impl Store {
             let cap = cap.unwrap_or(defaults.max_occurrences_per_issue).max(1);
             swept.over_issue_cap += self.trim_issues(project, cap).await?;
         }
+        // Sent mail is kept a week for the cool-down, the cap and the activity history.
+        sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
+            .bind(now_ms() - 7 * 86_400_000)
+            .execute(&self.pool)
+            .await?;
         // Minute counts only matter for spike windows.
         sqlx::query("DELETE FROM issue_minutes WHERE minute < $1")
             .bind((now_ms() - 86_400_000) / 60_000)
