@@ -1,6 +1,7 @@
 //! Helpers shared by the store tests (server crate) and the end-to-end tests (this crate):
 //! fresh PostgreSQL databases, and the real `bugle-server` binary on a free port.
 
+pub mod bench;
 pub mod postgres;
 pub mod python;
 pub mod server;

@@ -43,13 +43,17 @@ impl Backend {
     }
 }
 
-/// Where cargo put the binary: next to the folder of this test executable.
+/// Where cargo put the server binary: `target/<profile>/`, next to `deps/` where test
+/// executables live, or beside this executable (the benchmark). `BUGLE_SERVER_BIN` overrides.
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
+    if let Some(path) = std::env::var_os("BUGLE_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the executable's path");
+    let mut dir = exe.parent().expect("a folder");
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir = dir.parent().expect("target/<profile>");
+    }
     let bin = dir.join(format!("bugle-server{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),

@@ -192,13 +192,14 @@ impl Store {
             });
         }
 
+        let applied = apply_deltas(&mut tx, backend, &deltas, self.spike).await?;
         for (&issue_id, delta) in &deltas {
-            let applied = apply_delta(&mut tx, issue_id, delta, self.spike).await?;
+            let applied = &applied[&issue_id];
             let first = results[delta.first_index]
                 .as_mut()
                 .expect("counted occurrences have results");
             first.regressed = applied.regressed;
-            let kind = notification_for(first.new_issue, &applied, delta.count);
+            let kind = notification_for(first.new_issue, applied, delta.count);
             if let Some((kind, detail)) = kind {
                 super::notify::enqueue(
                     &mut tx,
@@ -461,38 +462,6 @@ async fn insert_occurrences(
     Ok(inserted)
 }
 
-/// Counts the batch per minute and says whether the window now holds the spike threshold
-/// for the first time (it did not before this batch).
-async fn detect_spike(
-    tx: &mut Tx,
-    issue_id: i64,
-    d: &IssueDelta,
-    spike: super::Spike,
-) -> StoreResult<Option<String>> {
-    for (&minute, &count) in &d.minutes {
-        sqlx::query(
-            "INSERT INTO issue_minutes (issue_id, minute, count) VALUES ($1, $2, $3) \
-             ON CONFLICT (issue_id, minute) DO UPDATE SET count = issue_minutes.count + excluded.count",
-        )
-        .bind(issue_id)
-        .bind(minute)
-        .bind(count)
-        .execute(&mut **tx)
-        .await?;
-    }
-    let newest = d.last_seen.div_euclid(60_000);
-    let recent: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM issue_minutes \
-         WHERE issue_id = $1 AND minute > $2",
-    )
-    .bind(issue_id)
-    .bind(newest - spike.minutes)
-    .fetch_one(&mut **tx)
-    .await?;
-    let crossed = recent >= spike.count && recent - d.count < spike.count;
-    Ok(crossed.then(|| format!("{recent} in {} minutes", spike.minutes)))
-}
-
 /// What a batch did to an issue.
 struct Applied {
     regressed: bool,
@@ -537,86 +506,196 @@ fn notification_for(
     None
 }
 
-/// Adds a batch's counts to an issue.
-async fn apply_delta(
+/// `(p, p, ...), (p, p, ...)`: `rows` tuples of `cols` parameters numbered from `first`.
+fn tuples(backend: Backend, first: usize, rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (0..cols)
+                .map(|c| placeholder(backend, first + r * cols + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row statement of [`apply_deltas`].
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Adds a batch's counts to its issues with a handful of statements for the whole batch (not
+/// per issue): regressions, counters, hourly, per-minute and facet counts, spike windows.
+async fn apply_deltas(
     tx: &mut Tx,
-    issue_id: i64,
-    d: &IssueDelta,
+    backend: Backend,
+    deltas: &BTreeMap<i64, IssueDelta>,
     spike: super::Spike,
-) -> StoreResult<Applied> {
-    let regressed: Option<i64> = sqlx::query_scalar(
-        "UPDATE issues SET status = 'regressed', regressed_at = $2, resolved_at = NULL \
-         WHERE id = $1 AND status = 'resolved' RETURNING id",
-    )
-    .bind(issue_id)
-    .bind(d.first_seen)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if regressed.is_some() {
+) -> StoreResult<HashMap<i64, Applied>> {
+    let ids: Vec<i64> = deltas.keys().copied().collect();
+    let now = deltas
+        .values()
+        .map(|d| d.last_seen)
+        .max()
+        .unwrap_or_default();
+    let mut regressed = HashSet::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE issues SET status = 'regressed', regressed_at = {}, resolved_at = NULL \
+             WHERE status = 'resolved' AND id IN ({}) RETURNING id",
+            placeholder(backend, 1),
+            (0..chunk.len())
+                .map(|i| placeholder(backend, i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        regressed.extend(q.fetch_all(&mut **tx).await?);
+    }
+    for &id in &regressed {
         sqlx::query(
             "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'regressed', NULL)",
         )
-        .bind(issue_id)
-        .bind(d.first_seen)
+        .bind(id)
+        .bind(deltas[&id].first_seen)
         .execute(&mut **tx)
         .await?;
     }
-    let row = sqlx::query(
-        "UPDATE issues SET count = count + $2, \
-         first_seen = CASE WHEN first_seen > $3 THEN $3 ELSE first_seen END, \
-         last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END, \
-         level = $5 WHERE id = $1 RETURNING count, status, notify_next",
-    )
-    .bind(issue_id)
-    .bind(d.count)
-    .bind(d.first_seen)
-    .bind(d.last_seen)
-    .bind(d.level.unwrap_or(Level::Error).as_str())
-    .fetch_one(&mut **tx)
-    .await?;
-    let mut applied = Applied {
-        regressed: regressed.is_some(),
-        count: row.try_get("count")?,
-        status: row.try_get("status")?,
-        seen_again: row.try_get::<i64, _>("notify_next")? != 0,
-        spiked: None,
-    };
-    if applied.seen_again {
+
+    let mut applied = HashMap::with_capacity(deltas.len());
+    let entries: Vec<(&i64, &IssueDelta)> = deltas.iter().collect();
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE issues SET count = issues.count + v.column2, \
+             first_seen = CASE WHEN issues.first_seen > v.column3 THEN v.column3 ELSE issues.first_seen END, \
+             last_seen = CASE WHEN issues.last_seen < v.column4 THEN v.column4 ELSE issues.last_seen END, \
+             level = v.column5 FROM (VALUES {}) AS v WHERE issues.id = v.column1 \
+             RETURNING issues.id, issues.count, issues.status, issues.notify_next",
+            tuples(backend, 1, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, d) in chunk {
+            q = q
+                .bind(**id)
+                .bind(d.count)
+                .bind(d.first_seen)
+                .bind(d.last_seen)
+                .bind(d.level.unwrap_or(Level::Error).as_str());
+        }
+        for row in q.fetch_all(&mut **tx).await? {
+            let id: i64 = row.try_get("id")?;
+            applied.insert(
+                id,
+                Applied {
+                    regressed: regressed.contains(&id),
+                    count: row.try_get("count")?,
+                    status: row.try_get("status")?,
+                    seen_again: row.try_get::<i64, _>("notify_next")? != 0,
+                    spiked: None,
+                },
+            );
+        }
+    }
+    let seen_again: Vec<i64> = applied
+        .iter()
+        .filter(|(_, a)| a.seen_again)
+        .map(|(id, _)| *id)
+        .collect();
+    for id in seen_again {
         sqlx::query("UPDATE issues SET notify_next = 0 WHERE id = $1")
-            .bind(issue_id)
+            .bind(id)
             .execute(&mut **tx)
             .await?;
     }
-    if spike.count > 0 && spike.minutes > 0 {
-        applied.spiked = detect_spike(tx, issue_id, d, spike).await?;
-    }
-    for (&hour, &count) in &d.hours {
-        sqlx::query(
-            "INSERT INTO issue_hourly (issue_id, hour, count) VALUES ($1, $2, $3) \
-             ON CONFLICT (issue_id, hour) DO UPDATE SET count = issue_hourly.count + excluded.count",
-        )
-        .bind(issue_id)
-        .bind(hour)
-        .bind(count)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for ((facet, value), &(count, last_seen)) in &d.facets {
-        sqlx::query(
-            "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) VALUES ($1, $2, $3, $4, $5) \
+
+    let hours: Vec<(i64, i64, i64)> = deltas
+        .iter()
+        .flat_map(|(id, d)| d.hours.iter().map(move |(h, n)| (*id, *h, *n)))
+        .collect();
+    upsert_counts(tx, backend, "issue_hourly", "hour", &hours).await?;
+
+    let facets: Vec<(i64, &str, &str, i64, i64)> = deltas
+        .iter()
+        .flat_map(|(id, d)| {
+            d.facets
+                .iter()
+                .map(move |((facet, value), (n, last))| (*id, *facet, value.as_str(), *n, *last))
+        })
+        .collect();
+    for chunk in facets.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) VALUES {} \
              ON CONFLICT (issue_id, facet, value) DO UPDATE SET count = issue_facets.count + excluded.count, \
              last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
              THEN excluded.last_seen ELSE issue_facets.last_seen END",
-        )
-        .bind(issue_id)
-        .bind(*facet)
-        .bind(value)
-        .bind(count)
-        .bind(last_seen)
-        .execute(&mut **tx)
-        .await?;
+            tuples(backend, 1, chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, facet, value, n, last) in chunk {
+            q = q.bind(*id).bind(*facet).bind(*value).bind(*n).bind(*last);
+        }
+        q.execute(&mut **tx).await?;
+    }
+
+    if spike.count > 0 && spike.minutes > 0 {
+        let minutes: Vec<(i64, i64, i64)> = deltas
+            .iter()
+            .flat_map(|(id, d)| d.minutes.iter().map(move |(m, n)| (*id, *m, *n)))
+            .collect();
+        upsert_counts(tx, backend, "issue_minutes", "minute", &minutes).await?;
+        let cutoff = now.div_euclid(60_000) - spike.minutes;
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT issue_id, CAST(SUM(count) AS BIGINT) AS total FROM issue_minutes \
+                 WHERE minute > {} AND issue_id IN ({}) GROUP BY issue_id",
+                placeholder(backend, 1),
+                (0..chunk.len())
+                    .map(|i| placeholder(backend, i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(cutoff);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let id: i64 = row.try_get("issue_id")?;
+                let recent: i64 = row.try_get("total")?;
+                let added = deltas[&id].count;
+                // Reached with this batch: the window held less before it.
+                if recent >= spike.count && recent - added < spike.count {
+                    if let Some(a) = applied.get_mut(&id) {
+                        a.spiked = Some(format!("{recent} in {} minutes", spike.minutes));
+                    }
+                }
+            }
+        }
     }
     Ok(applied)
+}
+
+/// Adds (issue, bucket, count) rows to a per-issue counter table (`issue_hourly`, `issue_minutes`).
+async fn upsert_counts(
+    tx: &mut Tx,
+    backend: Backend,
+    table: &str,
+    bucket: &str,
+    rows: &[(i64, i64, i64)],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO {table} (issue_id, {bucket}, count) VALUES {} \
+             ON CONFLICT (issue_id, {bucket}) DO UPDATE SET count = {table}.count + excluded.count",
+            tuples(backend, 1, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, b, n) in chunk {
+            q = q.bind(*id).bind(*b).bind(*n);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

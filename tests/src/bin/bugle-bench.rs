@@ -1,0 +1,412 @@
+//! `bugle-bench`: Bugle's throughput, latency, CPU, memory and storage in one run, next to a
+//! parse-only ceiling, on SQLite and PostgreSQL, with the same generated workload.
+//!
+//! ```sh
+//! cargo build --release -p bugle-server
+//! cargo run --release -p bugle-tests --bin bugle-bench -- [--quick] [--events N] [--out target/bench.json]
+//! ```
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bugle_tests::bench::{cpu_seconds, rss_mb, workload, Body, Latencies, Wire};
+use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
+use serde_json::{json, Value};
+
+struct Args {
+    events: usize,
+    quick: bool,
+    out: String,
+    seed_issues: usize,
+    seed_occurrences: usize,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        events: 30_000,
+        quick: false,
+        out: "target/bench.json".into(),
+        seed_issues: 20_000,
+        seed_occurrences: 1_000_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => {
+                args.quick = true;
+                args.events = 6_000;
+                args.seed_issues = 2_000;
+                args.seed_occurrences = 40_000;
+            }
+            "--events" => args.events = it.next().and_then(|v| v.parse().ok()).expect("--events N"),
+            "--out" => args.out = it.next().expect("--out PATH"),
+            "--seed-occurrences" => {
+                args.seed_occurrences = it.next().and_then(|v| v.parse().ok()).expect("N")
+            }
+            other => panic!("unknown argument {other}: use --quick, --events N, --out PATH"),
+        }
+    }
+    args
+}
+
+/// Posts bodies from `threads` keep-alive connections; returns (2xx count, latencies).
+fn load(
+    server: &TestServer,
+    token: &str,
+    project_id: i64,
+    bodies: &[Body],
+    threads: usize,
+    rate: Option<f64>,
+) -> (usize, Latencies) {
+    let next = AtomicUsize::new(0);
+    let ok = AtomicUsize::new(0);
+    let latencies = Mutex::new(Vec::with_capacity(bodies.len()));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(60)))
+                    .build()
+                    .into();
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(body) = bodies.get(i) else { break };
+                    if let Some(rate) = rate {
+                        // Open-loop pacing: request i is due at i / rate seconds.
+                        let due = started + Duration::from_secs_f64(i as f64 / rate);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
+                    let (url, auth, encoding) = match body.wire {
+                        Wire::Native => (
+                            format!("{}/api/v1/events", server.url),
+                            format!("Bearer {token}"),
+                            None,
+                        ),
+                        Wire::NativeGzip => (
+                            format!("{}/api/v1/events", server.url),
+                            format!("Bearer {token}"),
+                            Some("gzip"),
+                        ),
+                        Wire::SentryEnvelope => (
+                            format!("{}/api/{project_id}/envelope/", server.url),
+                            format!("Sentry sentry_key={token}"),
+                            None,
+                        ),
+                    };
+                    let mut req = ureq::http::Request::builder().method("POST").uri(&url);
+                    req = match body.wire {
+                        Wire::SentryEnvelope => req.header("X-Sentry-Auth", &auth),
+                        _ => req.header("Authorization", &auth),
+                    };
+                    if let Some(enc) = encoding {
+                        req = req.header("Content-Encoding", enc);
+                    }
+                    let sent = Instant::now();
+                    let result = agent.run(req.body(body.bytes.clone()).expect("request"));
+                    mine.push(sent.elapsed());
+                    if let Ok(mut resp) = result {
+                        let _ = resp.body_mut().read_to_vec();
+                        if resp.status().is_success() {
+                            ok.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies.lock().unwrap().extend(mine);
+            });
+        }
+    });
+    (ok.into_inner(), Latencies(latencies.into_inner().unwrap()))
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+/// Stored occurrences of a project, through the API.
+fn stored(server: &TestServer, api: &str, slug: &str) -> i64 {
+    let mut total = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = server
+            .get(
+                api,
+                &format!("/api/v1/projects/{slug}/issues?status=all&limit=500{cursor}"),
+            )
+            .json();
+        total += page["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["count"].as_i64().unwrap())
+            .sum::<i64>();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return total,
+        }
+    }
+}
+
+fn disk_bytes(backend: &Backend) -> u64 {
+    if let Some(path) = backend.database_url.strip_prefix("sqlite://") {
+        return ["", "-wal"]
+            .iter()
+            .map(|s| {
+                std::fs::metadata(format!("{path}{s}"))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            })
+            .sum();
+    }
+    let name = backend.database_url.rsplit('/').next().unwrap().to_owned();
+    let out = std::process::Command::new("psql")
+        .args([
+            &backend.database_url,
+            "-Atc",
+            &format!("SELECT pg_database_size('{name}')"),
+        ])
+        .output();
+    out.ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Measures one backend: saturation, a fixed rate, CPU, memory, storage.
+fn measure(name: &str, backend: Backend, bodies: &[Body], fixed: &[Body], discard: bool) -> Value {
+    let db = &backend.database_url;
+    let project = create_project(db, "Bench");
+    let api = create_user_token(db, "bench@example.com", true);
+    let env: Vec<(&str, &str)> = if discard {
+        vec![("BUGLE_BENCH_DISCARD", "true")]
+    } else {
+        vec![]
+    };
+    let server = TestServer::start_with(db, &env);
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = server.pid();
+    let (idle_rss, _) = rss_mb(pid);
+    let cpu0 = cpu_seconds(pid);
+    let (ok, lat) = {
+        let started = Instant::now();
+        let (ok, lat) = load(&server, &project.token, project.id, bodies, 64, None);
+        let rate = ok as f64 / started.elapsed().as_secs_f64();
+        println!("  {name:<10} saturation: {rate:>8.0} events/s  p50 {:>6.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
+            ms(lat.percentile(0.5)), ms(lat.percentile(0.99)), ms(lat.max()));
+        ((ok, rate), lat)
+    };
+    let cpu = cpu_seconds(pid) - cpu0;
+    let (_, peak_rss) = rss_mb(pid);
+    let (fixed_ok, fixed_lat) = load(&server, &project.token, project.id, fixed, 32, Some(2000.0));
+    println!(
+        "  {name:<10} at 2,000/s:  p50 {:>6.2} ms  p99 {:>7.2} ms  max {:>7.2} ms ({fixed_ok} ok)",
+        ms(fixed_lat.percentile(0.5)),
+        ms(fixed_lat.percentile(0.99)),
+        ms(fixed_lat.max())
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let (settled_rss, _) = rss_mb(pid);
+    let stored = if discard {
+        0
+    } else {
+        stored(&server, &api, &project.slug)
+    };
+    let raw: usize = bodies.iter().chain(fixed).map(|b| b.raw_len).sum();
+    let disk = if discard { 0 } else { disk_bytes(&backend) };
+    let per_event = if stored > 0 {
+        disk as f64 / stored as f64
+    } else {
+        0.0
+    };
+    let raw_per_event = raw as f64 / (bodies.len() + fixed.len()) as f64;
+    json!({
+        "events_per_s": ok.1, "accepted": ok.0 + fixed_ok, "stored": stored,
+        "p50_ms": ms(lat.percentile(0.5)), "p99_ms": ms(lat.percentile(0.99)), "max_ms": ms(lat.max()),
+        "fixed_rate_p50_ms": ms(fixed_lat.percentile(0.5)), "fixed_rate_p99_ms": ms(fixed_lat.percentile(0.99)),
+        "fixed_rate_max_ms": ms(fixed_lat.max()),
+        "cpu_s_per_10k": cpu / ok.0.max(1) as f64 * 10_000.0,
+        "idle_rss_mb": idle_rss, "peak_rss_mb": peak_rss, "settled_rss_mb": settled_rss,
+        "disk_bytes_per_event": per_event, "raw_bytes_per_event": raw_per_event,
+    })
+}
+
+/// Seeds a project with many issues and occurrences (small events, fast), then times the
+/// issue list and the issue page.
+fn dashboard(issues: usize, occurrences: usize) -> Value {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Dashboard");
+    let api = create_user_token(db, "bench@example.com", true);
+    let server = TestServer::start(db);
+    let per_thread = occurrences / 16;
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let (server, token) = (&server, &project.token);
+            s.spawn(move || {
+                for i in 0..per_thread {
+                    let n = t * per_thread + i;
+                    // The first `issues` events open one issue each; the rest spread over them.
+                    let kind = if n < issues { n } else { n % issues };
+                    let body = json!({"message": format!("seeded issue {kind}"), "exceptions": [{"type": format!("Seed{kind}")}],
+                        "server": {"host": format!("h{}", n % 7)}});
+                    server.send_event(token, &body);
+                }
+            });
+        }
+    });
+    println!(
+        "  seeded {issues} issues / {} occurrences in {:.0} s",
+        per_thread * 16,
+        started.elapsed().as_secs_f64()
+    );
+    let time = |path: &str| {
+        let mut lat = Vec::new();
+        for _ in 0..100 {
+            let t = Instant::now();
+            assert_eq!(server.get(&api, path).status, 200);
+            lat.push(t.elapsed());
+        }
+        Latencies(lat)
+    };
+    let list = time(&format!(
+        "/api/v1/projects/{}/issues?sort=last_seen",
+        project.slug
+    ));
+    let by_count = time(&format!(
+        "/api/v1/projects/{}/issues?sort=count&q=seeded",
+        project.slug
+    ));
+    let first = server
+        .get(
+            &api,
+            &format!(
+                "/api/v1/projects/{}/issues?sort=count&limit=1",
+                project.slug
+            ),
+        )
+        .json();
+    let id = first["issues"][0]["id"].as_i64().unwrap();
+    let page = time(&format!("/api/v1/issues/{id}"));
+    for (name, l) in [
+        ("issue list", &list),
+        ("issue list (count, search)", &by_count),
+        ("issue page", &page),
+    ] {
+        println!(
+            "  {name:<28} p50 {:>6.2} ms  p99 {:>6.2} ms",
+            ms(l.percentile(0.5)),
+            ms(l.percentile(0.99))
+        );
+    }
+    json!({"issues": issues, "occurrences": per_thread * 16,
+        "issue_list_p99_ms": ms(list.percentile(0.99)), "issue_list_search_p99_ms": ms(by_count.percentile(0.99)),
+        "issue_page_p99_ms": ms(page.percentile(0.99))})
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}
+
+fn main() {
+    let args = args();
+    println!(
+        "bugle-bench: {} events per run{}",
+        args.events,
+        if args.quick { " (--quick)" } else { "" }
+    );
+    let bodies = workload(42, args.events, 300);
+    let fixed = workload(43, if args.quick { 4_000 } else { 10_000 }, 300);
+    let raw_kb =
+        bodies.iter().map(|b| b.raw_len).sum::<usize>() as f64 / bodies.len() as f64 / 1024.0;
+    println!(
+        "workload: avg event {raw_kb:.1} KB, 300 fingerprints + ~2% new, native/envelope/gzip mix"
+    );
+
+    let ceiling = measure("ceiling", Backend::sqlite(), &bodies, &fixed, true);
+    let sqlite = measure("sqlite", Backend::sqlite(), &bodies, &fixed, false);
+    let postgres = Backend::postgres().map(|b| measure("postgres", b, &bodies, &fixed, false));
+    println!("dashboard data:");
+    let dash = dashboard(args.seed_issues, args.seed_occurrences);
+
+    let c = ceiling["events_per_s"].as_f64().unwrap();
+    let s = sqlite["events_per_s"].as_f64().unwrap();
+    let p = postgres
+        .as_ref()
+        .map(|p| p["events_per_s"].as_f64().unwrap())
+        .unwrap_or(0.0);
+    let stored_ok = sqlite["stored"] == sqlite["accepted"]
+        && postgres
+            .as_ref()
+            .is_none_or(|p| p["stored"] == p["accepted"]);
+    let ratio = sqlite["disk_bytes_per_event"].as_f64().unwrap()
+        / sqlite["raw_bytes_per_event"].as_f64().unwrap();
+    let rows = [
+        (
+            "SQLite events/s (>= 10,000)",
+            format!("{s:.0}"),
+            s >= 10_000.0,
+        ),
+        (
+            "PostgreSQL events/s (>= 5,000)",
+            format!("{p:.0}"),
+            p >= 5_000.0,
+        ),
+        (
+            "SQLite / ceiling (>= 50 %)",
+            format!("{:.0} % of {c:.0}", s / c * 100.0),
+            s / c >= 0.5,
+        ),
+        ("stored == accepted", format!("{stored_ok}"), stored_ok),
+        (
+            "p99 at 2,000/s (<= 25 ms)",
+            format!("{} ms", sqlite["fixed_rate_p99_ms"]),
+            sqlite["fixed_rate_p99_ms"].as_f64().unwrap() <= 25.0,
+        ),
+        (
+            "idle RSS (<= 30 MB)",
+            format!("{:.1} MB", sqlite["idle_rss_mb"].as_f64().unwrap()),
+            sqlite["idle_rss_mb"].as_f64().unwrap() <= 30.0,
+        ),
+        (
+            "peak RSS under load (<= 150 MB)",
+            format!("{:.1} MB", sqlite["peak_rss_mb"].as_f64().unwrap()),
+            sqlite["peak_rss_mb"].as_f64().unwrap() <= 150.0,
+        ),
+        (
+            "stored bytes / raw JSON (<= 40 %)",
+            format!("{:.0} %", ratio * 100.0),
+            ratio <= 0.4,
+        ),
+        (
+            "issue list p99 (<= 50 ms)",
+            format!("{} ms", dash["issue_list_p99_ms"]),
+            dash["issue_list_p99_ms"].as_f64().unwrap() <= 50.0,
+        ),
+        (
+            "issue page p99 (<= 50 ms)",
+            format!("{} ms", dash["issue_page_p99_ms"]),
+            dash["issue_page_p99_ms"].as_f64().unwrap() <= 50.0,
+        ),
+    ];
+    println!("\n{:<36} {:>24}  result", "target", "measured");
+    for (name, value, ok) in &rows {
+        println!("{name:<36} {value:>24}  {}", verdict(*ok));
+    }
+    let report = json!({
+        "events": args.events, "quick": args.quick, "ceiling": ceiling, "sqlite": sqlite,
+        "postgres": postgres, "dashboard": dash,
+        "targets": rows.iter().map(|(n, v, ok)| json!({"target": n, "measured": v, "pass": ok})).collect::<Vec<_>>(),
+    });
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap())
+        .expect("write the report");
+    println!("\nwritten to {}", args.out);
+}
