@@ -36,6 +36,11 @@ fn error(ty: &str, value: &str) -> Value {
     })
 }
 
+/// Adds an extra address mailed about the project.
+fn notify(db: &str, slug: &str, address: &str) {
+    cli(db, &["project", "notify", slug, "--add", address], None);
+}
+
 fn to(message: &Value) -> String {
     message["to"].as_str().unwrap_or_default().to_owned()
 }
@@ -55,17 +60,7 @@ fn new_issues_and_regressions_mail_members_and_extra_addresses_and_nothing_flood
             &["project", "add-member", &project.slug, "ada@example.com"],
             None,
         );
-        cli(
-            db,
-            &[
-                "project",
-                "notify",
-                &project.slug,
-                "--add",
-                "ops@example.com",
-            ],
-            None,
-        );
+        notify(db, &project.slug, "ops@example.com");
         let smtp = SmtpServer::start(free_port()).unwrap();
         let server = start(db, &mail_env(&smtp.url()));
 
@@ -212,17 +207,7 @@ fn mail_held_while_smtp_is_down_arrives_once_it_is_back() {
     let backend = Backend::sqlite();
     let db = &backend.database_url;
     let project = create_project(db, "Outage");
-    cli(
-        db,
-        &[
-            "project",
-            "notify",
-            &project.slug,
-            "--add",
-            "oncall@example.com",
-        ],
-        None,
-    );
+    notify(db, &project.slug, "oncall@example.com");
     let port = free_port();
     let server = start(db, &mail_env(&format!("smtp://127.0.0.1:{port}")));
     assert_eq!(
@@ -256,17 +241,7 @@ fn two_servers_on_one_postgres_send_each_mail_once() {
     };
     let db = &backend.database_url;
     let project = create_project(db, "Shared");
-    cli(
-        db,
-        &[
-            "project",
-            "notify",
-            &project.slug,
-            "--add",
-            "team@example.com",
-        ],
-        None,
-    );
+    notify(db, &project.slug, "team@example.com");
     let smtp = SmtpServer::start(free_port()).unwrap();
     let mut env = mail_env(&smtp.url());
     // One mail per issue here (no burst digest), to count them.
@@ -448,17 +423,7 @@ fn the_hourly_cap_sends_one_note_then_holds_mail_back() {
     let backend = Backend::sqlite();
     let db = &backend.database_url;
     let project = create_project(db, "Capped");
-    cli(
-        db,
-        &[
-            "project",
-            "notify",
-            &project.slug,
-            "--add",
-            "dev@example.com",
-        ],
-        None,
-    );
+    notify(db, &project.slug, "dev@example.com");
     let smtp = SmtpServer::start(free_port()).unwrap();
     let mut env = mail_env(&smtp.url());
     env.push(("BUGLE_MAIL_COOLDOWN_MINUTES", "0".to_owned()));
