@@ -43,7 +43,8 @@ pub async fn try_execute_task(
 ) -> anyhow::Result<ExecutionOutcome> {
     let Some(n) = store.claim_notification().await? else {
         // Idle: if the hourly cap held mail back and allows mail again, say what was held.
-        if store.mails_sent_in_last_hour().await? < config.hourly_cap {
+        if store.has_held(HELD).await? && store.mails_sent_in_last_hour().await? < config.hourly_cap
+        {
             return send_held_digests(store, mailer, base_url).await;
         }
         return Ok(ExecutionOutcome::EmptyQueue);

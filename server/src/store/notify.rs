@@ -53,6 +53,18 @@ impl Store {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // Idle workers ask every poll: look without the write lock first, so an empty outbox
+        // never makes the ingest writer wait.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT id, project_id, issue_id, kind, detail, attempts, created_at FROM outbox \
@@ -251,16 +263,17 @@ impl Store {
 
     /// Takes every notification marked `held` (once: concurrent workers get disjoint rows) and
     /// returns their (project, issue).
-    pub async fn take_held(&self, held: &str) -> StoreResult<Vec<(i64, i64)>> {
-        // Asked on every idle poll: read first, write only when there is something.
+    /// Whether any notification is marked `held` (a cheap read, asked on idle polls).
+    pub async fn has_held(&self, held: &str) -> StoreResult<bool> {
         let any: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM outbox WHERE last_error = $1 LIMIT 1")
                 .bind(held)
                 .fetch_optional(&self.pool)
                 .await?;
-        if any.is_none() {
-            return Ok(Vec::new());
-        }
+        Ok(any.is_some())
+    }
+
+    pub async fn take_held(&self, held: &str) -> StoreResult<Vec<(i64, i64)>> {
         let rows = sqlx::query(
             "UPDATE outbox SET last_error = 'held: listed in a digest' WHERE last_error = $1 \
              RETURNING project_id, issue_id",
