@@ -22,6 +22,11 @@ pub fn new_api_token() -> String {
     format!("bgl_{}", random_hex(24))
 }
 
+/// Session cookies, CSRF tokens and one-time links: 256 random bits.
+pub fn new_session_token() -> String {
+    random_hex(32)
+}
+
 /// API tokens are random and long, so a fast hash is enough (no salt or stretching needed).
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

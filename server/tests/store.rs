@@ -484,3 +484,200 @@ async fn retention_deletes_old_and_surplus_occurrences_but_keeps_counts() {
         assert_eq!(store.occurrences(issue, None, 100).await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn an_ignored_issue_wakes_after_n_more_or_at_its_date_and_mails_seen_again() {
+    use bugle_server::store::issues::Snooze;
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let send = |ty: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .commit_batch(&[prepared(project, error_event(ty, 1, "a"))])
+                    .await
+                    .unwrap()[0]
+            }
+        };
+        let c = send("KeyError").await;
+        let snooze = Snooze {
+            more: Some(2),
+            until: None,
+        };
+        let issue = store
+            .change_status(c.issue_id, "ignored", snooze, Some("ada@example.com"))
+            .await
+            .unwrap();
+        assert_eq!(issue.snooze_count, Some(3), "{name}");
+        send("KeyError").await;
+        assert_eq!(store.issue(c.issue_id).await.unwrap().status, "ignored");
+        send("KeyError").await;
+        let woke = store.issue(c.issue_id).await.unwrap();
+        assert_eq!(woke.status, "unresolved", "{name}");
+        assert_eq!((woke.snooze_count, woke.snooze_until), (None, None));
+        let activity = store.issue_activity(c.issue_id).await.unwrap();
+        assert_eq!(activity[0].2.as_deref(), Some("the ignore period ended"));
+        assert_eq!(
+            activity[1].2.as_deref(),
+            Some("until 2 more occurrences, by ada@example.com")
+        );
+        let kinds: Vec<String> =
+            sqlx::query_scalar("SELECT kind FROM outbox WHERE issue_id = $1 ORDER BY id")
+                .bind(c.issue_id)
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert!(
+            kinds.contains(&"seen_again".to_owned()),
+            "{name}: {kinds:?}"
+        );
+
+        // A date in the past is refused; a passed date wakes on the next occurrence.
+        let past = Snooze {
+            until: Some(1),
+            more: None,
+        };
+        assert!(store
+            .change_status(c.issue_id, "ignored", past, None)
+            .await
+            .is_err());
+        let soon = Snooze {
+            until: Some(bugle_server::store::now_ms() + 50),
+            more: None,
+        };
+        store
+            .change_status(c.issue_id, "ignored", soon, None)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        send("KeyError").await;
+        assert_eq!(
+            store.issue(c.issue_id).await.unwrap().status,
+            "unresolved",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_links_and_login_failures() {
+    use bugle_server::store::web::LinkPurpose;
+    for (backend, store, _) in stores().await {
+        let name = backend.name;
+        // The first start's link creates one admin, once.
+        let link = store
+            .create_password_link(LinkPurpose::FirstAdmin, 60_000)
+            .await
+            .unwrap();
+        let admin = store
+            .redeem_password_link(&link, Some("Root@Example.com"), "hash")
+            .await
+            .unwrap();
+        assert!(
+            admin.is_admin && admin.email == "root@example.com",
+            "{name}"
+        );
+        assert!(store
+            .redeem_password_link(&link, Some("x@example.com"), "hash")
+            .await
+            .is_err());
+        let late = store
+            .create_password_link(LinkPurpose::FirstAdmin, 60_000)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .redeem_password_link(&late, Some("y@example.com"), "h")
+                .await
+                .is_err(),
+            "{name}: no second admin through a setup link"
+        );
+
+        let token = store.create_session(admin.id, 60_000).await.unwrap();
+        let session = store.session(&token).await.unwrap().expect("a session");
+        assert_eq!(session.user.id, admin.id);
+        assert_eq!(session.csrf.len(), 64);
+        assert!(store.session("nope").await.unwrap().is_none());
+        let expired = store.create_session(admin.id, -1).await.unwrap();
+        assert!(store.session(&expired).await.unwrap().is_none(), "{name}");
+        // A password change ends the other sessions.
+        let other = store.create_session(admin.id, 60_000).await.unwrap();
+        store.set_password(admin.id, "new", &token).await.unwrap();
+        assert!(store.session(&other).await.unwrap().is_none(), "{name}");
+        assert!(store.session(&token).await.unwrap().is_some());
+        store.delete_session(&token).await.unwrap();
+        assert!(store.session(&token).await.unwrap().is_none());
+
+        store
+            .record_login_failure(&["email:a", "ip:1"])
+            .await
+            .unwrap();
+        store.record_login_failure(&["email:a"]).await.unwrap();
+        assert_eq!(store.login_failures_since("email:a", 0).await.unwrap(), 2);
+        assert_eq!(store.login_failures_since("ip:1", 0).await.unwrap(), 1);
+        store.clear_login_failures("email:a").await.unwrap();
+        assert_eq!(store.login_failures_since("email:a", 0).await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn dashboard_lists_trending_sparklines_assignees_and_keys() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let mut batch = Vec::new();
+        for i in 0..3 {
+            batch.push(prepared(project, error_event("Hot", i, &format!("h{i}"))));
+        }
+        batch.push(prepared(project, error_event("Cold", 1, "h1")));
+        let committed = store.commit_batch(&batch).await.unwrap();
+        let (hot, cold) = (committed[0].issue_id, committed[3].issue_id);
+        let trending = IssueFilter {
+            sort: Sort::Trending,
+            limit: 1,
+            ..IssueFilter::default()
+        };
+        let (page, next) = store.list_issues(project, &trending).await.unwrap();
+        assert_eq!(page[0].id, hot, "{name}");
+        let page2 = IssueFilter {
+            cursor: next,
+            ..trending
+        };
+        assert_eq!(
+            store.list_issues(project, &page2).await.unwrap().0[0].id,
+            cold
+        );
+        let series = store
+            .issue_series(&[hot, cold], 3_600_000, 24)
+            .await
+            .unwrap();
+        assert_eq!(series[&hot].len(), 24);
+        assert_eq!(series[&hot].iter().sum::<i64>(), 3, "{name}");
+        let hosts = store.host_counts(&[hot, cold]).await.unwrap();
+        assert_eq!((hosts[&hot], hosts[&cold]), (3, 1), "{name}");
+
+        let ada = store
+            .create_user("ada@example.com", None, false)
+            .await
+            .unwrap();
+        let issue = store.assign_issue(hot, Some(&ada), "root").await.unwrap();
+        assert_eq!(issue.assignee_id, Some(ada.id));
+        let activity = store.issue_activity(hot).await.unwrap();
+        assert_eq!(activity[0].1, "assigned");
+        assert_eq!(activity[0].2.as_deref(), Some("to ada@example.com by root"));
+
+        let key = store.create_project_key(project).await.unwrap();
+        let keys = store.project_key_list(project).await.unwrap();
+        assert_eq!(keys.len(), 2, "{name}");
+        store.revoke_project_key(project, keys[1].id).await.unwrap();
+        assert!(
+            store.project_for_key(&key).await.unwrap().is_none(),
+            "{name}"
+        );
+        let summaries = store
+            .project_summaries(store.list_projects().await.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(summaries[0].open_issues, 2, "{name}");
+        assert_eq!(summaries[0].hourly.iter().sum::<i64>(), 4, "{name}");
+    }
+}

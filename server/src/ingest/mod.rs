@@ -173,6 +173,15 @@ impl KeyCache {
         })
     }
 
+    /// Drops a project's cached keys, so a revoked key or a new rate limit applies on this
+    /// instance at once (other instances within [`KEY_TTL`]).
+    pub fn forget_project(&self, project_id: i64) {
+        self.keys
+            .write()
+            .expect("not poisoned")
+            .retain(|_, (owner, _)| owner.project_id != project_id);
+    }
+
     async fn owner(&self, store: &Store, key: &str) -> Result<KeyOwner, ApiError> {
         if let Some(&(owner, at)) = self.keys.read().expect("not poisoned").get(key) {
             if at.elapsed() < KEY_TTL {

@@ -265,6 +265,9 @@ mod tests {
             merged_into: None,
             grouping_version: 1,
             components: vec![],
+            assignee_id: None,
+            snooze_until: None,
+            snooze_count: None,
         };
         let event = json!({"exceptions": [{"type": "Error", "value": "<script>alert(1)</script>",
             "frames": [{"filename": "a.js", "lineno": 3, "function": "<b>f</b>", "in_app": true}]}]});

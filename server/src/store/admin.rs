@@ -270,14 +270,27 @@ impl Store {
     }
 
     pub async fn user_for_api_token(&self, token: &str) -> StoreResult<Option<User>> {
+        let hash = secrets::token_hash(token);
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.is_admin, u.password_hash FROM api_tokens t \
+            "SELECT u.id, u.email, u.is_admin, u.password_hash, t.last_used_at FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
-        .bind(secrets::token_hash(token))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(User::from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        // "Last used" for the settings page, written at most once a minute per token, and
+        // only then, so API reads do not take the write lock.
+        let now = now_ms();
+        let last: Option<i64> = row.try_get("last_used_at")?;
+        if last.is_none_or(|t| t < now - 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                .bind(&hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+        }
+        User::from_row(&row).map(Some)
     }
 
     pub async fn add_member(&self, project_id: i64, user_id: i64) -> StoreResult<()> {

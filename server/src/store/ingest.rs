@@ -462,6 +462,27 @@ async fn insert_occurrences(
     Ok(inserted)
 }
 
+/// An ignored issue's snooze ran out (its date passed or its count was reached): it is
+/// unresolved again, and the occurrence that woke it mails "seen again".
+async fn wake(tx: &mut Tx, id: i64, now: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE issues SET status = 'unresolved', snooze_until = NULL, snooze_count = NULL \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO issue_activity (issue_id, at, kind, detail) \
+         VALUES ($1, $2, 'unresolved', 'the ignore period ended')",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// What a batch did to an issue.
 struct Applied {
     regressed: bool,
@@ -571,7 +592,8 @@ async fn apply_deltas(
              first_seen = CASE WHEN issues.first_seen > v.column3 THEN v.column3 ELSE issues.first_seen END, \
              last_seen = CASE WHEN issues.last_seen < v.column4 THEN v.column4 ELSE issues.last_seen END, \
              level = v.column5 FROM (VALUES {}) AS v WHERE issues.id = v.column1 \
-             RETURNING issues.id, issues.count, issues.status, issues.notify_next",
+             RETURNING issues.id, issues.count, issues.status, issues.notify_next, \
+             issues.snooze_until, issues.snooze_count",
             tuples(backend, 1, chunk.len(), 5)
         );
         let mut q = sqlx::query(&sql);
@@ -585,13 +607,25 @@ async fn apply_deltas(
         }
         for row in q.fetch_all(&mut **tx).await? {
             let id: i64 = row.try_get("id")?;
+            let count: i64 = row.try_get("count")?;
+            let mut status: String = row.try_get("status")?;
+            let mut seen_again = row.try_get::<i64, _>("notify_next")? != 0;
+            if status == "ignored" {
+                let until: Option<i64> = row.try_get("snooze_until")?;
+                let at_count: Option<i64> = row.try_get("snooze_count")?;
+                if until.is_some_and(|t| t <= now) || at_count.is_some_and(|n| count >= n) {
+                    wake(tx, id, now).await?;
+                    status = "unresolved".into();
+                    seen_again = true;
+                }
+            }
             applied.insert(
                 id,
                 Applied {
                     regressed: regressed.contains(&id),
-                    count: row.try_get("count")?,
-                    status: row.try_get("status")?,
-                    seen_again: row.try_get::<i64, _>("notify_next")? != 0,
+                    count,
+                    status,
+                    seen_again,
                     spiked: None,
                 },
             );

@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::web::HOUR_MS;
 use super::{now_ms, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -23,10 +24,16 @@ pub struct Issue {
     pub merged_into: Option<i64>,
     pub grouping_version: i64,
     pub components: Vec<String>,
+    pub assignee_id: Option<i64>,
+    /// An ignored issue wakes up at this time (unix ms)...
+    pub snooze_until: Option<i64>,
+    /// ...or once its count reaches this.
+    pub snooze_count: Option<i64>,
 }
 
 const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, level, status, count, first_seen, \
-     last_seen, resolved_at, regressed_at, merged_into, grouping_version, components";
+     last_seen, resolved_at, regressed_at, merged_into, grouping_version, components, \
+     assignee_id, snooze_until, snooze_count";
 
 impl Issue {
     fn from_row(row: &AnyRow) -> StoreResult<Self> {
@@ -46,6 +53,9 @@ impl Issue {
             merged_into: row.try_get("merged_into")?,
             grouping_version: row.try_get("grouping_version")?,
             components: serde_json::from_str(&components).unwrap_or_default(),
+            assignee_id: row.try_get("assignee_id")?,
+            snooze_until: row.try_get("snooze_until")?,
+            snooze_count: row.try_get("snooze_count")?,
         })
     }
 }
@@ -74,6 +84,26 @@ impl Occurrence {
                 .map_err(|e| StoreError::Invalid(format!("stored event is corrupt: {e}")))?,
         })
     }
+}
+
+/// An occurrence's listing fields, without the stored body.
+#[derive(Debug, Clone)]
+pub struct OccurrenceRow {
+    pub id: i64,
+    pub uuid: String,
+    pub received_at: i64,
+    pub level: String,
+    pub environment: Option<String>,
+    pub release: Option<String>,
+    pub host: Option<String>,
+}
+
+/// When an ignored issue comes back by itself: at a time, after N more occurrences, or both
+/// (whichever comes first). Neither: ignored for good.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snooze {
+    pub until: Option<i64>,
+    pub more: Option<i64>,
 }
 
 const OCCURRENCE_COLUMNS: &str = "id, project_id, issue_id, received_at, event";
@@ -125,6 +155,8 @@ pub enum Sort {
     LastSeen,
     FirstSeen,
     Count,
+    /// Most occurrences in the last 24 hours.
+    Trending,
 }
 
 impl std::str::FromStr for Sort {
@@ -134,9 +166,10 @@ impl std::str::FromStr for Sort {
             "last_seen" => Self::LastSeen,
             "first_seen" => Self::FirstSeen,
             "count" => Self::Count,
+            "trending" => Self::Trending,
             _ => {
                 return Err(format!(
-                    "unknown sort {s:?} (expected last_seen, first_seen or count)"
+                    "unknown sort {s:?} (expected last_seen, first_seen, count or trending)"
                 ))
             }
         })
@@ -144,18 +177,19 @@ impl std::str::FromStr for Sort {
 }
 
 impl Sort {
-    fn column(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::LastSeen => "last_seen",
             Self::FirstSeen => "first_seen",
             Self::Count => "count",
+            Self::Trending => "trending",
         }
     }
     fn key(self, issue: &Issue) -> i64 {
         match self {
             Self::LastSeen => issue.last_seen,
             Self::FirstSeen => issue.first_seen,
-            Self::Count => issue.count,
+            Self::Count | Self::Trending => issue.count,
         }
     }
 }
@@ -242,6 +276,14 @@ fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
+fn parse_offset(cursor: &str) -> StoreResult<i64> {
+    cursor
+        .strip_prefix('o')
+        .and_then(|n| n.parse().ok())
+        .filter(|n| (0..1_000_000).contains(n))
+        .ok_or_else(|| StoreError::Invalid(format!("invalid cursor {cursor:?}")))
+}
+
 fn parse_cursor(cursor: &str) -> StoreResult<(i64, i64)> {
     cursor
         .split_once('.')
@@ -256,8 +298,24 @@ impl Store {
         project_id: i64,
         filter: &IssueFilter,
     ) -> StoreResult<(Vec<Issue>, Option<String>)> {
+        self.list_issues_in(&[project_id], filter).await
+    }
+
+    /// One page of the issues of several projects (the dashboard's "all projects" list).
+    pub async fn list_issues_in(
+        &self,
+        project_ids: &[i64],
+        filter: &IssueFilter,
+    ) -> StoreResult<(Vec<Issue>, Option<String>)> {
+        if project_ids.is_empty() {
+            return Ok((Vec::new(), None));
+        }
         let mut b = SqlBuilder::new(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE "));
-        b.push("project_id = ?", vec![Arg::Int(project_id)]);
+        let list = vec!["?"; project_ids.len()].join(", ");
+        b.push(
+            &format!("project_id IN ({list})"),
+            project_ids.iter().map(|&id| Arg::Int(id)).collect(),
+        );
         b.push(&format!(" AND {}", filter.status.sql()), vec![]);
         if let Some(level) = &filter.level {
             b.push(" AND level = ?", vec![Arg::Text(level.clone())]);
@@ -282,7 +340,26 @@ impl Store {
                 vec![Arg::Text(pattern.clone()), Arg::Text(pattern)],
             );
         }
-        let col = filter.sort.column();
+        let limit = filter.limit.clamp(1, 500);
+        if filter.sort == Sort::Trending {
+            // Ranked by a sum that moves between pages, so pages are counted, not keyed.
+            let offset = match &filter.cursor {
+                Some(c) => parse_offset(c)?,
+                None => 0,
+            };
+            let since = (now_ms() / HOUR_MS - 23) * HOUR_MS;
+            b.push(
+                " ORDER BY (SELECT COALESCE(SUM(h.count), 0) FROM issue_hourly h \
+                 WHERE h.issue_id = issues.id AND h.hour >= ?) DESC, last_seen DESC, id DESC \
+                 LIMIT ? OFFSET ?",
+                vec![Arg::Int(since), Arg::Int(limit + 1), Arg::Int(offset)],
+            );
+            let mut issues = self.fetch_issues(&b).await?;
+            let next = (issues.len() as i64 > limit).then(|| format!("o{}", offset + limit));
+            issues.truncate(limit as usize);
+            return Ok((issues, next));
+        }
+        let col = filter.sort.as_str();
         if let Some(cursor) = &filter.cursor {
             let (key, id) = parse_cursor(cursor)?;
             b.push(
@@ -290,16 +367,11 @@ impl Store {
                 vec![Arg::Int(key), Arg::Int(key), Arg::Int(id)],
             );
         }
-        let limit = filter.limit.clamp(1, 500);
         b.push(
             &format!(" ORDER BY {col} DESC, id DESC LIMIT ?"),
             vec![Arg::Int(limit + 1)],
         );
-        let rows = b.query().fetch_all(&self.pool).await?;
-        let mut issues = rows
-            .iter()
-            .map(Issue::from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut issues = self.fetch_issues(&b).await?;
         let next = if issues.len() as i64 > limit {
             issues.truncate(limit as usize);
             issues
@@ -309,6 +381,11 @@ impl Store {
             None
         };
         Ok((issues, next))
+    }
+
+    async fn fetch_issues(&self, b: &SqlBuilder) -> StoreResult<Vec<Issue>> {
+        let rows = b.query().fetch_all(&self.pool).await?;
+        rows.iter().map(Issue::from_row).collect()
     }
 
     pub async fn issue(&self, id: i64) -> StoreResult<Issue> {
@@ -402,50 +479,250 @@ impl Store {
 
     /// Sets an issue's status by hand (`resolved`, `ignored` or `unresolved`) and records it.
     pub async fn set_issue_status(&self, id: i64, status: &str) -> StoreResult<Issue> {
+        self.change_status(id, status, Snooze::default(), None)
+            .await
+    }
+
+    /// Sets an issue's status, with an optional wake-up for `ignored`, and records who did it.
+    pub async fn change_status(
+        &self,
+        id: i64,
+        status: &str,
+        snooze: Snooze,
+        actor: Option<&str>,
+    ) -> StoreResult<Issue> {
         if !matches!(status, "resolved" | "ignored" | "unresolved") {
             return Err(StoreError::Invalid(format!(
                 "unknown status {status:?} (expected resolved, ignored or unresolved)"
             )));
         }
+        let snooze = if status == "ignored" {
+            snooze
+        } else {
+            Snooze::default()
+        };
         let now = now_ms();
+        if snooze.until.is_some_and(|t| t <= now) {
+            return Err(StoreError::Invalid(
+                "the wake-up date must be in the future".into(),
+            ));
+        }
+        if snooze.more.is_some_and(|n| n < 1) {
+            return Err(StoreError::Invalid(
+                "the number of occurrences must be at least 1".into(),
+            ));
+        }
         let mut tx = self.begin_write().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM issues WHERE id = $1")
+        let current = sqlx::query("SELECT status, count FROM issues WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-        match current.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("merged") => {
-                return Err(StoreError::Conflict(
-                    "the issue was merged into another; change that one".into(),
-                ))
+        let Some(current) = current else {
+            return Err(StoreError::NotFound);
+        };
+        let (current, count): (String, i64) =
+            (current.try_get("status")?, current.try_get("count")?);
+        if current == "merged" {
+            return Err(StoreError::Conflict(
+                "the issue was merged into another; change that one".into(),
+            ));
+        }
+        let snooze_count = snooze.more.map(|n| count.saturating_add(n));
+        if current != status || snooze != Snooze::default() {
+            // Un-ignoring: the next occurrence mails "seen again".
+            sqlx::query(
+                "UPDATE issues SET status = $2, \
+                 resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END, \
+                 notify_next = CASE WHEN status = 'ignored' AND $2 = 'unresolved' THEN 1 ELSE 0 END, \
+                 snooze_until = $4, snooze_count = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .bind(snooze.until)
+            .bind(snooze_count)
+            .execute(&mut *tx)
+            .await?;
+            let mut detail = Vec::new();
+            if let Some(n) = snooze.more {
+                detail.push(format!("until {n} more occurrences"));
             }
-            Some(s) if s == status => {}
-            Some(_) => {
-                // Un-ignoring: the next occurrence mails "seen again".
-                sqlx::query(
-                    "UPDATE issues SET status = $2, \
-                     resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END, \
-                     notify_next = CASE WHEN status = 'ignored' AND $2 = 'unresolved' THEN 1 ELSE 0 END \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(status)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, $3, NULL)",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(status)
-                .execute(&mut *tx)
-                .await?;
+            if let Some(until) = snooze.until {
+                detail.push(format!("until {}", super::format_ms(until)));
             }
+            if let Some(actor) = actor {
+                detail.push(format!("by {actor}"));
+            }
+            sqlx::query(
+                "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(status)
+            .bind((!detail.is_empty()).then(|| detail.join(", ")))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         self.issue(id).await
+    }
+
+    /// Assigns an issue to a member (or nobody) and records it.
+    pub async fn assign_issue(
+        &self,
+        id: i64,
+        assignee: Option<&super::admin::User>,
+        actor: &str,
+    ) -> StoreResult<Issue> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query("UPDATE issues SET assignee_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(assignee.map(|u| u.id))
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let detail = match assignee {
+            Some(u) => format!("to {} by {actor}", u.email),
+            None => format!("to nobody by {actor}"),
+        };
+        sqlx::query(
+            "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'assigned', $3)",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.issue(id).await
+    }
+
+    /// Per-issue occurrence counts in `buckets` equal slots of `bucket_ms` ending now, for the
+    /// list's sparklines; one query for the whole page.
+    pub async fn issue_series(
+        &self,
+        ids: &[i64],
+        bucket_ms: i64,
+        buckets: usize,
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<i64>>> {
+        let mut out: std::collections::HashMap<i64, Vec<i64>> =
+            ids.iter().map(|&id| (id, vec![0; buckets])).collect();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let end = (now_ms() / HOUR_MS + 1) * HOUR_MS;
+        let start = end - bucket_ms * buckets as i64;
+        let mut b = SqlBuilder::new("SELECT issue_id, hour, count FROM issue_hourly WHERE ");
+        let list = vec!["?"; ids.len()].join(", ");
+        b.push(
+            &format!("issue_id IN ({list})"),
+            ids.iter().map(|&id| Arg::Int(id)).collect(),
+        );
+        b.push(" AND hour >= ?", vec![Arg::Int(start)]);
+        for row in b.query().fetch_all(&self.pool).await? {
+            let (id, hour, count): (i64, i64, i64) = (
+                row.try_get("issue_id")?,
+                row.try_get("hour")?,
+                row.try_get("count")?,
+            );
+            let slot = ((hour - start) / bucket_ms) as usize;
+            if let Some(v) = out.get_mut(&id).and_then(|s| s.get_mut(slot)) {
+                *v += count;
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many distinct hosts each issue was seen on.
+    pub async fn host_counts(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, i64>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut b = SqlBuilder::new("SELECT issue_id, COUNT(*) AS n FROM issue_facets WHERE ");
+        let list = vec!["?"; ids.len()].join(", ");
+        b.push(
+            &format!("facet = 'host' AND issue_id IN ({list}) GROUP BY issue_id"),
+            ids.iter().map(|&id| Arg::Int(id)).collect(),
+        );
+        b.query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("issue_id")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// A page of an issue's occurrences without their bodies (the issue page's list).
+    pub async fn occurrence_rows(
+        &self,
+        issue_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<OccurrenceRow>> {
+        let rows = sqlx::query(
+            "SELECT id, uuid, received_at, level, environment, release, host FROM occurrences \
+             WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(issue_id)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OccurrenceRow {
+                    id: r.try_get("id")?,
+                    uuid: r.try_get("uuid")?,
+                    received_at: r.try_get("received_at")?,
+                    level: r.try_get("level")?,
+                    environment: r.try_get("environment")?,
+                    release: r.try_get("release")?,
+                    host: r.try_get("host")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The uuids of the occurrences just older and just newer than `id` in its issue.
+    pub async fn occurrence_neighbours(
+        &self,
+        issue_id: i64,
+        id: i64,
+    ) -> StoreResult<(Option<String>, Option<String>)> {
+        let older = sqlx::query_scalar(
+            "SELECT uuid FROM occurrences WHERE issue_id = $1 AND id < $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(issue_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let newer = sqlx::query_scalar(
+            "SELECT uuid FROM occurrences WHERE issue_id = $1 AND id > $2 ORDER BY id LIMIT 1",
+        )
+        .bind(issue_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok((older, newer))
+    }
+
+    /// Mails sent about an issue (kind, sent at), for its activity history.
+    pub async fn issue_mails(&self, issue_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT sent_at, kind FROM outbox WHERE issue_id = $1 AND sent_at IS NOT NULL \
+             ORDER BY sent_at DESC LIMIT 100",
+        )
+        .bind(issue_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("sent_at")?, r.try_get("kind")?)))
+            .collect()
     }
 
     /// Moves everything of `source` into `target`: occurrences, counters, hashes (so later events

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod issues;
 pub mod notify;
 pub mod retention;
+pub mod web;
 pub mod writer;
 
 use std::borrow::Cow;
@@ -45,6 +46,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "notifications",
         include_str!("../../../migrations/sqlite/0003_notify.sql"),
         include_str!("../../../migrations/postgres/0003_notify.sql"),
+    ),
+    (
+        4,
+        "dashboard",
+        include_str!("../../../migrations/sqlite/0004_dashboard.sql"),
+        include_str!("../../../migrations/postgres/0004_dashboard.sql"),
     ),
 ];
 
@@ -255,6 +262,15 @@ fn sqlite_path(url: &str) -> String {
 }
 
 /// Now, in the unit every stored time uses.
+/// A unix-ms time as `2026-11-30 14:05 UTC`, for activity details.
+pub fn format_ms(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => ms.to_string(),
+    }
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

@@ -1,0 +1,34 @@
+-- Dashboard sign-ins. The cookie holds a random token; only its hash is stored, beside the
+-- session's CSRF token, so a leaked database does not let anyone in.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Failed sign-ins per email and per client address, counted across every instance.
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_by_key ON login_failures (key, at);
+
+-- One-time links: the first admin's setup (user_id NULL) and "choose your password" links
+-- for users an admin created. Only hashes are stored.
+CREATE TABLE password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+
+-- Triage: who looks after an issue, and when an ignored issue wakes up again
+-- (at a time, or once its count reaches snooze_count).
+ALTER TABLE issues ADD COLUMN assignee_id BIGINT REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE issues ADD COLUMN snooze_until BIGINT;
+ALTER TABLE issues ADD COLUMN snooze_count BIGINT;
