@@ -28,6 +28,9 @@ pub struct Config {
     pub mail: MailConfig,
     /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<String>,
+    /// Links an event's trace id to a tracing UI: `{trace_id}` is replaced, e.g.
+    /// `https://ui.honeycomb.io/myteam/environments/prod/trace?trace_id={trace_id}`.
+    pub trace_url: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -146,6 +149,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             mail: MailConfig::default(),
             metrics_token: None,
+            trace_url: None,
         }
     }
 }
@@ -191,6 +195,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ),
     ("BUGLE_RETENTION_INTERVAL_SECS", "retention.interval_secs"),
     ("BUGLE_METRICS_TOKEN", "metrics_token"),
+    ("BUGLE_TRACE_URL", "trace_url"),
     ("BUGLE_SMTP_URL", "mail.smtp_url"),
     ("BUGLE_MAIL_FROM", "mail.from"),
     ("BUGLE_MAIL_COOLDOWN_MINUTES", "mail.cooldown_minutes"),
@@ -310,6 +315,14 @@ fn set_path(table: &mut toml::Table, dotted: &str, value: toml::Value) -> anyhow
 }
 
 /// Hides the password of a database URL for logs and errors.
+/// A Sentry DSN for the project: `http://<key>@<host>[/path]/<project id>`.
+pub fn dsn(base_url: &str, key: &str, project_id: i64) -> String {
+    match base_url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{key}@{rest}/{project_id}"),
+        None => format!("http://{key}@{base_url}/{project_id}"),
+    }
+}
+
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
@@ -335,6 +348,7 @@ impl fmt::Debug for Config {
             .field("retention", &self.retention)
             .field("mail", &self.mail)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("trace_url", &self.trace_url)
             .finish()
     }
 }
@@ -387,6 +401,18 @@ mod tests {
     fn bad_values_name_their_source() {
         let err = Config::load_from(None, env(&[("BUGLE_LISTEN", "nowhere")])).unwrap_err();
         assert!(format!("{err:#}").contains("listen"), "{err:#}");
+    }
+
+    #[test]
+    fn dsns_carry_the_key_as_user_and_the_project_as_path() {
+        assert_eq!(
+            dsn("http://127.0.0.1:8080", "abc", 3),
+            "http://abc@127.0.0.1:8080/3"
+        );
+        assert_eq!(
+            dsn("https://bugle.example.com/errors", "k", 1),
+            "https://k@bugle.example.com/errors/1"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use bugle_server::config::Config;
+use bugle_server::config::{dsn, Config};
 use bugle_server::startup::Application;
 use bugle_server::store::Store;
 use bugle_server::{secrets, telemetry};
@@ -161,6 +161,11 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             out.flush()?;
             drop(out);
             tracing::info!(addr = %app.addr(), database = %bugle_server::config::redact_url(&config.database_url), "serving");
+            let base_url = match &config.base_url {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None => format!("http://{}", app.addr()),
+            };
+            bugle_server::web::announce_setup_link(app.store(), &base_url).await?;
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
@@ -395,14 +400,6 @@ async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A Sentry DSN for the project: `http://<key>@<host>[/path]/<project id>`.
-fn dsn(base_url: &str, key: &str, project_id: i64) -> String {
-    match base_url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{key}@{rest}/{project_id}"),
-        None => format!("http://{key}@{base_url}/{project_id}"),
-    }
-}
-
 /// GET /readyz over plain HTTP with the standard library, so a minimal image needs no curl.
 fn healthcheck(base_url: &str) -> anyhow::Result<()> {
     let rest = base_url
@@ -429,22 +426,5 @@ fn healthcheck(base_url: &str) -> anyhow::Result<()> {
         Ok(())
     } else {
         bail!("{path} answered {status:?}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dsn;
-
-    #[test]
-    fn dsns_carry_the_key_as_user_and_the_project_as_path() {
-        assert_eq!(
-            dsn("http://127.0.0.1:8080", "abc", 3),
-            "http://abc@127.0.0.1:8080/3"
-        );
-        assert_eq!(
-            dsn("https://bugle.example.com/errors", "k", 1),
-            "https://k@bugle.example.com/errors/1"
-        );
     }
 }

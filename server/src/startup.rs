@@ -98,6 +98,7 @@ impl Application {
                     .configure(ingest::rollbar::routes)
                     .configure(api::routes)
                     .configure(crate::notify::unsubscribe::routes)
+                    .configure(crate::web::routes)
                     .route("/healthz", web::get().to(healthz))
                     .route("/readyz", web::get().to(readyz))
                     .route("/metrics", web::get().to(metrics_page))
@@ -118,6 +119,10 @@ impl Application {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests, commits the queue and

@@ -3,8 +3,10 @@
 
 mod api;
 mod bad_input;
+mod browser;
 mod cli;
 mod client;
+mod dashboard;
 mod notifications;
 mod operations;
 mod protocols;

@@ -2,10 +2,12 @@
 //! fresh PostgreSQL databases, and the real `bugle-server` binary on a free port.
 
 pub mod bench;
+pub mod browser;
 pub mod postgres;
 pub mod python;
 pub mod server;
 pub mod smtp;
+pub mod web;
 
 /// Whether this run is CI, where a missing PostgreSQL or browser fails instead of skipping.
 pub fn in_ci() -> bool {

@@ -1,0 +1,630 @@
+//! Issue lists (per project and across projects), the issue page, the occurrence permalink,
+//! and triage: resolve, ignore (with a wake-up), reopen, merge, assign, bulk actions.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::projects::visible_project;
+use super::session::{Layout, Posted, SignedIn};
+use super::view::{
+    chart, day_label, event_view, hour_label, url_encode, when, Chart, EventView, When,
+};
+use super::{redirect, render, WebError};
+use crate::startup::AppState;
+use crate::store::admin::{Project, User};
+use crate::store::issues::{Issue, IssueFilter, Occurrence, Snooze, Sort, StatusFilter};
+use crate::store::now_ms;
+use crate::store::web::HOUR_MS;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/issues", web::get().to(all_issues))
+        .route("/issues/bulk", web::post().to(bulk))
+        .route("/projects/{slug}/issues", web::get().to(project_issues))
+        .route("/issues/{id}", web::get().to(issue_page))
+        .route("/issues/{id}/status", web::post().to(change_status))
+        .route("/issues/{id}/assign", web::post().to(assign))
+        .route("/issues/{id}/merge", web::post().to(merge))
+        .route("/occurrences/{uuid}", web::get().to(occurrence_page));
+}
+
+const PAGE_SIZE: i64 = 50;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The list's query string, as typed; kept whole so links can change one part.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    level: Option<String>,
+    environment: Option<String>,
+    release: Option<String>,
+    host: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    spark: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<IssueFilter, WebError> {
+        let status = match nonempty(&self.status) {
+            Some(s) => s.parse::<StatusFilter>().map_err(WebError::BadRequest)?,
+            None => StatusFilter::Unresolved,
+        };
+        let sort = match nonempty(&self.sort) {
+            Some(s) => s.parse::<Sort>().map_err(WebError::BadRequest)?,
+            None => Sort::LastSeen,
+        };
+        let level = match nonempty(&self.level) {
+            Some(l) => Some(
+                l.parse::<crate::event::Level>()
+                    .map_err(|e| WebError::BadRequest(e.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(IssueFilter {
+            status,
+            level,
+            environment: nonempty(&self.environment),
+            release: nonempty(&self.release),
+            host: nonempty(&self.host),
+            q: nonempty(&self.q),
+            sort,
+            cursor: nonempty(&self.cursor),
+            limit: PAGE_SIZE,
+        })
+    }
+
+    /// This query with the cursor replaced (or dropped), as `?a=b&...`.
+    fn with_cursor(&self, cursor: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        for (name, value) in [
+            ("status", &self.status),
+            ("level", &self.level),
+            ("environment", &self.environment),
+            ("release", &self.release),
+            ("host", &self.host),
+            ("q", &self.q),
+            ("sort", &self.sort),
+            ("spark", &self.spark),
+        ] {
+            if let Some(v) = nonempty(value) {
+                parts.push(format!("{name}={}", url_encode(&v)));
+            }
+        }
+        if let Some(c) = cursor {
+            parts.push(format!("cursor={}", url_encode(c)));
+        }
+        format!("?{}", parts.join("&"))
+    }
+}
+
+struct IssueRow {
+    issue: Issue,
+    project_slug: String,
+    is_new: bool,
+    hosts: i64,
+    first_seen: When,
+    last_seen: When,
+    spark: Chart,
+}
+
+#[derive(Template)]
+#[template(path = "issues.html")]
+struct IssuesPage {
+    layout: Layout,
+    /// None: the list across all the user's projects.
+    project: Option<Project>,
+    query: ListQuery,
+    status: String,
+    sort: String,
+    spark_14d: bool,
+    rows: Vec<IssueRow>,
+    next_page: Option<String>,
+    first_page: Option<String>,
+    list_path: String,
+}
+
+impl IssuesPage {
+    fn is(&self, current: &str, option: &str) -> bool {
+        current == option
+    }
+    fn level_is(&self, level: &str) -> bool {
+        self.query.level.as_deref() == Some(level)
+    }
+}
+
+async fn project_issues(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let project = visible_project(&state, me.user(), &slug).await?;
+    issue_list(
+        me,
+        &state,
+        vec![project.clone()],
+        Some(project),
+        query.into_inner(),
+    )
+    .await
+}
+
+async fn all_issues(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let projects = state.store.projects_for_user(me.user()).await?;
+    issue_list(me, &state, projects, None, query.into_inner()).await
+}
+
+async fn issue_list(
+    me: SignedIn,
+    state: &AppState,
+    projects: Vec<Project>,
+    project: Option<Project>,
+    query: ListQuery,
+) -> Result<HttpResponse, WebError> {
+    let filter = query.filter()?;
+    let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
+    let slugs: HashMap<i64, String> = projects.into_iter().map(|p| (p.id, p.slug)).collect();
+    let (issues, next) = state.store.list_issues_in(&ids, &filter).await?;
+    let issue_ids: Vec<i64> = issues.iter().map(|i| i.id).collect();
+    let spark_14d = query.spark.as_deref() == Some("14d");
+    let now = now_ms();
+    let (bucket, buckets) = if spark_14d {
+        (DAY_MS, 14)
+    } else {
+        (HOUR_MS, 24)
+    };
+    let mut series = state
+        .store
+        .issue_series(&issue_ids, bucket, buckets)
+        .await?;
+    let hosts = state.store.host_counts(&issue_ids).await?;
+    let rows = issues
+        .into_iter()
+        .map(|issue| {
+            let counts = series.remove(&issue.id).unwrap_or_default();
+            let spark = if spark_14d {
+                chart(&counts, 84, 20, day_label(now, 14))
+            } else {
+                chart(&counts, 84, 20, hour_label(now, 24))
+            };
+            IssueRow {
+                project_slug: slugs.get(&issue.project_id).cloned().unwrap_or_default(),
+                is_new: now - issue.first_seen < DAY_MS && issue.status == "unresolved",
+                hosts: hosts.get(&issue.id).copied().unwrap_or(0),
+                first_seen: when(issue.first_seen, now),
+                last_seen: when(issue.last_seen, now),
+                spark,
+                issue,
+            }
+        })
+        .collect();
+    let list_path = match &project {
+        Some(p) => format!("/projects/{}/issues", p.slug),
+        None => "/issues".to_owned(),
+    };
+    render(&IssuesPage {
+        layout: me.layout(),
+        status: nonempty(&query.status).unwrap_or_else(|| "unresolved".into()),
+        sort: filter.sort.as_str().to_owned(),
+        spark_14d,
+        next_page: next.map(|c| query.with_cursor(Some(&c))),
+        first_page: filter.cursor.is_some().then(|| query.with_cursor(None)),
+        rows,
+        project,
+        query,
+        list_path,
+    })
+}
+
+/// The issue, if the user may see its project.
+async fn visible_issue(state: &AppState, user: &User, id: i64) -> Result<Issue, WebError> {
+    let issue = state.store.issue(id).await?;
+    if state.store.can_access(user, issue.project_id).await? {
+        Ok(issue)
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
+struct Facet {
+    name: &'static str,
+    values: Vec<(String, i64)>,
+    total: i64,
+}
+
+struct ActivityRow {
+    at: When,
+    kind: String,
+    detail: String,
+}
+
+struct OccurrenceLine {
+    uuid: String,
+    received: When,
+    host: String,
+    release: String,
+    environment: String,
+}
+
+/// What the issue page and the occurrence page show of one occurrence.
+struct Shown {
+    uuid: String,
+    received: When,
+    older: Option<String>,
+    newer: Option<String>,
+    event: EventView,
+}
+
+async fn shown(state: &AppState, occ: &Occurrence) -> Result<Shown, WebError> {
+    let (older, newer) = state
+        .store
+        .occurrence_neighbours(occ.issue_id, occ.id)
+        .await?;
+    let event = event_view(&occ.event, state.config.trace_url.as_deref());
+    let uuid = occ
+        .event
+        .get("uuid")
+        .and_then(|u| u.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Shown {
+        uuid,
+        received: when(occ.received_at, now_ms()),
+        older,
+        newer,
+        event,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "issue.html")]
+struct IssuePage {
+    layout: Layout,
+    project: Project,
+    issue: Issue,
+    merged_into: Option<i64>,
+    first_seen: When,
+    last_seen: When,
+    snooze: Option<String>,
+    hosts: i64,
+    assignee: Option<String>,
+    members: Vec<User>,
+    range_30d: bool,
+    chart: Chart,
+    facets: Vec<Facet>,
+    shown: Option<Shown>,
+    occurrences: Vec<OccurrenceLine>,
+    older_page: Option<String>,
+    activity: Vec<ActivityRow>,
+}
+
+#[derive(serde::Deserialize)]
+struct IssueQuery {
+    range: Option<String>,
+    before: Option<i64>,
+}
+
+async fn issue_page(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<IssueQuery>,
+) -> Result<HttpResponse, WebError> {
+    let issue = visible_issue(&state, me.user(), *id).await?;
+    let store = &state.store;
+    let project = store.project(issue.project_id).await?;
+    let now = now_ms();
+    let range_30d = query.range.as_deref() == Some("30d");
+    let chart = if range_30d {
+        let counts = store.issue_series(&[issue.id], DAY_MS, 30).await?;
+        super::view::chart(&counts[&issue.id], 720, 120, day_label(now, 30))
+    } else {
+        let counts = store.issue_series(&[issue.id], HOUR_MS, 24).await?;
+        super::view::chart(&counts[&issue.id], 720, 120, hour_label(now, 24))
+    };
+    let mut facets = Vec::new();
+    for name in ["host", "release", "environment", "os", "browser"] {
+        let values = store.issue_facet(issue.id, name).await?;
+        if !values.is_empty() {
+            let total = values.iter().map(|(_, n)| n).sum();
+            let values = values.into_iter().take(10).collect();
+            facets.push(Facet {
+                name,
+                values,
+                total,
+            });
+        }
+    }
+    let hosts = store.host_counts(&[issue.id]).await?;
+    let shown = match store.latest_occurrence(issue.id).await? {
+        Some(occ) => Some(shown(&state, &occ).await?),
+        None => None,
+    };
+    let page = store.occurrence_rows(issue.id, query.before, 21).await?;
+    let older_page = (page.len() > 20).then(|| format!("?before={}#occurrences", page[19].id));
+    let occurrences = page
+        .into_iter()
+        .take(20)
+        .map(|o| OccurrenceLine {
+            uuid: o.uuid,
+            received: when(o.received_at, now),
+            host: o.host.unwrap_or_default(),
+            release: o.release.unwrap_or_default(),
+            environment: o.environment.unwrap_or_default(),
+        })
+        .collect();
+    let mut activity: Vec<(i64, ActivityRow)> = store
+        .issue_activity(issue.id)
+        .await?
+        .into_iter()
+        .map(|(at, kind, detail)| {
+            (
+                at,
+                ActivityRow {
+                    at: when(at, now),
+                    kind,
+                    detail: detail.unwrap_or_default(),
+                },
+            )
+        })
+        .collect();
+    for (at, kind) in store.issue_mails(issue.id).await? {
+        activity.push((
+            at,
+            ActivityRow {
+                at: when(at, now),
+                kind: "mailed".into(),
+                detail: kind.replace('_', " "),
+            },
+        ));
+    }
+    activity.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let assignee = match issue.assignee_id {
+        Some(uid) => Some(store.user(uid).await?.email),
+        None => None,
+    };
+    let mut members = store.project_members(project.id).await?;
+    if me.user().is_admin && !members.iter().any(|m| m.id == me.user().id) {
+        members.push(me.user().clone());
+    }
+    let snooze = snooze_text(&issue);
+    render(&IssuePage {
+        layout: me.layout(),
+        merged_into: issue.merged_into.filter(|_| issue.status == "merged"),
+        first_seen: when(issue.first_seen, now),
+        last_seen: when(issue.last_seen, now),
+        hosts: hosts.get(&issue.id).copied().unwrap_or(0),
+        snooze,
+        assignee,
+        members,
+        range_30d,
+        chart,
+        facets,
+        shown,
+        occurrences,
+        older_page,
+        activity: activity.into_iter().map(|(_, a)| a).collect(),
+        project,
+        issue,
+    })
+}
+
+impl IssuePage {
+    fn is_assignee(&self, user: &User) -> bool {
+        self.issue.assignee_id == Some(user.id)
+    }
+}
+
+fn snooze_text(issue: &Issue) -> Option<String> {
+    if issue.status != "ignored" {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if let Some(n) = issue.snooze_count {
+        parts.push(format!("until it reaches {n} occurrences"));
+    }
+    if let Some(t) = issue.snooze_until {
+        parts.push(format!("until {}", crate::store::format_ms(t)));
+    }
+    Some(if parts.is_empty() {
+        "for good".into()
+    } else {
+        parts.join(" or ")
+    })
+}
+
+#[derive(Template)]
+#[template(path = "occurrence.html")]
+struct OccurrencePage {
+    layout: Layout,
+    project: Project,
+    issue: Issue,
+    shown: Shown,
+}
+
+async fn occurrence_page(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    uuid: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| WebError::NotFound)?;
+    for occ in state.store.occurrences_by_uuid(uuid).await? {
+        if state.store.can_access(me.user(), occ.project_id).await? {
+            let issue = state.store.issue(occ.issue_id).await?;
+            let project = state.store.project(issue.project_id).await?;
+            let shown = shown(&state, &occ).await?;
+            return render(&OccurrencePage {
+                layout: me.layout(),
+                project,
+                issue,
+                shown,
+            });
+        }
+    }
+    Err(WebError::NotFound)
+}
+
+fn issue_url(id: i64) -> String {
+    format!("/issues/{id}")
+}
+
+/// "Ignore" with its wake-up: `until_count` more occurrences, or `until_date` (YYYY-MM-DD,
+/// midnight UTC), or `for_hours`.
+fn snooze_from(form: &Posted) -> Result<Snooze, WebError> {
+    let mut snooze = Snooze::default();
+    if let Some(n) = form.get("until_count") {
+        snooze.more = Some(n.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            WebError::BadRequest(format!("{n:?} is not a number of occurrences"))
+        })?);
+    }
+    if let Some(date) = form.get("until_date") {
+        let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| WebError::BadRequest(format!("{date:?} is not a date (YYYY-MM-DD)")))?;
+        let at = day
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis();
+        snooze.until = Some(at);
+    }
+    if let Some(hours) = form.get("for_hours") {
+        let h = hours
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (1..=24 * 365).contains(h))
+            .ok_or_else(|| WebError::BadRequest(format!("{hours:?} is not a number of hours")))?;
+        snooze.until = Some(now_ms() + h * HOUR_MS);
+    }
+    Ok(snooze)
+}
+
+async fn change_status(
+    form: Posted,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let issue = visible_issue(&state, form.user(), *id).await?;
+    let status = form
+        .get("status")
+        .ok_or_else(|| WebError::BadRequest("which status?".into()))?;
+    let snooze = if status == "ignored" {
+        snooze_from(&form)?
+    } else {
+        Snooze::default()
+    };
+    state
+        .store
+        .change_status(issue.id, status, snooze, Some(&form.user().email))
+        .await?;
+    Ok(redirect(&issue_url(issue.id)))
+}
+
+async fn assign(
+    form: Posted,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let issue = visible_issue(&state, form.user(), *id).await?;
+    let assignee = match form.get("user") {
+        None => None,
+        Some(uid) => {
+            let uid: i64 = uid
+                .parse()
+                .map_err(|_| WebError::BadRequest(format!("{uid:?} is not a user id")))?;
+            let user = state.store.user(uid).await?;
+            if !state.store.can_access(&user, issue.project_id).await? {
+                return Err(WebError::BadRequest(format!(
+                    "{} is not a member of this project",
+                    user.email
+                )));
+            }
+            Some(user)
+        }
+    };
+    state
+        .store
+        .assign_issue(issue.id, assignee.as_ref(), &form.user().email)
+        .await?;
+    Ok(redirect(&issue_url(issue.id)))
+}
+
+async fn merge(
+    form: Posted,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let issue = visible_issue(&state, form.user(), *id).await?;
+    let into = form
+        .get("into")
+        .map(|v| v.trim_start_matches('#'))
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| WebError::BadRequest("give the number of the issue to merge into".into()))?;
+    let target = visible_issue(&state, form.user(), into).await?;
+    let merged = state.store.merge_issues(issue.id, target.id).await?;
+    Ok(redirect(&issue_url(merged.id)))
+}
+
+/// Resolve, ignore, reopen or merge the checked issues of a list.
+async fn bulk(form: Posted, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let mut issues = Vec::new();
+    for id in form.all("issue") {
+        let id: i64 = id
+            .parse()
+            .map_err(|_| WebError::BadRequest(format!("{id:?} is not an issue id")))?;
+        issues.push(visible_issue(&state, form.user(), id).await?);
+    }
+    if issues.is_empty() {
+        return Err(WebError::BadRequest("tick at least one issue first".into()));
+    }
+    let actor = form.user().email.clone();
+    match form.get("action") {
+        Some(status @ ("resolved" | "ignored" | "unresolved")) => {
+            for issue in &issues {
+                state
+                    .store
+                    .change_status(issue.id, status, Snooze::default(), Some(&actor))
+                    .await?;
+            }
+        }
+        Some("merge") => {
+            if issues.len() < 2 {
+                return Err(WebError::BadRequest(
+                    "tick two or more issues to merge".into(),
+                ));
+            }
+            // Into the biggest, as people expect: its number and history stay.
+            issues.sort_by_key(|i| (std::cmp::Reverse(i.count), i.id));
+            let target = issues[0].id;
+            for issue in &issues[1..] {
+                state.store.merge_issues(issue.id, target).await?;
+            }
+        }
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "unknown action {:?}",
+                other.unwrap_or_default()
+            )))
+        }
+    }
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or("/issues");
+    Ok(redirect(back))
+}

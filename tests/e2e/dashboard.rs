@@ -1,0 +1,389 @@
+//! The dashboard over plain HTTP: sign-in, sessions, CSRF, escaping, permissions, triage.
+//! (What a person sees and clicks is in `browser.rs`, with Chromium.)
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bugle_tests::server::{binary, cli, create_project, Backend, TestServer};
+use bugle_tests::web::{create_user, send, WebUser, PASSWORD};
+use serde_json::{json, Value};
+
+const XSS_TITLE: &str = "<script>alert('xss')</script>";
+const XSS_MESSAGE: &str = "<img src=x onerror=alert(1)>";
+
+fn hostile_event() -> Value {
+    json!({
+        "level": "error",
+        "title": XSS_TITLE,
+        "message": XSS_MESSAGE,
+        "exceptions": [{"type": "Evil\"><svg onload=alert(2)>", "value": XSS_MESSAGE,
+            "frames": [{"filename": "src/<b>bold</b>.rs", "function": "run", "lineno": 3, "in_app": true,
+                        "context_line": "<script>alert(3)</script>"}]}],
+        "tags": {"<i>k</i>": "<u>v</u>"},
+        "server": {"host": "web-1"}
+    })
+}
+
+fn cookie_attributes(reply: &bugle_tests::server::Reply) -> String {
+    reply
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn sign_in_sessions_csrf_escaping_and_permissions() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let project = create_project(db, "Shop");
+        let other = create_project(db, "Secret");
+        create_user(db, "ada@example.com", false);
+        create_user(db, "bob@example.com", false);
+        cli(
+            db,
+            &["project", "add-member", &project.slug, "ada@example.com"],
+            None,
+        );
+        let server = TestServer::start(db);
+
+        // Not signed in: every page sends to the login page and comes back after.
+        let reply = send(
+            "GET",
+            &format!("{}/projects/shop/issues?q=a", server.url),
+            None,
+            None,
+        );
+        assert_eq!(reply.status, 303, "{name}");
+        assert_eq!(
+            reply.header("location"),
+            Some("/login?next=/projects/shop/issues%3Fq%3Da")
+        );
+
+        // A wrong password: 401 and a message, no session.
+        let wrong = send(
+            "POST",
+            &format!("{}/login", server.url),
+            None,
+            Some(&[("email", "ada@example.com"), ("password", "nope")]),
+        );
+        assert_eq!(wrong.status, 401, "{name}");
+        assert!(wrong.body.contains("wrong email or password"));
+        assert!(cookie_attributes(&wrong).is_empty());
+
+        // The right one: a session cookie only scripts cannot read.
+        let ok = send(
+            "POST",
+            &format!("{}/login", server.url),
+            None,
+            Some(&[("email", "ada@example.com"), ("password", PASSWORD)]),
+        );
+        assert_eq!(ok.status, 303, "{name}: {}", ok.body);
+        let attributes = cookie_attributes(&ok);
+        assert!(attributes.contains("HttpOnly"), "{attributes}");
+        assert!(attributes.contains("SameSite=Lax"), "{attributes}");
+        let ada = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+
+        // A hostile event renders as text everywhere.
+        let sent = server.send_event(&project.token, &hostile_event());
+        assert_eq!(sent.status, 200, "{name}: {}", sent.body);
+        let issue_id = sent.json()["issue_id"].as_i64().unwrap();
+        let uuid = sent.json()["uuid"].as_str().unwrap().to_owned();
+        for path in [
+            "/projects".to_owned(),
+            "/issues".to_owned(),
+            format!("/projects/{}/issues", project.slug),
+            format!("/issues/{issue_id}"),
+            format!("/occurrences/{uuid}"),
+        ] {
+            let page = ada.get(&path);
+            assert_eq!(page.status, 200, "{name} {path}: {}", page.body);
+            let csp = page.header("content-security-policy").unwrap_or_default();
+            assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(page.header("x-frame-options"), Some("DENY"));
+            for raw in [
+                "<script>alert",
+                "<img src=x",
+                "<svg onload",
+                "<b>bold",
+                "<i>k</i>",
+            ] {
+                assert!(
+                    !page.body.contains(raw),
+                    "{name} {path} shows {raw:?} unescaped"
+                );
+            }
+            // Our own script is a file, never inline.
+            assert_eq!(
+                page.body.matches("<script").count(),
+                page.body.matches("<script src=\"/static/app.js\"").count(),
+                "{path}"
+            );
+        }
+        let issue_page = ada.get(&format!("/issues/{issue_id}"));
+        assert!(issue_page.body.contains("&#60;script&#62;alert("), "{name}");
+        assert!(issue_page
+            .body
+            .contains("&#60;img src=x onerror=alert(1)&#62;"));
+
+        // A form without the session's CSRF token changes nothing.
+        let forged = send(
+            "POST",
+            &format!("{}/issues/{issue_id}/status", server.url),
+            Some(&ada.cookie),
+            Some(&[("status", "resolved"), ("csrf", "0000")]),
+        );
+        assert_eq!(forged.status, 403, "{name}");
+        assert!(ada
+            .get(&format!("/issues/{issue_id}"))
+            .body
+            .contains(">unresolved<"));
+
+        // With it, the issue is resolved and the history says who.
+        let resolved = ada.post(
+            &format!("/issues/{issue_id}"),
+            &format!("/issues/{issue_id}/status"),
+            &[("status", "resolved")],
+        );
+        assert_eq!(resolved.status, 303, "{name}: {}", resolved.body);
+        let page = ada.get(&format!("/issues/{issue_id}")).body;
+        assert!(page.contains(">resolved<"), "{name}");
+        assert!(page.contains("by ada@example.com"), "{name}");
+
+        // Not a member: the other project, its issues and occurrences do not exist for ada,
+        // and bob (member of nothing) sees no projects at all.
+        let hidden = server.send_event(&other.token, &json!({"message": "classified"}));
+        let hidden_issue = hidden.json()["issue_id"].as_i64().unwrap();
+        let hidden_uuid = hidden.json()["uuid"].as_str().unwrap().to_owned();
+        for path in [
+            format!("/projects/{}/issues", other.slug),
+            format!("/projects/{}/settings", other.slug),
+            format!("/issues/{hidden_issue}"),
+            format!("/occurrences/{hidden_uuid}"),
+        ] {
+            assert_eq!(ada.get(&path).status, 404, "{name} {path}");
+        }
+        assert!(!ada.get("/issues").body.contains("classified"));
+        let poke = ada.post(
+            "/projects",
+            &format!("/issues/{hidden_issue}/status"),
+            &[("status", "resolved")],
+        );
+        assert_eq!(poke.status, 404, "{name}");
+        assert_eq!(ada.get("/admin/users").status, 403, "{name}");
+        let bob = WebUser::sign_in(&server.url, "bob@example.com", PASSWORD);
+        let projects = bob.get("/projects").body;
+        assert!(!projects.contains("Shop") && !projects.contains("Secret"));
+
+        // Signing out ends the session on the server, not just in the browser.
+        let out = ada.post("/projects", "/logout", &[]);
+        assert_eq!(out.status, 303);
+        assert_eq!(ada.get("/projects").status, 303, "{name}");
+    }
+}
+
+#[test]
+fn failed_sign_ins_are_rate_limited() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    create_user(db, "ada@example.com", false);
+    let server = TestServer::start(db);
+    let attempt = |password: &str| {
+        send(
+            "POST",
+            &format!("{}/login", server.url),
+            None,
+            Some(&[("email", "ada@example.com"), ("password", password)]),
+        )
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("guess").status, 401);
+    }
+    let blocked = attempt(PASSWORD);
+    assert_eq!(blocked.status, 429, "{}", blocked.body);
+    assert!(blocked.header("retry-after").is_some());
+    assert!(blocked.body.contains("too many failed sign-ins"));
+}
+
+#[test]
+fn first_start_logs_a_one_time_setup_link_for_the_first_admin() {
+    let backend = Backend::sqlite();
+    let mut child = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BUGLE_DATABASE_URL", &backend.database_url)
+        .env("BUGLE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                let url: String = line[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '"')
+                    .collect();
+                if url.contains("/setup/") {
+                    let _ = tx.send(url);
+                }
+            }
+        }
+    });
+    let link = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a setup link in the log");
+    let base = link[..link.find("/setup/").unwrap()].to_owned();
+
+    let form = send("GET", &link, None, None);
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Create administrator"));
+    let short = send(
+        "POST",
+        &link,
+        None,
+        Some(&[
+            ("email", "root@example.com"),
+            ("password", "short"),
+            ("confirm", "short"),
+        ]),
+    );
+    assert_eq!(short.status, 422);
+    let done = send(
+        "POST",
+        &link,
+        None,
+        Some(&[
+            ("email", "root@example.com"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ]),
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    // Used once; the admin signs in from now on and sees the admin pages.
+    assert_eq!(send("GET", &link, None, None).status, 404);
+    let root = WebUser::sign_in(&base, "root@example.com", PASSWORD);
+    assert_eq!(root.get("/admin/users").status, 200);
+
+    // The admin creates a project and a user; the user's own link sets their password.
+    let created = root.post("/projects", "/projects", &[("name", "Billing")]);
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert_eq!(
+        created.header("location"),
+        Some("/projects/billing/settings?created=1#setup")
+    );
+    let settings = root.get("/projects/billing/settings?created=1").body;
+    assert!(
+        settings.contains("sentry_sdk.init(dsn=\"http://"),
+        "DSN snippet"
+    );
+    let invited = root.post(
+        "/admin/users",
+        "/admin/users",
+        &[("email", "cy@example.com"), ("project", "billing")],
+    );
+    assert_eq!(invited.status, 200, "{}", invited.body);
+    let marker = "id=\"invite-link\">";
+    let at = invited.body.find(marker).expect("an invite link") + marker.len();
+    let invite = invited.body[at..at + invited.body[at..].find('<').unwrap()].to_owned();
+    let path = &invite[invite.find("/setup/").unwrap()..];
+    let set = send(
+        "POST",
+        &format!("{base}{path}"),
+        None,
+        Some(&[("password", PASSWORD), ("confirm", PASSWORD)]),
+    );
+    assert_eq!(set.status, 303, "{}", set.body);
+    let cy = WebUser::sign_in(&base, "cy@example.com", PASSWORD);
+    assert!(cy.get("/projects").body.contains("Billing"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn ignoring_until_more_events_wakes_the_issue_and_the_list_filters() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let project = create_project(db, "Shop");
+        create_user(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let ada = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+        let send_error = |ty: &str, env: &str| {
+            let reply = server.send_event(
+                &project.token,
+                &json!({"exceptions": [{"type": ty, "value": "x"}], "environment": env,
+                        "server": {"host": "web-1"}}),
+            );
+            assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+            reply.json()["issue_id"].as_i64().unwrap()
+        };
+        let a = send_error("TimeoutError", "production");
+        let b = send_error("KeyError", "staging");
+        let c = send_error("KeyErrorTwin", "staging");
+        let issue = format!("/issues/{a}");
+        let snoozed = ada.post(
+            &issue,
+            &format!("{issue}/status"),
+            &[("status", "ignored"), ("until_count", "2")],
+        );
+        assert_eq!(snoozed.status, 303, "{name}: {}", snoozed.body);
+        assert!(ada
+            .get(&issue)
+            .body
+            .contains("until it reaches 3 occurrences"));
+        send_error("TimeoutError", "production");
+        assert!(
+            ada.get(&issue).body.contains(">ignored<"),
+            "{name}: one more is not enough"
+        );
+        send_error("TimeoutError", "production");
+        let woke = ada.get(&issue).body;
+        assert!(woke.contains(">unresolved<"), "{name}: woke up");
+        assert!(woke.contains("the ignore period ended"), "{name}");
+
+        // Filters and search narrow the list; the list links every issue.
+        let list = format!("/projects/{}/issues", project.slug);
+        let staging = ada.get(&format!("{list}?environment=staging")).body;
+        assert!(
+            staging.contains(&format!("/issues/{b}\""))
+                && !staging.contains(&format!("/issues/{a}\""))
+        );
+        let search = ada.get(&format!("{list}?q=twin")).body;
+        assert!(
+            search.contains(&format!("/issues/{c}\""))
+                && !search.contains(&format!("/issues/{b}\""))
+        );
+        for sort in ["first_seen", "count", "trending"] {
+            assert_eq!(
+                ada.get(&format!("{list}?sort={sort}")).status,
+                200,
+                "{sort}"
+            );
+        }
+        assert_eq!(ada.get(&format!("{list}?sort=nonsense")).status, 400);
+
+        // Bulk merge: the smaller issue joins the bigger one.
+        let merged = ada.post(
+            &list,
+            "/issues/bulk",
+            &[
+                ("issue", &b.to_string()),
+                ("issue", &c.to_string()),
+                ("action", "merge"),
+                ("back", &list),
+            ],
+        );
+        assert_eq!(merged.status, 303, "{name}: {}", merged.body);
+        let survivor = ada.get(&format!("/issues/{}", b.min(c))).body;
+        assert!(survivor.contains("merged in"), "{name}");
+        let gone = ada.get(&format!("/issues/{}", b.max(c))).body;
+        assert!(gone.contains("This issue was merged into"), "{name}");
+    }
+}
