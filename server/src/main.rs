@@ -161,11 +161,8 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             out.flush()?;
             drop(out);
             tracing::info!(addr = %app.addr(), database = %bugle_server::config::redact_url(&config.database_url), "serving");
-            let base_url = match &config.base_url {
-                Some(url) => url.trim_end_matches('/').to_owned(),
-                None => format!("http://{}", app.addr()),
-            };
-            bugle_server::web::announce_setup_link(app.store(), &base_url).await?;
+            config.listen = app.addr();
+            bugle_server::web::announce_setup_link(app.store(), &config.base_url()).await?;
             app.run_until_stopped().await?;
         }
         Command::Migrate => {

@@ -56,11 +56,13 @@ impl Application {
     }
 
     pub fn with_listener(
-        config: Config,
+        mut config: Config,
         store: Store,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
+        // Links and DSNs name the port really bound (port 0 picks one).
+        config.listen = addr;
         let i = &config.ingest;
         let metrics = Arc::new(Metrics::default());
         let (mut writer, writer_handle) = Writer::spawn(

@@ -246,19 +246,24 @@ pub fn try_request(
         Some(bytes) => agent.run(builder.body(bytes).expect("a request")),
         None => agent.run(builder.body(()).expect("a request")),
     };
-    let mut response = result?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
+    Ok(Reply::from(result?))
+}
+
+impl From<ureq::http::Response<ureq::Body>> for Reply {
+    fn from(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
 }
 
 impl TestServer {

@@ -34,19 +34,7 @@ pub fn send(method: &str, url: &str, cookie: Option<&str>, form: Option<&[(&str,
         }
         None => agent().run(builder.body(()).expect("a request")),
     };
-    let mut response = result.unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply::from(result.unwrap_or_else(|e| panic!("{method} {url} failed: {e}")))
 }
 
 fn encode(s: &str) -> String {

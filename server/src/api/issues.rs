@@ -182,10 +182,15 @@ pub async fn get_occurrence(
     // Dashed and 32-hex forms both parse.
     let uuid = uuid::Uuid::parse_str(&uuid)
         .map_err(|_| ApiError::BadRequest(format!("{:?} is not a uuid", uuid.as_str())))?;
-    for occ in state.store.occurrences_by_uuid(uuid).await? {
-        if state.store.can_access(&user.0, occ.project_id).await? {
-            return Ok(HttpResponse::Ok().json(occurrence_json(&occ)));
-        }
+    let projects: Vec<i64> = state
+        .store
+        .projects_for_user(&user.0)
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    match state.store.occurrence_by_uuid(uuid, &projects).await? {
+        Some(occ) => Ok(HttpResponse::Ok().json(occurrence_json(&occ))),
+        None => Err(ApiError::NotFound("not found".into())),
     }
-    Err(ApiError::NotFound("not found".into()))
 }

@@ -466,15 +466,27 @@ impl Store {
             .next())
     }
 
-    /// Occurrences with this uuid (one per project at most).
-    pub async fn occurrences_by_uuid(&self, uuid: uuid::Uuid) -> StoreResult<Vec<Occurrence>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE uuid = $1"
-        ))
-        .bind(uuid.simple().to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(Occurrence::from_row).collect()
+    /// The occurrence with this uuid in one of these projects (a uuid is unique per project;
+    /// the (project, uuid) index answers, one probe per project).
+    pub async fn occurrence_by_uuid(
+        &self,
+        uuid: uuid::Uuid,
+        project_ids: &[i64],
+    ) -> StoreResult<Option<Occurrence>> {
+        let uuid = uuid.simple().to_string();
+        for &project_id in project_ids {
+            let row = sqlx::query(&format!(
+                "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE project_id = $1 AND uuid = $2"
+            ))
+            .bind(project_id)
+            .bind(&uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = row {
+                return Occurrence::from_row(&row).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// Sets an issue's status by hand (`resolved`, `ignored` or `unresolved`) and records it.

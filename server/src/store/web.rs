@@ -408,8 +408,8 @@ impl Store {
         })
     }
 
-    /// The projects page: open issues and the last 24 hours per project. Counted from the
-    /// occurrences' (project, time) index, so it costs one index range per project.
+    /// The projects page: open issues and the last 24 hours per project, summed from the
+    /// issues' hourly counters (one index probe per issue, not one row per occurrence).
     pub async fn project_summaries(
         &self,
         projects: Vec<Project>,
@@ -425,8 +425,9 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
             let rows = sqlx::query(
-                "SELECT received_at / $3 AS hour, COUNT(*) AS n FROM occurrences \
-                 WHERE project_id = $1 AND received_at >= $2 GROUP BY received_at / $3",
+                "SELECT h.hour / $3 AS hour, CAST(SUM(h.count) AS BIGINT) AS n FROM issues i \
+                 JOIN issue_hourly h ON h.issue_id = i.id AND h.hour >= $2 \
+                 WHERE i.project_id = $1 AND i.last_seen >= $2 GROUP BY h.hour",
             )
             .bind(project.id)
             .bind(first_hour)

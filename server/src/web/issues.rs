@@ -464,18 +464,23 @@ async fn occurrence_page(
     uuid: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| WebError::NotFound)?;
-    for occ in state.store.occurrences_by_uuid(uuid).await? {
-        if state.store.can_access(me.user(), occ.project_id).await? {
-            let issue = state.store.issue(occ.issue_id).await?;
-            let project = state.store.project(issue.project_id).await?;
-            let shown = shown(&state, &occ).await?;
-            return render(&OccurrencePage {
-                layout: me.layout(),
-                project,
-                issue,
-                shown,
-            });
-        }
+    let projects: Vec<i64> = state
+        .store
+        .projects_for_user(me.user())
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    if let Some(occ) = state.store.occurrence_by_uuid(uuid, &projects).await? {
+        let issue = state.store.issue(occ.issue_id).await?;
+        let project = state.store.project(issue.project_id).await?;
+        let shown = shown(&state, &occ).await?;
+        return render(&OccurrencePage {
+            layout: me.layout(),
+            project,
+            issue,
+            shown,
+        });
     }
     Err(WebError::NotFound)
 }

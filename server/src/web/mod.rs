@@ -47,10 +47,15 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, WebError> {
+    render_with(StatusCode::OK, page)
+}
+
+/// A page answering a form that needs fixing (401, 422, ...).
+pub fn render_with(status: StatusCode, page: &impl Template) -> Result<HttpResponse, WebError> {
     let body = page
         .render()
         .map_err(|e| WebError::Internal(anyhow::anyhow!("rendering a page: {e}")))?;
-    Ok(html(StatusCode::OK, body))
+    Ok(html(status, body))
 }
 
 /// After a POST: back to a page with GET (so a reload does not resend the form).

@@ -5,10 +5,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{redirect, render, WebError};
+use super::{redirect, render, render_with, WebError};
 use crate::secrets;
 use crate::startup::AppState;
 use crate::store::now_ms;
@@ -258,10 +259,7 @@ async fn login(
             email,
             error: Some("wrong email or password".into()),
         };
-        let body = page
-            .render()
-            .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
-        return Ok(super::html(actix_web::http::StatusCode::UNAUTHORIZED, body));
+        return render_with(StatusCode::UNAUTHORIZED, &page);
     };
     state.store.clear_login_failures(&email_key).await?;
     let token = state.store.create_session(user.id, SESSION_TTL_MS).await?;
@@ -342,13 +340,7 @@ async fn setup(
                 .unwrap_or_default(),
             error: Some(problem),
         };
-        let body = page
-            .render()
-            .map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
-        return Ok(super::html(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            body,
-        ));
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let password = form.password.clone();
     let hash = web::block(move || secrets::hash_password(&password))
