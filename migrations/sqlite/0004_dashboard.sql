@@ -32,3 +32,17 @@ CREATE TABLE password_links (
 ALTER TABLE issues ADD COLUMN assignee_id BIGINT REFERENCES users(id) ON DELETE SET NULL;
 ALTER TABLE issues ADD COLUMN snooze_until BIGINT;
 ALTER TABLE issues ADD COLUMN snooze_count BIGINT;
+
+-- Issue lists walk one project's issues newest (or oldest, or biggest) first and stop after a
+-- page. With status in the middle of the key, the default view (two statuses) had to sort the
+-- whole project; status is filtered while walking instead.
+DROP INDEX issues_by_last_seen;
+DROP INDEX issues_by_first_seen;
+DROP INDEX issues_by_count;
+CREATE INDEX issues_by_project_last_seen ON issues (project_id, last_seen);
+CREATE INDEX issues_by_project_first_seen ON issues (project_id, first_seen);
+CREATE INDEX issues_by_project_count ON issues (project_id, count);
+
+-- Sums of an issue's recent hours (trending sort, sparklines, the projects page) read from the
+-- index alone.
+CREATE INDEX issue_hourly_covering ON issue_hourly (issue_id, hour, count);

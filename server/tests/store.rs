@@ -681,3 +681,41 @@ async fn dashboard_lists_trending_sparklines_assignees_and_keys() {
         assert_eq!(summaries[0].hourly.iter().sum::<i64>(), 4, "{name}");
     }
 }
+
+#[tokio::test]
+async fn lists_across_projects_page_in_one_order_without_repeats() {
+    for (backend, store, first) in stores().await {
+        let (second, _) = store.create_project("Billing", None).await.unwrap();
+        let mut expected = Vec::new();
+        for i in 0..7u32 {
+            let project = if i % 3 == 0 { second.id } else { first };
+            let ty: &'static str = Box::leak(format!("Error{i}").into_boxed_str());
+            let c = store
+                .commit_batch(&[prepared(project, error_event(ty, i, "a"))])
+                .await
+                .unwrap()[0];
+            expected.push(c.issue_id);
+        }
+        expected.reverse(); // newest first
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let filter = IssueFilter {
+                sort: Sort::FirstSeen,
+                limit: 3,
+                cursor,
+                ..IssueFilter::default()
+            };
+            let (page, next) = store
+                .list_issues_in(&[first, second.id], &filter)
+                .await
+                .unwrap();
+            seen.extend(page.iter().map(|i| i.id));
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{}", backend.name);
+    }
+}

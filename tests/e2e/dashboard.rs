@@ -213,6 +213,13 @@ fn failed_sign_ins_are_rate_limited() {
 #[test]
 fn first_start_logs_a_one_time_setup_link_for_the_first_admin() {
     let backend = Backend::sqlite();
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = Command::new(binary())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("BUGLE_DATABASE_URL", &backend.database_url)
@@ -222,6 +229,8 @@ fn first_start_logs_a_one_time_setup_link_for_the_first_admin() {
         .spawn()
         .expect("the server starts");
     let stderr = child.stderr.take().unwrap();
+    // Stopped however the test ends.
+    let _server = KillOnDrop(child);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -302,8 +311,6 @@ fn first_start_logs_a_one_time_setup_link_for_the_first_admin() {
     assert_eq!(set.status, 303, "{}", set.body);
     let cy = WebUser::sign_in(&base, "cy@example.com", PASSWORD);
     assert!(cy.get("/projects").body.contains("Billing"));
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]
@@ -386,4 +393,196 @@ fn ignoring_until_more_events_wakes_the_issue_and_the_list_filters() {
         let gone = ada.get(&format!("/issues/{}", b.max(c))).body;
         assert!(gone.contains("This issue was merged into"), "{name}");
     }
+}
+
+#[test]
+fn settings_pages_change_keys_members_limits_tokens_mail_and_password() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let project = create_project(db, "Shop");
+        create_user(db, "root@example.com", true);
+        create_user(db, "ada@example.com", false);
+        let server = TestServer::start(db);
+        let root = WebUser::sign_in(&server.url, "root@example.com", PASSWORD);
+        let base = format!("/projects/{}", project.slug);
+        let settings = format!("{base}/settings");
+        let post = |path: &str, fields: &[(&str, &str)]| {
+            let reply = root.post(&settings, &format!("{base}{path}"), fields);
+            assert_eq!(reply.status, 303, "{name} {path}: {}", reply.body);
+        };
+
+        // Rotate the ingest key: the old one stops working at once on this instance.
+        post("/keys", &[]);
+        let page = root.get(&settings).body;
+        let marker = "/keys/";
+        let first_key_id: String = page[page.find(marker).unwrap() + marker.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        post(&format!("/keys/{first_key_id}/revoke"), &[]);
+        let refused = server.send_event(&project.token, &json!({"message": "after revoke"}));
+        assert_eq!(refused.status, 403, "{name}: {}", refused.body);
+
+        // Members, extra addresses, limits.
+        post("/members", &[("email", "ada@example.com")]);
+        post("/recipients", &[("add", "oncall@example.com")]);
+        post(
+            "/limits",
+            &[
+                ("rate_limit", "120"),
+                ("retention_days", "30"),
+                ("max_occurrences", ""),
+            ],
+        );
+        let page = root.get(&settings).body;
+        assert!(page.contains("ada@example.com"), "{name}");
+        assert!(page.contains("oncall@example.com"), "{name}");
+        assert!(page.contains("name=\"rate_limit\" value=\"120\""), "{name}");
+        assert!(
+            page.contains("name=\"retention_days\" value=\"30\""),
+            "{name}"
+        );
+        let bad = root.post(
+            &settings,
+            &format!("{base}/limits"),
+            &[("rate_limit", "-3")],
+        );
+        assert_eq!(bad.status, 400, "{name}");
+        assert!(bad.body.contains("whole number"), "{name}");
+        let ada = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+        assert!(
+            ada.get("/projects").body.contains("Shop"),
+            "{name}: a member now"
+        );
+
+        // The user's own API token: shown once, works, revoked.
+        let created = ada.post("/settings", "/settings/tokens", &[("name", "deploy")]);
+        assert_eq!(created.status, 200, "{name}");
+        let marker = "id=\"new-token\" class=\"copyable\">";
+        let at = created.body.find(marker).expect("the new token") + marker.len();
+        let token = &created.body[at..at + created.body[at..].find('<').unwrap()];
+        assert_eq!(server.get(token, "/api/v1/projects").status, 200, "{name}");
+        let page = ada.get("/settings").body;
+        let marker = "/settings/tokens/";
+        let id: String = page[page.find(marker).unwrap() + marker.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let revoked = ada.post("/settings", &format!("/settings/tokens/{id}/revoke"), &[]);
+        assert_eq!(revoked.status, 303);
+        assert_eq!(server.get(token, "/api/v1/projects").status, 401, "{name}");
+
+        // Mail choices.
+        let saved = ada.post(
+            "/settings",
+            "/settings/mail",
+            &[("kind", "new_issue"), ("kind", "regression")],
+        );
+        assert_eq!(saved.status, 303);
+        let page = ada.get("/settings").body;
+        assert!(page.contains("value=\"new_issue\" checked"), "{name}");
+        assert!(!page.contains("value=\"milestone\" checked"), "{name}");
+
+        // A new password: the old one stops working, and so do other sessions.
+        let other = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+        let wrong = ada.post(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current", "nope-nope"),
+                ("password", "a new long one"),
+                ("confirm", "a new long one"),
+            ],
+        );
+        assert_eq!(wrong.status, 403, "{name}");
+        let changed = ada.post(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current", PASSWORD),
+                ("password", "a new long one"),
+                ("confirm", "a new long one"),
+            ],
+        );
+        assert_eq!(changed.status, 303, "{name}: {}", changed.body);
+        assert_eq!(ada.get("/settings").status, 200, "this session stays");
+        assert_eq!(
+            other.get("/settings").status,
+            303,
+            "{name}: other sessions end"
+        );
+        WebUser::sign_in(&server.url, "ada@example.com", "a new long one");
+    }
+}
+
+#[test]
+fn long_lists_page_and_issues_are_assigned() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Shop");
+    create_user(db, "root@example.com", true);
+    create_user(db, "ada@example.com", false);
+    cli(
+        db,
+        &["project", "add-member", &project.slug, "ada@example.com"],
+        None,
+    );
+    let server = TestServer::start(db);
+    let mut ids = Vec::new();
+    for i in 0..55 {
+        let reply = server.send_event(
+            &project.token,
+            &json!({"exceptions": [{"type": format!("Error{i}"), "value": "x"}]}),
+        );
+        ids.push(reply.json()["issue_id"].as_i64().unwrap());
+    }
+    let root = WebUser::sign_in(&server.url, "root@example.com", PASSWORD);
+    let list = format!("/projects/{}/issues?sort=first_seen", project.slug);
+    let first = root.get(&list).body;
+    assert_eq!(first.matches("class=\"issue level-").count(), 50);
+    let marker = "id=\"next-page\"";
+    assert!(first.contains(marker));
+    let href_at = first[..first.find(marker).unwrap()]
+        .rfind("href=\"")
+        .unwrap()
+        + 6;
+    let next = first[href_at..href_at + first[href_at..].find('"').unwrap()].replace("&#38;", "&");
+    let second = root.get(&next).body;
+    assert_eq!(second.matches("class=\"issue level-").count(), 5, "{next}");
+    assert!(
+        second.contains(&format!("/issues/{}\"", ids[0])),
+        "the oldest last"
+    );
+    assert!(!second.contains("id=\"next-page\""));
+
+    // Assign to a member; someone outside the project cannot be assigned.
+    let issue = format!("/issues/{}", ids[0]);
+    let page = root.get(&issue).body;
+    let option = "\">ada@example.com</option>";
+    let value_at = page[..page.find(option).unwrap()].rfind('"').unwrap() + 1;
+    let ada_id = &page[value_at..page.find(option).unwrap()];
+    let assigned = root.post(&issue, &format!("{issue}/assign"), &[("user", ada_id)]);
+    assert_eq!(assigned.status, 303, "{}", assigned.body);
+    let page = root.get(&issue).body;
+    assert!(page.contains("id=\"assignee\">ada@example.com<"));
+    assert!(page.contains("to ada@example.com by root@example.com"));
+
+    // Ignored until a date: the page says so; a date in the past is refused.
+    let snoozed = root.post(
+        &issue,
+        &format!("{issue}/status"),
+        &[("status", "ignored"), ("until_date", "2999-01-01")],
+    );
+    assert_eq!(snoozed.status, 303, "{}", snoozed.body);
+    assert!(root
+        .get(&issue)
+        .body
+        .contains("ignored until 2999-01-01 00:00 UTC"));
+    let past = root.post(
+        &issue,
+        &format!("{issue}/status"),
+        &[("status", "ignored"), ("until_date", "2001-01-01")],
+    );
+    assert_eq!(past.status, 400);
 }

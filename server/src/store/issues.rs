@@ -86,6 +86,39 @@ impl Occurrence {
     }
 }
 
+/// How long a trending ranking is reused, and how many issues it ranks at most.
+const TRENDING_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+const TRENDING_MAX: i64 = 5_000;
+
+/// A ranking of issue ids and when it was made.
+type Ranking = (std::time::Instant, std::sync::Arc<Vec<i64>>);
+
+/// Trending rankings by filter, each reused for [`TRENDING_TTL`]; a handful are kept.
+#[derive(Clone, Default)]
+pub struct TrendingCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Ranking>>>,
+);
+
+impl TrendingCache {
+    fn get(&self, key: &str) -> Option<std::sync::Arc<Vec<i64>>> {
+        let map = self.0.lock().expect("not poisoned");
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < TRENDING_TTL)
+            .map(|(_, ids)| ids.clone())
+    }
+
+    fn put(&self, key: String, ids: Vec<i64>) -> std::sync::Arc<Vec<i64>> {
+        let ids = std::sync::Arc::new(ids);
+        let mut map = self.0.lock().expect("not poisoned");
+        map.retain(|_, (at, _)| at.elapsed() < TRENDING_TTL);
+        if map.len() >= 64 {
+            map.clear();
+        }
+        map.insert(key, (std::time::Instant::now(), ids.clone()));
+        ids
+    }
+}
+
 /// An occurrence's listing fields, without the stored body.
 #[derive(Debug, Clone)]
 pub struct OccurrenceRow {
@@ -310,6 +343,9 @@ impl Store {
         if project_ids.is_empty() {
             return Ok((Vec::new(), None));
         }
+        if project_ids.len() > 1 && filter.sort != Sort::Trending {
+            return self.merged_pages(project_ids, filter).await;
+        }
         let mut b = SqlBuilder::new(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE "));
         let list = vec!["?"; project_ids.len()].join(", ");
         b.push(
@@ -342,22 +378,7 @@ impl Store {
         }
         let limit = filter.limit.clamp(1, 500);
         if filter.sort == Sort::Trending {
-            // Ranked by a sum that moves between pages, so pages are counted, not keyed.
-            let offset = match &filter.cursor {
-                Some(c) => parse_offset(c)?,
-                None => 0,
-            };
-            let since = (now_ms() / HOUR_MS - 23) * HOUR_MS;
-            b.push(
-                " ORDER BY (SELECT COALESCE(SUM(h.count), 0) FROM issue_hourly h \
-                 WHERE h.issue_id = issues.id AND h.hour >= ?) DESC, last_seen DESC, id DESC \
-                 LIMIT ? OFFSET ?",
-                vec![Arg::Int(since), Arg::Int(limit + 1), Arg::Int(offset)],
-            );
-            let mut issues = self.fetch_issues(&b).await?;
-            let next = (issues.len() as i64 > limit).then(|| format!("o{}", offset + limit));
-            issues.truncate(limit as usize);
-            return Ok((issues, next));
+            return self.trending_page(project_ids, filter, b, limit).await;
         }
         let col = filter.sort.as_str();
         if let Some(cursor) = &filter.cursor {
@@ -380,6 +401,100 @@ impl Store {
         } else {
             None
         };
+        Ok((issues, next))
+    }
+
+    /// Several projects: one page from each (each walks its own index in order, where one
+    /// query over all of them would sort them all), merged. The cursor is a position in the
+    /// common order, so it applies to every project alike.
+    async fn merged_pages(
+        &self,
+        project_ids: &[i64],
+        filter: &IssueFilter,
+    ) -> StoreResult<(Vec<Issue>, Option<String>)> {
+        let mut all = Vec::new();
+        let mut more = false;
+        for &id in project_ids {
+            let (issues, next) = Box::pin(self.list_issues_in(&[id], filter)).await?;
+            more |= next.is_some();
+            all.extend(issues);
+        }
+        all.sort_by_key(|i| std::cmp::Reverse((filter.sort.key(i), i.id)));
+        let limit = filter.limit.clamp(1, 500) as usize;
+        more |= all.len() > limit;
+        all.truncate(limit);
+        let next = if more {
+            all.last()
+                .map(|last| format!("{}.{}", filter.sort.key(last), last.id))
+        } else {
+            None
+        };
+        Ok((all, next))
+    }
+
+    /// Trending: the filtered issues ranked by occurrences in the last 24 hours. Ranking means
+    /// summing the recent hours of every candidate, so the ranking (ids only) is kept for
+    /// [`TRENDING_TTL`] and pages are slices of it: fast, and pages do not shift under the reader.
+    async fn trending_page(
+        &self,
+        project_ids: &[i64],
+        filter: &IssueFilter,
+        mut b: SqlBuilder,
+        limit: i64,
+    ) -> StoreResult<(Vec<Issue>, Option<String>)> {
+        let offset = match &filter.cursor {
+            Some(c) => parse_offset(c)?,
+            None => 0,
+        };
+        let key = format!(
+            "{project_ids:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            filter.status, filter.level, filter.environment, filter.release, filter.host, filter.q
+        );
+        let ranking = match self.trending.get(&key) {
+            Some(ranking) => ranking,
+            None => {
+                let since = (now_ms() / HOUR_MS - 23) * HOUR_MS;
+                b.sql =
+                    b.sql
+                        .replacen(&format!("SELECT {ISSUE_COLUMNS} FROM"), "SELECT id FROM", 1);
+                b.push(
+                    " ORDER BY (SELECT COALESCE(SUM(h.count), 0) FROM issue_hourly h \
+                     WHERE h.issue_id = issues.id AND h.hour >= ?) DESC, last_seen DESC, id DESC \
+                     LIMIT ?",
+                    vec![Arg::Int(since), Arg::Int(TRENDING_MAX)],
+                );
+                let ids: Vec<i64> = b
+                    .query()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("id"))
+                    .collect::<Result<_, _>>()?;
+                self.trending.put(key, ids)
+            }
+        };
+        let start = (offset as usize).min(ranking.len());
+        let end = (start + limit as usize).min(ranking.len());
+        let page_ids = &ranking[start..end];
+        let mut issues = Vec::with_capacity(page_ids.len());
+        if !page_ids.is_empty() {
+            let mut q = SqlBuilder::new(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE "));
+            let list = vec!["?"; page_ids.len()].join(", ");
+            q.push(
+                &format!("id IN ({list})"),
+                page_ids.iter().map(|&id| Arg::Int(id)).collect(),
+            );
+            // An issue triaged since the ranking was made leaves the page at once.
+            q.push(&format!(" AND {}", filter.status.sql()), vec![]);
+            let mut by_id: std::collections::HashMap<i64, Issue> = self
+                .fetch_issues(&q)
+                .await?
+                .into_iter()
+                .map(|i| (i.id, i))
+                .collect();
+            issues.extend(page_ids.iter().filter_map(|id| by_id.remove(id)));
+        }
+        let next = (end < ranking.len()).then(|| format!("o{end}"));
         Ok((issues, next))
     }
 

@@ -110,6 +110,8 @@ pub struct Store {
     backend: Backend,
     /// A spike: at least `count` occurrences of an issue within `minutes` (0: off).
     spike: Spike,
+    /// Recent trending rankings, shared by this process's clones of the store.
+    trending: issues::TrendingCache,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +146,7 @@ impl Store {
                         count: 0,
                         minutes: 0,
                     },
+                    trending: Default::default(),
                 }
             }
         };
@@ -197,6 +200,7 @@ impl Store {
                 count: 0,
                 minutes: 0,
             },
+            trending: Default::default(),
         })
     }
 

@@ -627,9 +627,7 @@ async fn bulk(form: Posted, state: web::Data<AppState>) -> Result<HttpResponse, 
             )))
         }
     }
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or("/issues");
-    Ok(redirect(back))
+    Ok(redirect(super::session::local_path(
+        form.get("back").unwrap_or("/issues"),
+    )))
 }

@@ -63,8 +63,9 @@ fn session_token(req: &HttpRequest) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Where to come back to after signing in: only paths on this server.
-fn local_path(next: &str) -> &str {
+/// Where to go after a form: only paths on this server (`//host` and `/\host` are other
+/// servers to a browser).
+pub fn local_path(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
         next
     } else {
@@ -243,9 +244,17 @@ async fn login(
     // Verified off the async workers: argon2 takes tens of milliseconds on purpose.
     let password = form.password.clone();
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    // An unknown email costs the same hash as a known one, so timing does not tell them apart.
     let ok = web::block(move || match hash {
         Some(hash) => secrets::verify_password(&password, &hash),
-        None => false,
+        None => {
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let dummy = DUMMY.get_or_init(|| {
+                secrets::hash_password("not a password of anyone").unwrap_or_default()
+            });
+            secrets::verify_password(&password, dummy);
+            false
+        }
     })
     .await
     .map_err(|e| WebError::Internal(e.into()))?;
@@ -375,4 +384,29 @@ pub async fn announce_setup_link(
          or run `bugle-server user create --admin EMAIL --password-stdin`"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path("/issues/3?x=1"), "/issues/3?x=1");
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(elsewhere), "/projects", "{elsewhere:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "ab"));
+    }
 }
