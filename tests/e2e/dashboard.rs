@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use bugle_tests::server::{binary, cli, create_project, Backend, TestServer};
-use bugle_tests::web::{create_user, send, WebUser, PASSWORD};
+use bugle_tests::web::{create_user, login_attempt, send, WebUser, PASSWORD};
 use serde_json::{json, Value};
 
 const XSS_TITLE: &str = "<script>alert('xss')</script>";
@@ -65,23 +65,21 @@ fn sign_in_sessions_csrf_escaping_and_permissions() {
         );
 
         // A wrong password: 401 and a message, no session.
-        let wrong = send(
-            "POST",
-            &format!("{}/login", server.url),
-            None,
-            Some(&[("email", "ada@example.com"), ("password", "nope")]),
-        );
-        assert_eq!(wrong.status, 401, "{name}");
-        assert!(wrong.body.contains("wrong email or password"));
-        assert!(cookie_attributes(&wrong).is_empty());
-
-        // The right one: a session cookie only scripts cannot read.
-        let ok = send(
+        // A sign-in posted from elsewhere (no login form token): refused.
+        let forged = send(
             "POST",
             &format!("{}/login", server.url),
             None,
             Some(&[("email", "ada@example.com"), ("password", PASSWORD)]),
         );
+        assert_eq!(forged.status, 403, "{name}");
+        let wrong = login_attempt(&server.url, "ada@example.com", "nope");
+        assert_eq!(wrong.status, 401, "{name}");
+        assert!(wrong.body.contains("wrong email or password"));
+        assert!(!cookie_attributes(&wrong).contains("bugle_session"));
+
+        // The right one: a session cookie only scripts cannot read.
+        let ok = login_attempt(&server.url, "ada@example.com", PASSWORD);
         assert_eq!(ok.status, 303, "{name}: {}", ok.body);
         let attributes = cookie_attributes(&ok);
         assert!(attributes.contains("HttpOnly"), "{attributes}");
@@ -193,14 +191,7 @@ fn failed_sign_ins_are_rate_limited() {
     let db = &backend.database_url;
     create_user(db, "ada@example.com", false);
     let server = TestServer::start(db);
-    let attempt = |password: &str| {
-        send(
-            "POST",
-            &format!("{}/login", server.url),
-            None,
-            Some(&[("email", "ada@example.com"), ("password", password)]),
-        )
-    };
+    let attempt = |password: &str| login_attempt(&server.url, "ada@example.com", password);
     for _ in 0..10 {
         assert_eq!(attempt("guess").status, 401);
     }

@@ -59,24 +59,9 @@ pub struct WebUser {
 impl WebUser {
     /// Signs in with the email and password; panics unless the server sets a session.
     pub fn sign_in(base: &str, email: &str, password: &str) -> WebUser {
-        let reply = send(
-            "POST",
-            &format!("{base}/login"),
-            None,
-            Some(&[
-                ("email", email),
-                ("password", password),
-                ("next", "/projects"),
-            ]),
-        );
+        let reply = login_attempt(base, email, password);
         assert_eq!(reply.status, 303, "sign-in failed: {}", reply.body);
-        let cookie = reply
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned())
-            .find(|c| c.starts_with("bugle_session=") && c.len() > "bugle_session=".len())
-            .expect("a session cookie");
+        let cookie = set_cookie(&reply, "bugle_session").expect("a session cookie");
         WebUser {
             base: base.to_owned(),
             cookie,
@@ -111,6 +96,35 @@ impl WebUser {
             Some(&all),
         )
     }
+}
+
+/// The value of a `Set-Cookie` of this name, as `name=value`.
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")) && c.len() > name.len() + 1)
+}
+
+/// What a browser does to sign in: open the login page (its form token and cookie), post it.
+pub fn login_attempt(base: &str, email: &str, password: &str) -> Reply {
+    let page = send("GET", &format!("{base}/login"), None, None);
+    assert_eq!(page.status, 200, "the login page: {}", page.body);
+    let cookie = set_cookie(&page, "bugle_login").expect("the login form's cookie");
+    let csrf = csrf_in(&page.body).expect("the login form's token");
+    send(
+        "POST",
+        &format!("{base}/login"),
+        Some(&cookie),
+        Some(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/projects"),
+            ("csrf", &csrf),
+        ]),
+    )
 }
 
 pub fn csrf_in(html: &str) -> Option<String> {

@@ -16,6 +16,8 @@ use crate::store::now_ms;
 use crate::store::web::{LinkPurpose, Session, HOUR_MS};
 
 pub const SESSION_COOKIE: &str = "bugle_session";
+/// Before there is a session, the login form's CSRF token lives in its own cookie.
+const LOGIN_COOKIE: &str = "bugle_login";
 const SESSION_TTL_MS: i64 = 14 * 24 * HOUR_MS;
 /// Failed sign-ins allowed per email, and per client address, in the window.
 const MAX_FAILURES_PER_EMAIL: i64 = 10;
@@ -190,6 +192,7 @@ struct LoginPage {
     next: String,
     email: String,
     error: Option<String>,
+    csrf: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -197,12 +200,42 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(query: web::Query<NextQuery>) -> Result<HttpResponse, WebError> {
-    render(&LoginPage {
+/// The login form's token: the one in the browser's login cookie, or a new one.
+fn login_token(req: &HttpRequest) -> String {
+    req.cookie(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 64)
+        .unwrap_or_else(secrets::new_session_token)
+}
+
+fn login_response(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    page: &LoginPage,
+) -> Result<HttpResponse, WebError> {
+    let mut resp = render_with(status, page)?;
+    let mut cookie = session_cookie(req, state, page.csrf.clone());
+    cookie.set_name(LOGIN_COOKIE);
+    cookie.set_path("/login");
+    cookie.set_max_age(actix_web::cookie::time::Duration::hours(12));
+    resp.add_cookie(&cookie)
+        .map_err(|e| WebError::Internal(e.into()))?;
+    Ok(resp)
+}
+
+async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, WebError> {
+    let page = LoginPage {
         next: local_path(query.next.as_deref().unwrap_or("/projects")).to_owned(),
         email: String::new(),
         error: None,
-    })
+        csrf: login_token(&req),
+    };
+    login_response(&req, &state, StatusCode::OK, &page)
 }
 
 #[derive(serde::Deserialize)]
@@ -210,6 +243,7 @@ struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
+    csrf: Option<String>,
 }
 
 async fn login(
@@ -217,6 +251,17 @@ async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
+    // Login CSRF: another site must not sign a browser into an account of its choosing. Its
+    // form cannot read or send our SameSite login cookie, so the two tokens cannot match.
+    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    match (&expected, &form.csrf) {
+        (Some(a), Some(b)) if !a.is_empty() && same(a, b) => {}
+        _ => {
+            return Err(WebError::Forbidden(
+                "the sign-in form expired; reload the page and try again".into(),
+            ))
+        }
+    }
     let email = form.email.trim().to_lowercase();
     let next = local_path(form.next.as_deref().unwrap_or("/projects")).to_owned();
     let address = req
@@ -267,8 +312,9 @@ async fn login(
             next,
             email,
             error: Some("wrong email or password".into()),
+            csrf: login_token(&req),
         };
-        return render_with(StatusCode::UNAUTHORIZED, &page);
+        return login_response(&req, &state, StatusCode::UNAUTHORIZED, &page);
     };
     state.store.clear_login_failures(&email_key).await?;
     let token = state.store.create_session(user.id, SESSION_TTL_MS).await?;
