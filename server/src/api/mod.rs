@@ -94,6 +94,9 @@ pub fn issue_json(issue: &Issue) -> Value {
         "resolved_at": issue.resolved_at.map(time),
         "regressed_at": issue.regressed_at.map(time),
         "merged_into": issue.merged_into,
+        "assignee_id": issue.assignee_id,
+        "ignored_until": issue.snooze_until.map(time),
+        "ignored_until_count": issue.snooze_count,
     })
 }
 

@@ -371,8 +371,14 @@ impl Store {
         }
         if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
             let pattern = like_pattern(q.trim());
+            // Case-insensitive either way: SQLite's LIKE folds ASCII case itself (as its LOWER
+            // does), and skipping LOWER halves the cost of scanning a project's titles.
+            let like = match self.backend {
+                super::Backend::Sqlite => "LIKE",
+                super::Backend::Postgres => "ILIKE",
+            };
             b.push(
-                " AND (LOWER(title) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(culprit, '')) LIKE ? ESCAPE '\\')",
+                &format!(" AND (title {like} ? ESCAPE '\\' OR culprit {like} ? ESCAPE '\\')"),
                 vec![Arg::Text(pattern.clone()), Arg::Text(pattern)],
             );
         }
