@@ -127,6 +127,9 @@ pub struct IngestConfig {
 pub struct SqliteConfig {
     /// `full` (default: an acknowledged event survives power loss) or `normal` (survives a crash).
     pub synchronous: String,
+    /// Page cache per database connection, in MB (filled only as pages are read). Big enough
+    /// to hold the issues table keeps searches and the projects page in memory.
+    pub cache_mb: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -171,6 +174,7 @@ impl Default for SqliteConfig {
     fn default() -> Self {
         Self {
             synchronous: "full".into(),
+            cache_mb: 16,
         }
     }
 }
@@ -188,6 +192,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_WRITERS", "ingest.writers"),
     ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
     ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
+    ("BUGLE_SQLITE_CACHE_MB", "sqlite.cache_mb"),
     ("BUGLE_RETENTION_DAYS", "retention.max_age_days"),
     (
         "BUGLE_RETENTION_MAX_PER_ISSUE",

@@ -131,7 +131,7 @@ impl Store {
             _ => return Err(StoreError::UnsupportedUrl(redact_url(url))),
         };
         let store = match backend {
-            Backend::Sqlite => Self::open_sqlite(url, &config.sqlite.synchronous).await?,
+            Backend::Sqlite => Self::open_sqlite(url, &config.sqlite).await?,
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?;
                 let pool = AnyPoolOptions::new()
@@ -161,7 +161,7 @@ impl Store {
         Ok(store)
     }
 
-    async fn open_sqlite(url: &str, synchronous: &str) -> StoreResult<Self> {
+    async fn open_sqlite(url: &str, sqlite: &crate::config::SqliteConfig) -> StoreResult<Self> {
         let path = sqlite_path(url);
         if let Some(dir) = Path::new(&path)
             .parent()
@@ -172,12 +172,13 @@ impl Store {
             })?;
         }
         let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
-        let synchronous = format!("PRAGMA synchronous = {synchronous}");
+        let synchronous = format!("PRAGMA synchronous = {}", sqlite.synchronous);
+        let cache_size = format!("PRAGMA cache_size = -{}", u64::from(sqlite.cache_mb) * 1024);
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
-                let synchronous = synchronous.clone();
+                let (synchronous, cache_size) = (synchronous.clone(), cache_size.clone());
                 Box::pin(async move {
                     // Only takes effect on a new, empty file: deleted rows' pages can then be
                     // returned to the file system by retention.
@@ -188,6 +189,7 @@ impl Store {
                     conn.execute(synchronous.as_str()).await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute(cache_size.as_str()).await?;
                     Ok(())
                 })
             })
