@@ -120,7 +120,10 @@ pub async fn update_issue(
 ) -> Result<HttpResponse, ApiError> {
     let change: StatusChange = crate::ingest::parse_json(&body)?;
     visible_issue(&state, &user, *id).await?;
-    let issue = state.store.set_issue_status(*id, &change.status).await?;
+    let issue = state
+        .store
+        .change_status(*id, &change.status, Default::default(), Some(&user.0.email))
+        .await?;
     Ok(HttpResponse::Ok().json(issue_json(&issue)))
 }
 

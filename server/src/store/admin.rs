@@ -36,7 +36,7 @@ pub struct User {
 }
 
 impl User {
-    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<Self> {
         Ok(User {
             id: row.try_get("id")?,
             email: row.try_get("email")?,
@@ -54,7 +54,7 @@ pub struct KeyOwner {
 }
 
 const PROJECT_COLUMNS: &str = "id, slug, name, created_at";
-const USER_COLUMNS: &str = "id, email, is_admin, password_hash";
+pub(super) const USER_COLUMNS: &str = "id, email, is_admin, password_hash";
 
 /// A URL- and shell-friendly slug: lowercase ASCII letters, digits and single dashes.
 pub fn slugify(name: &str) -> String {

@@ -3,11 +3,9 @@
 
 use sqlx::Row;
 
-use super::admin::{Project, User};
+use super::admin::{Project, User, USER_COLUMNS};
 use super::{now_ms, Store, StoreError, StoreResult};
 use crate::secrets;
-
-const USER_COLUMNS: &str = "id, email, is_admin, password_hash";
 
 /// A signed-in browser: who, and the token its forms must carry.
 #[derive(Debug, Clone)]
@@ -57,15 +55,6 @@ pub struct ProjectSummary {
     pub hourly: Vec<i64>,
 }
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> StoreResult<User> {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        is_admin: row.try_get::<i64, _>("is_admin")? != 0,
-        password_hash: row.try_get("password_hash")?,
-    })
-}
-
 pub const HOUR_MS: i64 = 3_600_000;
 
 impl Store {
@@ -99,7 +88,7 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(Session {
-                user: user_from_row(&r)?,
+                user: User::from_row(&r)?,
                 csrf: r.try_get("csrf")?,
             })
         })
@@ -268,14 +257,14 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        user_from_row(&row)
+        User::from_row(&row)
     }
 
     pub async fn list_users(&self) -> StoreResult<Vec<User>> {
         let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY email"))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(User::from_row).collect()
     }
 
     /// Sets a new password and ends the user's other sessions.
@@ -380,7 +369,7 @@ impl Store {
         .bind(project_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter().map(User::from_row).collect()
     }
 
     pub async fn remove_member(&self, project_id: i64, user_id: i64) -> StoreResult<()> {
