@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod browser;
+pub mod load;
 pub mod postgres;
 pub mod python;
 pub mod server;

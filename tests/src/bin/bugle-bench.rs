@@ -7,12 +7,11 @@
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --dashboard   # only the seeded pages
 //! ```
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bugle_tests::bench::{cpu_seconds, rss_mb, workload, Body, Latencies, Wire};
 use bugle_tests::bench::{event, Rng};
+use bugle_tests::load::{self, Prepared};
 use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
 use bugle_tests::web::{WebUser, PASSWORD};
 use serde_json::{json, Value};
@@ -24,6 +23,10 @@ struct Args {
     seed_issues: usize,
     seed_occurrences: usize,
     dashboard_only: bool,
+    /// Only this run (ceiling, sqlite or postgres), no dashboard: for profiling.
+    only: Option<String>,
+    /// Keep-alive connections at saturation.
+    connections: usize,
 }
 
 fn args() -> Args {
@@ -34,6 +37,8 @@ fn args() -> Args {
         seed_issues: 20_000,
         seed_occurrences: 1_000_000,
         dashboard_only: false,
+        only: None,
+        connections: 64,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -47,87 +52,78 @@ fn args() -> Args {
             "--events" => args.events = it.next().and_then(|v| v.parse().ok()).expect("--events N"),
             "--out" => args.out = it.next().expect("--out PATH"),
             "--dashboard" => args.dashboard_only = true,
+            "--connections" => {
+                args.connections = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--connections N")
+            }
+            "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres")),
             "--seed-occurrences" => {
                 args.seed_occurrences = it.next().and_then(|v| v.parse().ok()).expect("N")
             }
-            other => panic!("unknown argument {other}: use --quick, --events N, --out PATH"),
+            other => panic!(
+                "unknown argument {other}: use --quick, --events N, --out PATH, --dashboard, \
+                 --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N"
+            ),
         }
     }
     args
 }
 
-/// Posts bodies from `threads` keep-alive connections; returns (2xx count, latencies).
+/// The workload as HTTP requests, built before anything is timed.
+fn requests(token: &str, project_id: i64, bodies: &[Body]) -> Vec<Prepared> {
+    bodies
+        .iter()
+        .map(|body| {
+            let json = "Content-Type: application/json".to_owned();
+            match body.wire {
+                Wire::Native => Prepared::post(
+                    "/api/v1/events",
+                    &[format!("Authorization: Bearer {token}"), json],
+                    &body.bytes,
+                ),
+                Wire::NativeGzip => Prepared::post(
+                    "/api/v1/events",
+                    &[
+                        format!("Authorization: Bearer {token}"),
+                        "Content-Encoding: gzip".into(),
+                        json,
+                    ],
+                    &body.bytes,
+                ),
+                Wire::SentryEnvelope => Prepared::post(
+                    &format!("/api/{project_id}/envelope/"),
+                    &[
+                        format!("X-Sentry-Auth: Sentry sentry_version=7, sentry_key={token}"),
+                        "Content-Type: application/x-sentry-envelope".into(),
+                    ],
+                    &body.bytes,
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Sends the requests over `connections` keep-alive connections; returns (2xx, latencies,
+/// events/s).
 fn load(
     server: &TestServer,
-    token: &str,
-    project_id: i64,
-    bodies: &[Body],
-    threads: usize,
+    requests: &[Prepared],
+    connections: usize,
     rate: Option<f64>,
-) -> (usize, Latencies) {
-    let next = AtomicUsize::new(0);
-    let ok = AtomicUsize::new(0);
-    let latencies = Mutex::new(Vec::with_capacity(bodies.len()));
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(60)))
-                    .build()
-                    .into();
-                let mut mine = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(body) = bodies.get(i) else { break };
-                    if let Some(rate) = rate {
-                        // Open-loop pacing: request i is due at i / rate seconds.
-                        let due = started + Duration::from_secs_f64(i as f64 / rate);
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
-                        }
-                    }
-                    let (url, auth, encoding) = match body.wire {
-                        Wire::Native => (
-                            format!("{}/api/v1/events", server.url),
-                            format!("Bearer {token}"),
-                            None,
-                        ),
-                        Wire::NativeGzip => (
-                            format!("{}/api/v1/events", server.url),
-                            format!("Bearer {token}"),
-                            Some("gzip"),
-                        ),
-                        Wire::SentryEnvelope => (
-                            format!("{}/api/{project_id}/envelope/", server.url),
-                            format!("Sentry sentry_key={token}"),
-                            None,
-                        ),
-                    };
-                    let mut req = ureq::http::Request::builder().method("POST").uri(&url);
-                    req = match body.wire {
-                        Wire::SentryEnvelope => req.header("X-Sentry-Auth", &auth),
-                        _ => req.header("Authorization", &auth),
-                    };
-                    if let Some(enc) = encoding {
-                        req = req.header("Content-Encoding", enc);
-                    }
-                    let sent = Instant::now();
-                    let result = agent.run(req.body(body.bytes.clone()).expect("request"));
-                    mine.push(sent.elapsed());
-                    if let Ok(mut resp) = result {
-                        let _ = resp.body_mut().read_to_vec();
-                        if resp.status().is_success() {
-                            ok.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-                latencies.lock().unwrap().extend(mine);
-            });
-        }
-    });
-    (ok.into_inner(), Latencies(latencies.into_inner().unwrap()))
+) -> (usize, Latencies, f64) {
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("the server listens on an IP address");
+    let out = load::run(addr, requests, connections, rate);
+    if out.refused > 0 {
+        println!("  ({} requests were not answered 2xx)", out.refused);
+    }
+    let rate = out.ok as f64 / out.elapsed.as_secs_f64();
+    (out.ok, Latencies(out.latencies), rate)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -182,8 +178,30 @@ fn disk_bytes(backend: &Backend) -> u64 {
         .unwrap_or(0)
 }
 
+/// Mean events per commit and mean commit time (ms) so far, from the server's `/metrics`.
+fn batches(server: &TestServer) -> (f64, f64) {
+    let text = server.get("", "/metrics").body;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let commits = value("bugle_batch_size_count").max(1.0);
+    (
+        value("bugle_batch_size_sum") / commits,
+        value("bugle_commit_seconds_sum") / commits * 1000.0,
+    )
+}
+
 /// Measures one backend: saturation, a fixed rate, CPU, memory, storage.
-fn measure(name: &str, backend: Backend, bodies: &[Body], fixed: &[Body], discard: bool) -> Value {
+fn measure(
+    name: &str,
+    backend: Backend,
+    bodies: &[Body],
+    fixed: &[Body],
+    discard: bool,
+    connections: usize,
+) -> Value {
     let db = &backend.database_url;
     let project = create_project(db, "Bench");
     let api = create_user_token(db, "bench@example.com", true);
@@ -197,17 +215,21 @@ fn measure(name: &str, backend: Backend, bodies: &[Body], fixed: &[Body], discar
     let pid = server.pid();
     let (idle_rss, _) = rss_mb(pid);
     let cpu0 = cpu_seconds(pid);
+    let requests_saturation = requests(&project.token, project.id, bodies);
+    let requests_fixed = requests(&project.token, project.id, fixed);
     let (ok, lat) = {
-        let started = Instant::now();
-        let (ok, lat) = load(&server, &project.token, project.id, bodies, 64, None);
-        let rate = ok as f64 / started.elapsed().as_secs_f64();
+        let (ok, lat, rate) = load(&server, &requests_saturation, connections, None);
         println!("  {name:<10} saturation: {rate:>8.0} events/s  p50 {:>6.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
             ms(lat.percentile(0.5)), ms(lat.percentile(0.99)), ms(lat.max()));
         ((ok, rate), lat)
     };
     let cpu = cpu_seconds(pid) - cpu0;
+    let (batch, commit_ms) = batches(&server);
+    if !discard {
+        println!("  {name:<10} commits:    {batch:>8.1} events per commit, {commit_ms:.2} ms each");
+    }
     let (_, peak_rss) = rss_mb(pid);
-    let (fixed_ok, fixed_lat) = load(&server, &project.token, project.id, fixed, 32, Some(2000.0));
+    let (fixed_ok, fixed_lat, _) = load(&server, &requests_fixed, 32, Some(2000.0));
     println!(
         "  {name:<10} at 2,000/s:  p50 {:>6.2} ms  p99 {:>7.2} ms  max {:>7.2} ms ({fixed_ok} ok)",
         ms(fixed_lat.percentile(0.5)),
@@ -234,6 +256,7 @@ fn measure(name: &str, backend: Backend, bodies: &[Body], fixed: &[Body], discar
         "p50_ms": ms(lat.percentile(0.5)), "p99_ms": ms(lat.percentile(0.99)), "max_ms": ms(lat.max()),
         "fixed_rate_p50_ms": ms(fixed_lat.percentile(0.5)), "fixed_rate_p99_ms": ms(fixed_lat.percentile(0.99)),
         "fixed_rate_max_ms": ms(fixed_lat.max()),
+        "mean_batch": batch, "mean_commit_ms": commit_ms,
         "cpu_s_per_10k": cpu / ok.0.max(1) as f64 * 10_000.0,
         "idle_rss_mb": idle_rss, "peak_rss_mb": peak_rss, "settled_rss_mb": settled_rss,
         "disk_bytes_per_event": per_event, "raw_bytes_per_event": raw_per_event,
@@ -438,9 +461,40 @@ fn main() {
         "workload: avg event {raw_kb:.1} KB, 300 fingerprints + ~2% new, native/envelope/gzip mix"
     );
 
-    let ceiling = measure("ceiling", Backend::sqlite(), &bodies, &fixed, true);
-    let sqlite = measure("sqlite", Backend::sqlite(), &bodies, &fixed, false);
-    let postgres = Backend::postgres().map(|b| measure("postgres", b, &bodies, &fixed, false));
+    if let Some(only) = &args.only {
+        let backend = match only.as_str() {
+            "postgres" => Backend::postgres().expect("PostgreSQL at 127.0.0.1:5432"),
+            _ => Backend::sqlite(),
+        };
+        let report = measure(
+            only,
+            backend,
+            &bodies,
+            &fixed,
+            only == "ceiling",
+            args.connections,
+        );
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
+        return;
+    }
+    let ceiling = measure(
+        "ceiling",
+        Backend::sqlite(),
+        &bodies,
+        &fixed,
+        true,
+        args.connections,
+    );
+    let sqlite = measure(
+        "sqlite",
+        Backend::sqlite(),
+        &bodies,
+        &fixed,
+        false,
+        args.connections,
+    );
+    let postgres = Backend::postgres()
+        .map(|b| measure("postgres", b, &bodies, &fixed, false, args.connections));
     println!("dashboard data:");
     let dash = dashboard(args.seed_issues, args.seed_occurrences);
 
