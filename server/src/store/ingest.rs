@@ -10,10 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use sqlx::{Any, Row, Transaction};
 use uuid::Uuid;
 
-use super::{Backend, Store, StoreResult};
+use super::batch_tx::{Arg, BatchTx, Col};
+use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
 use crate::grouping::{Grouping, GROUPING_VERSION};
 
@@ -105,8 +105,6 @@ impl IssueDelta {
     }
 }
 
-type Tx = Transaction<'static, Any>;
-
 impl Store {
     /// Commits every occurrence of `batch` in one transaction and says, in the same order, what
     /// became of each. Resent uuids (in the batch or already stored) are stored once.
@@ -125,7 +123,26 @@ impl Store {
     }
 
     async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
+        let spike = self.spike;
+        if let Some(sqlite) = &self.sqlite_writer {
+            return sqlite
+                .transaction(async |tx| commit_in(tx, Backend::Sqlite, spike, batch).await);
+        }
         let mut tx = self.begin_write().await?;
+        let results = commit_in(&mut tx, self.backend(), spike, batch).await?;
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+/// Everything a batch writes, inside the caller's transaction.
+async fn commit_in(
+    tx: &mut impl BatchTx,
+    backend: Backend,
+    spike: Spike,
+    batch: &[NewOccurrence],
+) -> StoreResult<Vec<Committed>> {
+    {
         let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
 
         // A uuid resent within the batch is answered like its first copy.
@@ -146,14 +163,12 @@ impl Store {
             (a.project_id, &a.grouping.hashes[0]).cmp(&(b.project_id, &b.grouping.hashes[0]))
         });
 
-        // Round trips, not rows, are what a batch costs: every hash of the batch is looked up
-        // at once, and occurrences are inserted many rows per statement.
-        let backend = self.backend();
-        let mut issue_by_hash = known_hashes(&mut tx, backend, batch, &order).await?;
+        // Round trips, not rows, are what a batch costs on PostgreSQL: every hash of the batch
+        // is looked up at once, and occurrences are inserted many rows per statement.
+        let mut issue_by_hash = known_hashes(tx, backend, batch, &order).await?;
         let mut assigned = Vec::with_capacity(order.len());
         for &i in &order {
-            let (issue_id, new_issue) =
-                resolve_issue(&mut tx, &batch[i], &mut issue_by_hash).await?;
+            let (issue_id, new_issue) = resolve_issue(tx, &batch[i], &mut issue_by_hash).await?;
             assigned.push((i, issue_id, new_issue));
         }
         // The insert itself detects resent uuids: those are not counted, and the stored copy's
@@ -163,7 +178,7 @@ impl Store {
             .map(|&(i, issue, _)| (&batch[i], issue))
             .collect();
         rows.sort_by_key(|(occ, _)| (occ.project_id, occ.uuid));
-        let inserted = insert_occurrences(&mut tx, backend, &rows).await?;
+        let inserted = insert_occurrences(tx, backend, &rows).await?;
 
         let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
         for (i, issue_id, new_issue) in assigned {
@@ -172,9 +187,9 @@ impl Store {
                 if new_issue {
                     // Only possible when the stored copy was grouped differently (an older
                     // grouping version): drop the issue made for the resend if it stayed empty.
-                    drop_empty_issue(&mut tx, issue_id, &mut issue_by_hash).await?;
+                    drop_empty_issue(tx, issue_id, &mut issue_by_hash).await?;
                 }
-                let issue_id = stored_issue_of(&mut tx, occ).await?.unwrap_or(issue_id);
+                let issue_id = stored_issue_of(tx, occ).await?.unwrap_or(issue_id);
                 results[i] = Some(duplicate(occ, issue_id));
                 continue;
             }
@@ -192,7 +207,7 @@ impl Store {
             });
         }
 
-        let applied = apply_deltas(&mut tx, backend, &deltas, self.spike).await?;
+        let applied = apply_deltas(tx, backend, &deltas, spike).await?;
         for (&issue_id, delta) in &deltas {
             let applied = &applied[&issue_id];
             let first = results[delta.first_index]
@@ -202,7 +217,7 @@ impl Store {
             let kind = notification_for(first.new_issue, applied, delta.count);
             if let Some((kind, detail)) = kind {
                 super::notify::enqueue(
-                    &mut tx,
+                    tx,
                     batch[delta.first_index].project_id,
                     issue_id,
                     kind,
@@ -211,8 +226,6 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await?;
-
         for (copy, first) in copies {
             let first = results[first].expect("first copy was processed");
             results[copy] = Some(Committed {
@@ -240,46 +253,47 @@ fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {
 }
 
 async fn drop_empty_issue(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     issue_id: i64,
     cache: &mut HashMap<(i64, String), i64>,
 ) -> StoreResult<()> {
     // Later occurrences of the batch may have joined it: then it stays.
-    let used: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM occurrences WHERE issue_id = $1 LIMIT 1")
-            .bind(issue_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    if used.is_some() {
+    let id = [Arg::Int(issue_id)];
+    let used = tx
+        .rows(
+            "SELECT 1 FROM occurrences WHERE issue_id = $1 LIMIT 1",
+            &id,
+            &[Col::Int],
+        )
+        .await?;
+    if !used.is_empty() {
         return Ok(());
     }
-    sqlx::query("DELETE FROM issue_hashes WHERE issue_id = $1")
-        .bind(issue_id)
-        .execute(&mut **tx)
+    tx.run("DELETE FROM issue_hashes WHERE issue_id = $1", &id)
         .await?;
-    sqlx::query("DELETE FROM issues WHERE id = $1 AND count = 0")
-        .bind(issue_id)
-        .execute(&mut **tx)
+    tx.run("DELETE FROM issues WHERE id = $1 AND count = 0", &id)
         .await?;
     cache.retain(|_, id| *id != issue_id);
     Ok(())
 }
 
-async fn stored_issue_of(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT issue_id FROM occurrences WHERE project_id = $1 AND uuid = $2")
-            .bind(occ.project_id)
-            .bind(occ.uuid.simple().to_string())
-            .fetch_optional(&mut **tx)
-            .await?,
-    )
+async fn stored_issue_of(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult<Option<i64>> {
+    let uuid = occ.uuid.simple().to_string();
+    let rows = tx
+        .rows(
+            "SELECT issue_id FROM occurrences WHERE project_id = $1 AND uuid = $2",
+            &[occ.project_id.into(), uuid.as_str().into()],
+            &[Col::Int],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)))
 }
 
 /// Finds the issue one of the occurrence's hashes points to, or creates it. Returns the issue
 /// and whether it is new. Every hash of the occurrence ends up pointing at the issue. `cache`
 /// starts with every stored hash of the batch ([`known_hashes`]), so a miss means unknown.
 async fn resolve_issue(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     occ: &NewOccurrence,
     cache: &mut HashMap<(i64, String), i64>,
 ) -> StoreResult<(i64, bool)> {
@@ -304,7 +318,7 @@ async fn resolve_issue(
 
 /// The issues every hash of the batch already points to, in one query per project and chunk.
 async fn known_hashes(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     backend: Backend,
     batch: &[NewOccurrence],
     order: &[usize],
@@ -327,12 +341,11 @@ async fn known_hashes(
                 "SELECT hash, issue_id FROM issue_hashes WHERE project_id = {} AND hash IN ({placeholders})",
                 placeholder(backend, 1)
             );
-            let mut query = sqlx::query(&sql).bind(project);
-            for hash in chunk {
-                query = query.bind(*hash);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                known.insert((project, row.try_get("hash")?), row.try_get("issue_id")?);
+            let args: Vec<Arg> = std::iter::once(Arg::Int(project))
+                .chain(chunk.iter().map(|&h| h.into()))
+                .collect();
+            for row in tx.rows(&sql, &args, &[Col::Text, Col::Int]).await? {
+                known.insert((project, row.text(0).to_owned()), row.int(1));
             }
         }
     }
@@ -341,60 +354,73 @@ async fn known_hashes(
 
 /// Creates an issue for the occurrence's first hash. When another instance created one for the
 /// same hash concurrently, ours is dropped and theirs is used.
-async fn create_issue(tx: &mut Tx, occ: &NewOccurrence) -> StoreResult<(i64, bool)> {
+async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult<(i64, bool)> {
     let g = &occ.grouping;
     let components = serde_json::to_string(&g.components).expect("strings serialize");
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, last_seen, \
-         grouping_version, components) VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7) RETURNING id",
-    )
-    .bind(occ.project_id)
-    .bind(&g.title)
-    .bind(&g.culprit)
-    .bind(occ.level.as_str())
-    .bind(occ.received_at)
-    .bind(i64::from(GROUPING_VERSION))
-    .bind(components)
-    .fetch_one(&mut **tx)
-    .await?;
-    let linked: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id",
-    )
-    .bind(occ.project_id)
-    .bind(&g.hashes[0])
-    .bind(i64::from(GROUPING_VERSION))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if linked.is_some() {
+    let created = tx
+        .rows(
+            "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, \
+             last_seen, grouping_version, components) \
+             VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7) RETURNING id",
+            &[
+                occ.project_id.into(),
+                g.title.as_str().into(),
+                g.culprit.as_deref().into(),
+                occ.level.as_str().into(),
+                occ.received_at.into(),
+                i64::from(GROUPING_VERSION).into(),
+                components.as_str().into(),
+            ],
+            &[Col::Int],
+        )
+        .await?;
+    let id = created[0].int(0);
+    let hash = [occ.project_id.into(), g.hashes[0].as_str().into()];
+    let linked = tx
+        .rows(
+            "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id",
+            &[
+                hash[0],
+                hash[1],
+                i64::from(GROUPING_VERSION).into(),
+                id.into(),
+            ],
+            &[Col::Int],
+        )
+        .await?;
+    if !linked.is_empty() {
         return Ok((id, true));
     }
-    sqlx::query("DELETE FROM issues WHERE id = $1")
-        .bind(id)
-        .execute(&mut **tx)
+    tx.run("DELETE FROM issues WHERE id = $1", &[id.into()])
         .await?;
-    let winner: i64 =
-        sqlx::query_scalar("SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2")
-            .bind(occ.project_id)
-            .bind(&g.hashes[0])
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok((winner, false))
+    let winner = tx
+        .rows(
+            "SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2",
+            &hash,
+            &[Col::Int],
+        )
+        .await?;
+    Ok((winner[0].int(0), false))
 }
 
-async fn link_hash(tx: &mut Tx, project_id: i64, hash: &str, issue_id: i64) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (project_id, hash) DO NOTHING",
+async fn link_hash(
+    tx: &mut impl BatchTx,
+    project_id: i64,
+    hash: &str,
+    issue_id: i64,
+) -> StoreResult<()> {
+    tx.run(
+        "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING",
+        &[
+            project_id.into(),
+            hash.into(),
+            i64::from(GROUPING_VERSION).into(),
+            issue_id.into(),
+        ],
     )
-    .bind(project_id)
-    .bind(hash)
-    .bind(i64::from(GROUPING_VERSION))
-    .bind(issue_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The n-th (1-based) bound parameter of a statement with many. SQLite gets anonymous `?`s:
@@ -416,7 +442,7 @@ const ROWS_PER_INSERT: usize = 200;
 /// Inserts the occurrences; returns the (project, uuid) of those that were new. A uuid already
 /// stored is skipped by `ON CONFLICT DO NOTHING`.
 async fn insert_occurrences(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     backend: Backend,
     rows: &[(&NewOccurrence, i64)],
 ) -> StoreResult<HashSet<(i64, Uuid)>> {
@@ -436,27 +462,32 @@ async fn insert_occurrences(
              environment, release, host, protocol, event, raw) VALUES {values} \
              ON CONFLICT (project_id, uuid) DO NOTHING RETURNING project_id, uuid"
         );
-        let mut query = sqlx::query(&sql);
-        for (occ, issue_id) in chunk {
-            query = query
-                .bind(occ.project_id)
-                .bind(*issue_id)
-                .bind(occ.uuid.simple().to_string())
-                .bind(occ.timestamp)
-                .bind(occ.received_at)
-                .bind(occ.level.as_str())
-                .bind(occ.environment.as_deref())
-                .bind(occ.release.as_deref())
-                .bind(occ.host.as_deref())
-                .bind(occ.protocol)
-                .bind(occ.event.as_slice())
-                .bind(occ.raw.as_deref());
+        let uuids: Vec<String> = chunk
+            .iter()
+            .map(|(occ, _)| occ.uuid.simple().to_string())
+            .collect();
+        let mut args = Vec::with_capacity(chunk.len() * OCCURRENCE_COLUMNS);
+        for ((occ, issue_id), uuid) in chunk.iter().zip(&uuids) {
+            args.extend([
+                Arg::Int(occ.project_id),
+                Arg::Int(*issue_id),
+                uuid.as_str().into(),
+                Arg::Int(occ.timestamp),
+                Arg::Int(occ.received_at),
+                occ.level.as_str().into(),
+                occ.environment.as_deref().into(),
+                occ.release.as_deref().into(),
+                occ.host.as_deref().into(),
+                occ.protocol.into(),
+                occ.event.as_slice().into(),
+                occ.raw.as_deref().into(),
+            ]);
         }
-        for row in query.fetch_all(&mut **tx).await? {
-            let uuid: String = row.try_get("uuid")?;
-            let uuid = Uuid::parse_str(&uuid)
-                .map_err(|e| super::StoreError::Invalid(format!("stored uuid {uuid:?}: {e}")))?;
-            inserted.insert((row.try_get("project_id")?, uuid));
+        for row in tx.rows(&sql, &args, &[Col::Int, Col::Text]).await? {
+            let uuid = Uuid::parse_str(row.text(1)).map_err(|e| {
+                super::StoreError::Invalid(format!("stored uuid {:?}: {e}", row.text(1)))
+            })?;
+            inserted.insert((row.int(0), uuid));
         }
     }
     Ok(inserted)
@@ -464,23 +495,19 @@ async fn insert_occurrences(
 
 /// An ignored issue's snooze ran out (its date passed or its count was reached): it is
 /// unresolved again, and the occurrence that woke it mails "seen again".
-async fn wake(tx: &mut Tx, id: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(
+async fn wake(tx: &mut impl BatchTx, id: i64, now: i64) -> StoreResult<()> {
+    tx.run(
         "UPDATE issues SET status = 'unresolved', snooze_until = NULL, snooze_count = NULL \
          WHERE id = $1",
+        &[id.into()],
     )
-    .bind(id)
-    .execute(&mut **tx)
     .await?;
-    sqlx::query(
+    tx.run(
         "INSERT INTO issue_activity (issue_id, at, kind, detail) \
          VALUES ($1, $2, 'unresolved', 'the ignore period ended')",
+        &[id.into(), now.into()],
     )
-    .bind(id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// What a batch did to an issue.
@@ -546,10 +573,10 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// Adds a batch's counts to its issues with a handful of statements for the whole batch (not
 /// per issue): regressions, counters, hourly, per-minute and facet counts, spike windows.
 async fn apply_deltas(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     backend: Backend,
     deltas: &BTreeMap<i64, IssueDelta>,
-    spike: super::Spike,
+    spike: Spike,
 ) -> StoreResult<HashMap<i64, Applied>> {
     let ids: Vec<i64> = deltas.keys().copied().collect();
     let now = deltas
@@ -568,19 +595,19 @@ async fn apply_deltas(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        regressed.extend(q.fetch_all(&mut **tx).await?);
+        let args: Vec<Arg> = std::iter::once(now)
+            .chain(chunk.iter().copied())
+            .map(Arg::Int)
+            .collect();
+        let rows = tx.rows(&sql, &args, &[Col::Int]).await?;
+        regressed.extend(rows.iter().map(|r| r.int(0)));
     }
     for &id in &regressed {
-        sqlx::query(
-            "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'regressed', NULL)",
+        tx.run(
+            "INSERT INTO issue_activity (issue_id, at, kind, detail) \
+             VALUES ($1, $2, 'regressed', NULL)",
+            &[id.into(), deltas[&id].first_seen.into()],
         )
-        .bind(id)
-        .bind(deltas[&id].first_seen)
-        .execute(&mut **tx)
         .await?;
     }
 
@@ -596,23 +623,34 @@ async fn apply_deltas(
              issues.snooze_until, issues.snooze_count",
             tuples(backend, 1, chunk.len(), 5)
         );
-        let mut q = sqlx::query(&sql);
-        for (id, d) in chunk {
-            q = q
-                .bind(**id)
-                .bind(d.count)
-                .bind(d.first_seen)
-                .bind(d.last_seen)
-                .bind(d.level.unwrap_or(Level::Error).as_str());
-        }
-        for row in q.fetch_all(&mut **tx).await? {
-            let id: i64 = row.try_get("id")?;
-            let count: i64 = row.try_get("count")?;
-            let mut status: String = row.try_get("status")?;
-            let mut seen_again = row.try_get::<i64, _>("notify_next")? != 0;
+        let args: Vec<Arg> = chunk
+            .iter()
+            .flat_map(|(id, d)| {
+                [
+                    Arg::Int(**id),
+                    Arg::Int(d.count),
+                    Arg::Int(d.first_seen),
+                    Arg::Int(d.last_seen),
+                    d.level.unwrap_or(Level::Error).as_str().into(),
+                ]
+            })
+            .collect();
+        let cols = [
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Int,
+            Col::OptInt,
+            Col::OptInt,
+        ];
+        for row in tx.rows(&sql, &args, &cols).await? {
+            let id = row.int(0);
+            let count = row.int(1);
+            let mut status = row.text(2).to_owned();
+            let mut seen_again = row.int(3) != 0;
             if status == "ignored" {
-                let until: Option<i64> = row.try_get("snooze_until")?;
-                let at_count: Option<i64> = row.try_get("snooze_count")?;
+                let until = row.opt_int(4);
+                let at_count = row.opt_int(5);
                 if until.is_some_and(|t| t <= now) || at_count.is_some_and(|n| count >= n) {
                     wake(tx, id, now).await?;
                     status = "unresolved".into();
@@ -637,10 +675,11 @@ async fn apply_deltas(
         .map(|(id, _)| *id)
         .collect();
     for id in seen_again {
-        sqlx::query("UPDATE issues SET notify_next = 0 WHERE id = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
+        tx.run(
+            "UPDATE issues SET notify_next = 0 WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
     }
 
     let hours: Vec<(i64, i64, i64)> = deltas
@@ -665,11 +704,13 @@ async fn apply_deltas(
              THEN excluded.last_seen ELSE issue_facets.last_seen END",
             tuples(backend, 1, chunk.len(), 5)
         );
-        let mut q = sqlx::query(&sql);
-        for (id, facet, value, n, last) in chunk {
-            q = q.bind(*id).bind(*facet).bind(*value).bind(*n).bind(*last);
-        }
-        q.execute(&mut **tx).await?;
+        let args: Vec<Arg> = chunk
+            .iter()
+            .flat_map(|&(id, facet, value, n, last)| {
+                [id.into(), facet.into(), value.into(), n.into(), last.into()]
+            })
+            .collect();
+        tx.run(&sql, &args).await?;
     }
 
     if spike.count > 0 && spike.minutes > 0 {
@@ -689,13 +730,12 @@ async fn apply_deltas(
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let mut q = sqlx::query(&sql).bind(cutoff);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for row in q.fetch_all(&mut **tx).await? {
-                let id: i64 = row.try_get("issue_id")?;
-                let recent: i64 = row.try_get("total")?;
+            let args: Vec<Arg> = std::iter::once(cutoff)
+                .chain(chunk.iter().copied())
+                .map(Arg::Int)
+                .collect();
+            for row in tx.rows(&sql, &args, &[Col::Int, Col::Int]).await? {
+                let (id, recent) = (row.int(0), row.int(1));
                 let added = deltas[&id].count;
                 // Reached with this batch: the window held less before it.
                 if recent >= spike.count && recent - added < spike.count {
@@ -711,7 +751,7 @@ async fn apply_deltas(
 
 /// Adds (issue, bucket, count) rows to a per-issue counter table (`issue_hourly`, `issue_minutes`).
 async fn upsert_counts(
-    tx: &mut Tx,
+    tx: &mut impl BatchTx,
     backend: Backend,
     table: &str,
     bucket: &str,
@@ -723,11 +763,11 @@ async fn upsert_counts(
              ON CONFLICT (issue_id, {bucket}) DO UPDATE SET count = {table}.count + excluded.count",
             tuples(backend, 1, chunk.len(), 3)
         );
-        let mut q = sqlx::query(&sql);
-        for (id, b, n) in chunk {
-            q = q.bind(*id).bind(*b).bind(*n);
-        }
-        q.execute(&mut **tx).await?;
+        let args: Vec<Arg> = chunk
+            .iter()
+            .flat_map(|&(id, b, n)| [Arg::Int(id), Arg::Int(b), Arg::Int(n)])
+            .collect();
+        tx.run(&sql, &args).await?;
     }
     Ok(())
 }

@@ -3,9 +3,11 @@
 //! Both backends run through sqlx's `Any` driver with one set of portable SQL (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`, BIGINT unix-millisecond times), so every behaviour is written once
 //! and tested on both. Where the dialects must differ (transaction start, DDL) the [`Backend`]
-//! picks; each backend has its own migrations folder.
+//! picks; each backend has its own migrations folder. The one exception is how an ingest batch
+//! reaches SQLite: the same statements, on a connection of the writer's own (`batch_tx`).
 
 pub mod admin;
+mod batch_tx;
 pub mod ingest;
 pub mod issues;
 pub mod notify;
@@ -80,6 +82,8 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error")]
     Db(#[from] sqlx::Error),
+    #[error("database error")]
+    Sqlite(rusqlite::Error),
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: expected sqlite://... or postgres://...")]
@@ -96,6 +100,10 @@ impl StoreError {
                 Some("40P01" | "40001" | "5" | "6" | "517" | "261")
             ),
             StoreError::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
             _ => false,
         }
     }
@@ -112,6 +120,8 @@ pub struct Store {
     spike: Spike,
     /// Recent trending rankings, shared by this process's clones of the store.
     trending: issues::TrendingCache,
+    /// SQLite: the connection ingest batches commit on (see `batch_tx`).
+    sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +157,7 @@ impl Store {
                         minutes: 0,
                     },
                     trending: Default::default(),
+                    sqlite_writer: None,
                 }
             }
         };
@@ -203,6 +214,11 @@ impl Store {
                 minutes: 0,
             },
             trending: Default::default(),
+            sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
+                path,
+                sqlite.synchronous.clone(),
+                sqlite.cache_mb,
+            ))),
         })
     }
 

@@ -23,25 +23,24 @@ const LEASE_MS: i64 = 120_000;
 
 /// Writes a notification inside the transaction that commits its cause.
 pub(super) async fn enqueue(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut impl super::batch_tx::BatchTx,
     project_id: i64,
     issue_id: i64,
     kind: &str,
     detail: Option<&str>,
 ) -> StoreResult<()> {
-    let now = now_ms();
-    sqlx::query(
+    tx.run(
         "INSERT INTO outbox (project_id, issue_id, kind, detail, created_at, next_attempt_at) \
          VALUES ($1, $2, $3, $4, $5, $5)",
+        &[
+            project_id.into(),
+            issue_id.into(),
+            kind.into(),
+            detail.into(),
+            now_ms().into(),
+        ],
     )
-    .bind(project_id)
-    .bind(issue_id)
-    .bind(kind)
-    .bind(detail)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 impl Store {

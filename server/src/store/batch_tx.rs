@@ -1,0 +1,308 @@
+//! The transaction an ingest batch commits in, on either backend.
+//!
+//! PostgreSQL runs the batch through sqlx like the rest of the store. On SQLite the batch runs
+//! on a rusqlite connection of its own, synchronously, on the writer's thread: sqlx hands every
+//! statement to a per-connection worker thread and back, and with a dozen statements per batch
+//! those hand-offs (each a wake-up on two busy cores) made up half of a commit's wall time,
+//! which is what bounds ingest (one writer at a time). The commit logic is written once, over
+//! [`BatchTx`]; the SQLite implementation never waits, so its future finishes in one poll.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use sqlx::Row as _;
+
+use super::{StoreError, StoreResult};
+
+/// A bound parameter.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    Int(i64),
+    Text(Option<&'a str>),
+    Blob(Option<&'a [u8]>),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Arg::Blob(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a [u8]>> for Arg<'a> {
+    fn from(v: Option<&'a [u8]>) -> Self {
+        Arg::Blob(v)
+    }
+}
+
+/// How to read a result column.
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    Int,
+    OptInt,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// A result row, read by column position.
+#[derive(Debug, Clone)]
+pub struct Row(Vec<Cell>);
+
+impl Row {
+    pub fn int(&self, i: usize) -> i64 {
+        match self.0[i] {
+            Cell::Int(v) => v,
+            _ => panic!("column {i} was not read as Col::Int"),
+        }
+    }
+
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0[i] {
+            Cell::Int(v) => Some(v),
+            Cell::Null => None,
+            Cell::Text(_) => panic!("column {i} was not read as Col::OptInt"),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> &str {
+        match &self.0[i] {
+            Cell::Text(v) => v,
+            _ => panic!("column {i} was not read as Col::Text"),
+        }
+    }
+}
+
+/// The statements a batch commit runs. SQL uses `$n` parameters in order of first use (or
+/// SQLite's anonymous `?`), so one text serves both backends.
+///
+/// The futures are declared `Send` so the PostgreSQL writer task can move between threads.
+pub(super) trait BatchTx: Send {
+    /// Runs a statement and returns its rows, each read as `cols`.
+    fn rows(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        cols: &[Col],
+    ) -> impl Future<Output = StoreResult<Vec<Row>>> + Send;
+
+    /// Runs a statement that returns nothing.
+    fn run(&mut self, sql: &str, args: &[Arg<'_>]) -> impl Future<Output = StoreResult<()>> + Send {
+        async move { self.rows(sql, args, &[]).await.map(drop) }
+    }
+}
+
+impl BatchTx for sqlx::Transaction<'_, sqlx::Any> {
+    async fn rows(&mut self, sql: &str, args: &[Arg<'_>], cols: &[Col]) -> StoreResult<Vec<Row>> {
+        let mut query = sqlx::query(sql);
+        for arg in args {
+            query = match *arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Blob(v) => query.bind(v),
+            };
+        }
+        if cols.is_empty() {
+            query.execute(&mut **self).await?;
+            return Ok(Vec::new());
+        }
+        let rows = query.fetch_all(&mut **self).await?;
+        let read = |row: &sqlx::any::AnyRow| -> StoreResult<Row> {
+            let cells = cols.iter().enumerate().map(|(i, col)| {
+                Ok(match col {
+                    Col::Int => Cell::Int(row.try_get(i)?),
+                    Col::OptInt => row
+                        .try_get::<Option<i64>, _>(i)?
+                        .map_or(Cell::Null, Cell::Int),
+                    Col::Text => Cell::Text(row.try_get(i)?),
+                })
+            });
+            Ok(Row(cells.collect::<StoreResult<_>>()?))
+        };
+        rows.iter().map(read).collect()
+    }
+}
+
+/// The SQLite ingest connection inside `BEGIN IMMEDIATE` (a `rusqlite::Transaction` is not
+/// `Send`, a `&mut Connection` is).
+pub(super) struct SqliteTx<'c>(&'c mut rusqlite::Connection);
+
+impl BatchTx for SqliteTx<'_> {
+    async fn rows(&mut self, sql: &str, args: &[Arg<'_>], cols: &[Col]) -> StoreResult<Vec<Row>> {
+        let mut statement = self.0.prepare_cached(sql)?;
+        for (i, arg) in args.iter().enumerate() {
+            match *arg {
+                Arg::Int(v) => statement.raw_bind_parameter(i + 1, v)?,
+                Arg::Text(v) => statement.raw_bind_parameter(i + 1, v)?,
+                Arg::Blob(v) => statement.raw_bind_parameter(i + 1, v)?,
+            }
+        }
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let cells = cols.iter().enumerate().map(|(i, col)| {
+                Ok(match col {
+                    Col::Int => Cell::Int(row.get(i)?),
+                    Col::OptInt => row.get::<_, Option<i64>>(i)?.map_or(Cell::Null, Cell::Int),
+                    Col::Text => Cell::Text(row.get(i)?),
+                })
+            });
+            out.push(Row(cells.collect::<Result<_, rusqlite::Error>>()?));
+        }
+        Ok(out)
+    }
+}
+
+/// The SQLite ingest connection: opened on first use (after migrations), then kept.
+pub(super) struct SqliteWriter {
+    path: String,
+    /// `PRAGMA synchronous` value and page cache in MB, as the pool's connections have them.
+    synchronous: String,
+    cache_mb: u32,
+    conn: Mutex<Option<Opened>>,
+}
+
+struct Opened {
+    conn: rusqlite::Connection,
+    /// Dropping it stops the checkpoint thread.
+    _checkpointer: std::sync::mpsc::Sender<()>,
+}
+
+/// WAL pages after which the writer checkpoints by itself: only when the checkpoint thread
+/// falls behind (64 MB of WAL).
+const WRITER_CHECKPOINT_PAGES: u32 = 16_384;
+
+/// How often the checkpoint thread copies committed WAL pages into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl SqliteWriter {
+    pub fn new(path: String, synchronous: String, cache_mb: u32) -> Self {
+        SqliteWriter {
+            path,
+            synchronous,
+            cache_mb,
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// Runs `work` in an immediate transaction and commits it. On a multi-threaded runtime the
+    /// thread is handed over for the duration (`block_in_place`), so other tasks move on.
+    pub fn transaction<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        F: AsyncFnOnce(&mut SqliteTx<'_>) -> StoreResult<T>,
+    {
+        let run = || {
+            let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(self.open()?);
+            }
+            let conn = &mut slot.as_mut().expect("just opened").conn;
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            match finish_now(work(&mut SqliteTx(conn))) {
+                Ok(out) => {
+                    if let Err(e) = conn.execute_batch("COMMIT") {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        return Err(e.into());
+                    }
+                    Ok(out)
+                }
+                Err(e) => {
+                    conn.execute_batch("ROLLBACK")?;
+                    Err(e)
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            _ => run(),
+        }
+    }
+
+    fn open(&self) -> StoreResult<Opened> {
+        let conn = self.connect()?;
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        // Multi-row statements differ by row count: keep a good number of them prepared.
+        conn.set_prepared_statement_cache_capacity(256);
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let checkpointer = self.connect()?;
+        std::thread::Builder::new()
+            .name("bugle-checkpoint".into())
+            .spawn(move || checkpoint_until(checkpointer, stopped))
+            .map_err(|e| StoreError::Invalid(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Opened {
+            conn,
+            _checkpointer: stop,
+        })
+    }
+
+    fn connect(&self) -> StoreResult<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // temp_store: a multi-row statement keeps a journal of the pages it changes (to undo
+        // itself on a conflict); past 64 KB SQLite spilled it to a temporary file, one extra
+        // page write for nearly every WAL frame. In memory it stays a copy.
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+            self.synchronous,
+            u64::from(self.cache_mb) * 1024
+        ))?;
+        Ok(conn)
+    }
+}
+
+/// Copies committed WAL pages into the database file every [`CHECKPOINT_EVERY`], on its own
+/// thread and connection, so the writer does not (SQLite's automatic checkpoint runs inside
+/// the commit that crosses the threshold: a third of the writer's page I/O). PASSIVE never
+/// blocks the writer or readers; the WAL restarts from its beginning once a checkpoint has
+/// caught up. Stops when the writer's connection is dropped.
+fn checkpoint_until(conn: rusqlite::Connection, stop: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+/// Polls a future that never waits (every statement of the SQLite implementation runs
+/// synchronously) to its end.
+fn finish_now<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => unreachable!("a SQLite batch never waits"),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
