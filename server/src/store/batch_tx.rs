@@ -187,16 +187,9 @@ pub(super) struct SqliteWriter {
 
 struct Opened {
     conn: rusqlite::Connection,
-    /// Dropping it stops the checkpoint thread.
-    _checkpointer: std::sync::mpsc::Sender<()>,
+    /// Told after each commit; dropping it stops the checkpoint thread.
+    checkpointer: std::sync::mpsc::Sender<()>,
 }
-
-/// WAL pages after which the writer checkpoints by itself: only when the checkpoint thread
-/// falls behind (64 MB of WAL).
-const WRITER_CHECKPOINT_PAGES: u32 = 16_384;
-
-/// How often the checkpoint thread copies committed WAL pages into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl SqliteWriter {
     pub fn new(path: String, synchronous: String, cache_mb: u32) -> Self {
@@ -219,7 +212,7 @@ impl SqliteWriter {
             if slot.is_none() {
                 *slot = Some(self.open()?);
             }
-            let conn = &mut slot.as_mut().expect("just opened").conn;
+            let Opened { conn, checkpointer } = slot.as_mut().expect("just opened");
             conn.execute_batch("BEGIN IMMEDIATE")?;
             match finish_now(work(&mut SqliteTx(conn))) {
                 Ok(out) => {
@@ -227,6 +220,7 @@ impl SqliteWriter {
                         let _ = conn.execute_batch("ROLLBACK");
                         return Err(e.into());
                     }
+                    let _ = checkpointer.send(());
                     Ok(out)
                 }
                 Err(e) => {
@@ -243,7 +237,6 @@ impl SqliteWriter {
 
     fn open(&self) -> StoreResult<Opened> {
         let conn = self.connect()?;
-        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         // Multi-row statements differ by row count: keep a good number of them prepared.
         conn.set_prepared_statement_cache_capacity(256);
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -254,7 +247,7 @@ impl SqliteWriter {
             .map_err(|e| StoreError::Invalid(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Opened {
             conn,
-            _checkpointer: stop,
+            checkpointer: stop,
         })
     }
 
@@ -274,14 +267,21 @@ impl SqliteWriter {
     }
 }
 
-/// Copies committed WAL pages into the database file every [`CHECKPOINT_EVERY`], on its own
-/// thread and connection, so the writer does not (SQLite's automatic checkpoint runs inside
-/// the commit that crosses the threshold: a third of the writer's page I/O). PASSIVE never
-/// blocks the writer or readers; the WAL restarts from its beginning once a checkpoint has
-/// caught up. Stops when the writer's connection is dropped.
-fn checkpoint_until(conn: rusqlite::Connection, stop: std::sync::mpsc::Receiver<()>) {
+/// Copies the pages each commit added to the WAL into the database file, on its own thread
+/// and connection, while the writer goes on with the next batch. SQLite's own checkpoint (at
+/// 1,000 WAL pages) runs inside the commit that crosses the threshold and copied a third of
+/// the writer's page I/O there; it still runs, so the WAL restarts from its beginning and
+/// stays small, but finds nearly every page already copied. PASSIVE never blocks the writer
+/// or readers. Stops when the writer's connection is dropped.
+fn checkpoint_until(conn: rusqlite::Connection, commits: std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
-    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+    loop {
+        match commits.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        // Several commits may have come in meanwhile: one checkpoint covers them all.
+        while commits.try_recv().is_ok() {}
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }

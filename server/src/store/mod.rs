@@ -192,8 +192,15 @@ impl Store {
                 let (synchronous, cache_size) = (synchronous.clone(), cache_size.clone());
                 Box::pin(async move {
                     // Only takes effect on a new, empty file: deleted rows' pages can then be
-                    // returned to the file system by retention.
-                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
+                    // returned to the file system by retention. Asked of a populated file it
+                    // waits for the write lock, which the ingest writer hardly ever releases
+                    // under load: new pool connections then took seconds to open.
+                    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if pages == 0 {
+                        conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
+                    }
                     // WAL lets the dashboard read while the writer commits; a busy timeout lets
                     // the CLI and the server share the file.
                     conn.execute("PRAGMA journal_mode = WAL").await?;
