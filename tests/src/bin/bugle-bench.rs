@@ -5,7 +5,11 @@
 //! cargo build --release -p bugle-server
 //! cargo run --release -p bugle-tests --bin bugle-bench -- [--quick] [--events N] [--out target/bench.json]
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --dashboard   # only the seeded pages
+//! cargo run --release -p bugle-tests --bin bugle-bench -- --only sqlite  # one run, for profiling
 //! ```
+//!
+//! `--connections N` sets the concurrency at saturation (64). The load comes from one thread
+//! (`bugle_tests::load`) on the same two cores as the server.
 
 use std::time::{Duration, Instant};
 
