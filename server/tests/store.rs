@@ -111,6 +111,37 @@ async fn concurrent_batches_of_one_error_make_one_issue_with_exact_counts() {
     }
 }
 
+/// On SQLite, ingest batches commit on their own connection while the dashboard writes through
+/// the pool: both must get the write lock in turn, and nothing is lost or double counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_batches_and_dashboard_writes_interleave() {
+    for (backend, store, project) in stores().await {
+        let first = store
+            .commit_batch(&[prepared(project, error_event("KeyError", 1, "a"))])
+            .await
+            .unwrap()[0];
+        let ingest = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..40 {
+                    let batch = [prepared(project, error_event("KeyError", 2 + i, "b"))];
+                    store.commit_batch(&batch).await.expect("batch commits");
+                }
+            })
+        };
+        for i in 0..40 {
+            let status = if i % 2 == 0 { "resolved" } else { "unresolved" };
+            store
+                .set_issue_status(first.issue_id, status)
+                .await
+                .unwrap_or_else(|e| panic!("{}: status change {i}: {e}", backend.name));
+        }
+        ingest.await.unwrap();
+        let issue = store.issue(first.issue_id).await.unwrap();
+        assert_eq!(issue.count, 41, "{}: exact count", backend.name);
+    }
+}
+
 #[tokio::test]
 async fn a_resent_uuid_is_stored_once() {
     for (backend, store, project) in stores().await {
