@@ -213,6 +213,10 @@ impl SqliteWriter {
                 *slot = Some(self.open()?);
             }
             let Opened { conn, checkpointer } = slot.as_mut().expect("just opened");
+            if !conn.is_autocommit() {
+                // A panic left a transaction open (the lock was poisoned): undo it first.
+                conn.execute_batch("ROLLBACK")?;
+            }
             conn.execute_batch("BEGIN IMMEDIATE")?;
             match finish_now(work(&mut SqliteTx(conn))) {
                 Ok(out) => {
@@ -224,7 +228,8 @@ impl SqliteWriter {
                     Ok(out)
                 }
                 Err(e) => {
-                    conn.execute_batch("ROLLBACK")?;
+                    // The statement's error is the one worth reporting.
+                    let _ = conn.execute_batch("ROLLBACK");
                     Err(e)
                 }
             }
