@@ -142,6 +142,38 @@ async fn ingest_batches_and_dashboard_writes_interleave() {
     }
 }
 
+/// Every SQLite connection gets the settings (sent as one multi-statement string).
+#[tokio::test]
+async fn sqlite_connections_get_every_setting() {
+    for (backend, store, _) in stores().await {
+        if backend.name != "sqlite" {
+            continue;
+        }
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut pragma = async |name: &str| -> String {
+            let row = sqlx::query(&format!("PRAGMA {name}"))
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::Row::try_get::<i64, _>(&row, 0)
+                .map(|v| v.to_string())
+                .or_else(|_| sqlx::Row::try_get::<String, _>(&row, 0))
+                .unwrap()
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("synchronous").await, "2", "FULL");
+        assert_eq!(pragma("busy_timeout").await, "10000");
+        assert_eq!(pragma("foreign_keys").await, "1");
+        assert_eq!(pragma("temp_store").await, "2", "MEMORY");
+        assert_eq!(pragma("cache_size").await, "-16384");
+        assert_eq!(
+            pragma("auto_vacuum").await,
+            "2",
+            "INCREMENTAL on a new file"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_resent_uuid_is_stored_once() {
     for (backend, store, project) in stores().await {

@@ -179,9 +179,8 @@ impl BatchTx for SqliteTx<'_> {
 /// The SQLite ingest connection: opened on first use (after migrations), then kept.
 pub(super) struct SqliteWriter {
     path: String,
-    /// `PRAGMA synchronous` value and page cache in MB, as the pool's connections have them.
-    synchronous: String,
-    cache_mb: u32,
+    /// The same settings as the pool's connections (`sqlite_connection_pragmas`).
+    pragmas: String,
     conn: Mutex<Option<Opened>>,
 }
 
@@ -192,11 +191,10 @@ struct Opened {
 }
 
 impl SqliteWriter {
-    pub fn new(path: String, synchronous: String, cache_mb: u32) -> Self {
+    pub fn new(path: String, pragmas: String) -> Self {
         SqliteWriter {
             path,
-            synchronous,
-            cache_mb,
+            pragmas,
             conn: Mutex::new(None),
         }
     }
@@ -258,16 +256,7 @@ impl SqliteWriter {
 
     fn connect(&self) -> StoreResult<rusqlite::Connection> {
         let conn = rusqlite::Connection::open(&self.path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // temp_store: a multi-row statement keeps a journal of the pages it changes (to undo
-        // itself on a conflict); past 64 KB SQLite spilled it to a temporary file, one extra
-        // page write for nearly every WAL frame. In memory it stays a copy.
-        conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
-            self.synchronous,
-            u64::from(self.cache_mb) * 1024
-        ))?;
+        conn.execute_batch(&self.pragmas)?;
         Ok(conn)
     }
 }

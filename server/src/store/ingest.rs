@@ -142,104 +142,102 @@ async fn commit_in(
     spike: Spike,
     batch: &[NewOccurrence],
 ) -> StoreResult<Vec<Committed>> {
-    {
-        let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
+    let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
 
-        // A uuid resent within the batch is answered like its first copy.
-        let mut first_copy: HashMap<(i64, Uuid), usize> = HashMap::new();
-        let mut copies = Vec::new();
-        let mut order = Vec::with_capacity(batch.len());
-        for (i, occ) in batch.iter().enumerate() {
-            match first_copy.get(&(occ.project_id, occ.uuid)) {
-                Some(&first) => copies.push((i, first)),
-                None => {
-                    first_copy.insert((occ.project_id, occ.uuid), i);
-                    order.push(i);
-                }
+    // A uuid resent within the batch is answered like its first copy.
+    let mut first_copy: HashMap<(i64, Uuid), usize> = HashMap::new();
+    let mut copies = Vec::new();
+    let mut order = Vec::with_capacity(batch.len());
+    for (i, occ) in batch.iter().enumerate() {
+        match first_copy.get(&(occ.project_id, occ.uuid)) {
+            Some(&first) => copies.push((i, first)),
+            None => {
+                first_copy.insert((occ.project_id, occ.uuid), i);
+                order.push(i);
             }
         }
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&batch[a], &batch[b]);
-            (a.project_id, &a.grouping.hashes[0]).cmp(&(b.project_id, &b.grouping.hashes[0]))
-        });
-
-        // Round trips, not rows, are what a batch costs on PostgreSQL: every hash of the batch
-        // is looked up at once, and occurrences are inserted many rows per statement.
-        let mut issue_by_hash = known_hashes(tx, backend, batch, &order).await?;
-        let mut assigned = Vec::with_capacity(order.len());
-        for &i in &order {
-            let (issue_id, new_issue) = resolve_issue(tx, &batch[i], &mut issue_by_hash).await?;
-            assigned.push((i, issue_id, new_issue));
-        }
-        // The insert itself detects resent uuids: those are not counted, and the stored copy's
-        // issue answers. Rows go in uuid order so concurrent batches lock keys alike.
-        let mut rows: Vec<(&NewOccurrence, i64)> = assigned
-            .iter()
-            .map(|&(i, issue, _)| (&batch[i], issue))
-            .collect();
-        rows.sort_by_key(|(occ, _)| (occ.project_id, occ.uuid));
-        let inserted = insert_occurrences(tx, backend, &rows).await?;
-
-        let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
-        for (i, issue_id, new_issue) in assigned {
-            let occ = &batch[i];
-            if !inserted.contains(&(occ.project_id, occ.uuid)) {
-                if new_issue {
-                    // Only possible when the stored copy was grouped differently (an older
-                    // grouping version): drop the issue made for the resend if it stayed empty.
-                    drop_empty_issue(tx, issue_id, &mut issue_by_hash).await?;
-                }
-                let issue_id = stored_issue_of(tx, occ).await?.unwrap_or(issue_id);
-                results[i] = Some(duplicate(occ, issue_id));
-                continue;
-            }
-            let delta = deltas.entry(issue_id).or_insert_with(|| IssueDelta {
-                first_index: i,
-                ..IssueDelta::default()
-            });
-            delta.add(occ);
-            results[i] = Some(Committed {
-                uuid: occ.uuid,
-                issue_id,
-                duplicate: false,
-                new_issue,
-                regressed: false,
-            });
-        }
-
-        let applied = apply_deltas(tx, backend, &deltas, spike).await?;
-        for (&issue_id, delta) in &deltas {
-            let applied = &applied[&issue_id];
-            let first = results[delta.first_index]
-                .as_mut()
-                .expect("counted occurrences have results");
-            first.regressed = applied.regressed;
-            let kind = notification_for(first.new_issue, applied, delta.count);
-            if let Some((kind, detail)) = kind {
-                super::notify::enqueue(
-                    tx,
-                    batch[delta.first_index].project_id,
-                    issue_id,
-                    kind,
-                    detail.as_deref(),
-                )
-                .await?;
-            }
-        }
-        for (copy, first) in copies {
-            let first = results[first].expect("first copy was processed");
-            results[copy] = Some(Committed {
-                duplicate: true,
-                new_issue: false,
-                regressed: false,
-                ..first
-            });
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| r.expect("every occurrence has a result"))
-            .collect())
     }
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&batch[a], &batch[b]);
+        (a.project_id, &a.grouping.hashes[0]).cmp(&(b.project_id, &b.grouping.hashes[0]))
+    });
+
+    // Round trips, not rows, are what a batch costs on PostgreSQL: every hash of the batch
+    // is looked up at once, and occurrences are inserted many rows per statement.
+    let mut issue_by_hash = known_hashes(tx, backend, batch, &order).await?;
+    let mut assigned = Vec::with_capacity(order.len());
+    for &i in &order {
+        let (issue_id, new_issue) = resolve_issue(tx, &batch[i], &mut issue_by_hash).await?;
+        assigned.push((i, issue_id, new_issue));
+    }
+    // The insert itself detects resent uuids: those are not counted, and the stored copy's
+    // issue answers. Rows go in uuid order so concurrent batches lock keys alike.
+    let mut rows: Vec<(&NewOccurrence, i64)> = assigned
+        .iter()
+        .map(|&(i, issue, _)| (&batch[i], issue))
+        .collect();
+    rows.sort_by_key(|(occ, _)| (occ.project_id, occ.uuid));
+    let inserted = insert_occurrences(tx, backend, &rows).await?;
+
+    let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
+    for (i, issue_id, new_issue) in assigned {
+        let occ = &batch[i];
+        if !inserted.contains(&(occ.project_id, occ.uuid)) {
+            if new_issue {
+                // Only possible when the stored copy was grouped differently (an older
+                // grouping version): drop the issue made for the resend if it stayed empty.
+                drop_empty_issue(tx, issue_id, &mut issue_by_hash).await?;
+            }
+            let issue_id = stored_issue_of(tx, occ).await?.unwrap_or(issue_id);
+            results[i] = Some(duplicate(occ, issue_id));
+            continue;
+        }
+        let delta = deltas.entry(issue_id).or_insert_with(|| IssueDelta {
+            first_index: i,
+            ..IssueDelta::default()
+        });
+        delta.add(occ);
+        results[i] = Some(Committed {
+            uuid: occ.uuid,
+            issue_id,
+            duplicate: false,
+            new_issue,
+            regressed: false,
+        });
+    }
+
+    let applied = apply_deltas(tx, backend, &deltas, spike).await?;
+    for (&issue_id, delta) in &deltas {
+        let applied = &applied[&issue_id];
+        let first = results[delta.first_index]
+            .as_mut()
+            .expect("counted occurrences have results");
+        first.regressed = applied.regressed;
+        let kind = notification_for(first.new_issue, applied, delta.count);
+        if let Some((kind, detail)) = kind {
+            super::notify::enqueue(
+                tx,
+                batch[delta.first_index].project_id,
+                issue_id,
+                kind,
+                detail.as_deref(),
+            )
+            .await?;
+        }
+    }
+    for (copy, first) in copies {
+        let first = results[first].expect("first copy was processed");
+        results[copy] = Some(Committed {
+            duplicate: true,
+            new_issue: false,
+            regressed: false,
+            ..first
+        });
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every occurrence has a result"))
+        .collect())
 }
 
 fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {

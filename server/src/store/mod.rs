@@ -183,13 +183,13 @@ impl Store {
             })?;
         }
         let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
-        let synchronous = format!("PRAGMA synchronous = {}", sqlite.synchronous);
-        let cache_size = format!("PRAGMA cache_size = -{}", u64::from(sqlite.cache_mb) * 1024);
+        let pragmas = sqlite_connection_pragmas(sqlite);
+        let writer_pragmas = pragmas.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
-                let (synchronous, cache_size) = (synchronous.clone(), cache_size.clone());
+                let pragmas = pragmas.clone();
                 Box::pin(async move {
                     // Only takes effect on a new, empty file: deleted rows' pages can then be
                     // returned to the file system by retention. Asked of a populated file it
@@ -201,13 +201,7 @@ impl Store {
                     if pages == 0 {
                         conn.execute("PRAGMA auto_vacuum = INCREMENTAL").await?;
                     }
-                    // WAL lets the dashboard read while the writer commits; a busy timeout lets
-                    // the CLI and the server share the file.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute(synchronous.as_str()).await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute(cache_size.as_str()).await?;
+                    conn.execute(pragmas.as_str()).await?;
                     Ok(())
                 })
             })
@@ -223,8 +217,7 @@ impl Store {
             trending: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
-                sqlite.synchronous.clone(),
-                sqlite.cache_mb,
+                writer_pragmas,
             ))),
         })
     }
@@ -281,6 +274,20 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// What every SQLite connection is set to, the pool's and the ingest writer's alike. WAL lets
+/// the dashboard read while the writer commits; a busy timeout lets the CLI and the server
+/// share the file. temp_store: a multi-row statement keeps a journal of the pages it changes
+/// (to undo itself on a conflict), and past 64 KB SQLite spilled it to a temporary file, one
+/// extra page write for nearly every WAL frame of an ingest batch.
+fn sqlite_connection_pragmas(sqlite: &crate::config::SqliteConfig) -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = 10000; \
+         PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        sqlite.synchronous,
+        u64::from(sqlite.cache_mb) * 1024
+    )
 }
 
 /// `sqlite:///abs/file.db`, `sqlite://rel/file.db` and `sqlite:file.db` all name a file.
