@@ -1,6 +1,6 @@
 //! Store behaviour, each test run on SQLite and on PostgreSQL from the same body.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bugle_server::config::Config;
 use bugle_server::event::{Event, Exception, Frame, Server};
@@ -502,6 +502,59 @@ async fn a_full_queue_refuses_at_once_and_every_accepted_event_is_stored() {
             "{}: every accepted event stored",
             backend.name
         );
+        drop(writer);
+        handle.shutdown().await;
+    }
+}
+
+/// Several writer tasks (PostgreSQL's `ingest.writers`) each own the issues their queue is
+/// routed by: every event lands, and each issue's counters are exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_writers_share_the_issues_and_keep_counts_exact() {
+    for (backend, store, project) in stores().await {
+        let metrics = std::sync::Arc::new(bugle_server::metrics::Metrics::default());
+        let (writer, handle) = Writer::spawn(store.clone(), 4096, 16, 4, metrics);
+        let types = [
+            "KeyError",
+            "ValueError",
+            "OSError",
+            "TypeError",
+            "IndexError",
+        ];
+        let mut tasks = Vec::new();
+        for i in 0..300u32 {
+            let writer = writer.clone();
+            let ty = types[i as usize % types.len()];
+            let occ = prepared(project, error_event(ty, i, &format!("web-{}", i % 3)));
+            tasks.push(tokio::spawn(async move { writer.submit(occ).await }));
+        }
+        let mut per_issue: BTreeMap<i64, i64> = BTreeMap::new();
+        for t in tasks {
+            let c = t.await.unwrap().expect("every event is accepted");
+            assert!(!c.duplicate);
+            *per_issue.entry(c.issue_id).or_default() += 1;
+        }
+        assert_eq!(per_issue.len(), types.len(), "{}", backend.name);
+        for (&id, &n) in &per_issue {
+            assert_eq!(n, 60, "{}", backend.name);
+            assert_eq!(store.issue(id).await.unwrap().count, n, "{}", backend.name);
+            let hourly: i64 = store
+                .issue_hourly(id, 0)
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| h.1)
+                .sum();
+            assert_eq!(hourly, n, "{}: hourly buckets add up", backend.name);
+            let hosts: i64 = store
+                .issue_facet(id, "host")
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| h.1)
+                .sum();
+            assert_eq!(hosts, n, "{}: host counts add up", backend.name);
+        }
         drop(writer);
         handle.shutdown().await;
     }
