@@ -55,6 +55,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0004_dashboard.sql"),
         include_str!("../../../migrations/postgres/0004_dashboard.sql"),
     ),
+    (
+        5,
+        "ingest storage",
+        include_str!("../../../migrations/sqlite/0005_ingest_storage.sql"),
+        include_str!("../../../migrations/postgres/0005_ingest_storage.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,7 +149,7 @@ impl Store {
         let store = match backend {
             Backend::Sqlite => Self::open_sqlite(url, &config.sqlite).await?,
             Backend::Postgres => {
-                let options = AnyConnectOptions::from_str(url)?;
+                let options = AnyConnectOptions::from_str(&with_statement_cache(url))?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -290,6 +296,21 @@ fn sqlite_connection_pragmas(sqlite: &crate::config::SqliteConfig) -> String {
     )
 }
 
+/// Prepared statements kept per PostgreSQL connection, unless the URL sets
+/// `statement-cache-capacity`. A batch's multi-row statements differ in text with its number
+/// of rows, issues and facets: with sqlx's default of 100 the writer's connection kept evicting
+/// and re-preparing them (a Parse round trip each); measured 3,030-3,230 -> 3,580-3,830
+/// events/s with one writer.
+const PG_STATEMENT_CACHE: usize = 1024;
+
+fn with_statement_cache(url: &str) -> String {
+    if url.contains("statement-cache-capacity=") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}statement-cache-capacity={PG_STATEMENT_CACHE}")
+}
+
 /// `sqlite:///abs/file.db`, `sqlite://rel/file.db` and `sqlite:file.db` all name a file.
 fn sqlite_path(url: &str) -> String {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
@@ -313,7 +334,21 @@ pub fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_path;
+    use super::{sqlite_path, with_statement_cache};
+
+    #[test]
+    fn postgres_urls_get_a_statement_cache_unless_they_set_one() {
+        assert_eq!(
+            with_statement_cache("postgres://u@h/db"),
+            "postgres://u@h/db?statement-cache-capacity=1024"
+        );
+        assert_eq!(
+            with_statement_cache("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&statement-cache-capacity=1024"
+        );
+        let own = "postgres://u@h/db?statement-cache-capacity=50";
+        assert_eq!(with_statement_cache(own), own);
+    }
 
     #[test]
     fn sqlite_urls_name_files() {
