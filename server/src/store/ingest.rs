@@ -434,8 +434,19 @@ fn placeholder(backend: Backend, n: usize) -> String {
 /// Columns of one occurrence row, in the order [`insert_occurrences`] binds them.
 const OCCURRENCE_COLUMNS: usize = 12;
 
-/// Rows per INSERT: far below both backends' limits on bound parameters.
+/// Rows per INSERT on PostgreSQL: far below its limit on bound parameters.
 const ROWS_PER_INSERT: usize = 200;
+
+/// Rows per multi-row write statement. PostgreSQL pays a round trip per statement, so many
+/// rows go in each. SQLite pays none, and a statement writing several rows that may fail
+/// halfway (a constraint) keeps a statement journal, a copy of every page it touches; one
+/// row per statement also keeps the SQL text, and so the prepared statement, the same.
+fn rows_per_write(backend: Backend, many: usize) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => many,
+    }
+}
 
 /// Inserts the occurrences; returns the (project, uuid) of those that were new. A uuid already
 /// stored is skipped by `ON CONFLICT DO NOTHING`.
@@ -445,7 +456,7 @@ async fn insert_occurrences(
     rows: &[(&NewOccurrence, i64)],
 ) -> StoreResult<HashSet<(i64, Uuid)>> {
     let mut inserted = HashSet::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(rows_per_write(backend, ROWS_PER_INSERT)) {
         let values = (0..chunk.len())
             .map(|r| {
                 let params: Vec<String> = (1..=OCCURRENCE_COLUMNS)
@@ -611,7 +622,7 @@ async fn apply_deltas(
 
     let mut applied = HashMap::with_capacity(deltas.len());
     let entries: Vec<(&i64, &IssueDelta)> = deltas.iter().collect();
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+    for chunk in entries.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
         let sql = format!(
             "UPDATE issues SET count = issues.count + v.column2, \
              first_seen = CASE WHEN issues.first_seen > v.column3 THEN v.column3 ELSE issues.first_seen END, \
@@ -694,7 +705,7 @@ async fn apply_deltas(
                 .map(move |((facet, value), (n, last))| (*id, *facet, value.as_str(), *n, *last))
         })
         .collect();
-    for chunk in facets.chunks(ROWS_PER_STATEMENT) {
+    for chunk in facets.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
         let sql = format!(
             "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) VALUES {} \
              ON CONFLICT (issue_id, facet, value) DO UPDATE SET count = issue_facets.count + excluded.count, \
@@ -755,7 +766,7 @@ async fn upsert_counts(
     bucket: &str,
     rows: &[(i64, i64, i64)],
 ) -> StoreResult<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
         let sql = format!(
             "INSERT INTO {table} (issue_id, {bucket}, count) VALUES {} \
              ON CONFLICT (issue_id, {bucket}) DO UPDATE SET count = {table}.count + excluded.count",
