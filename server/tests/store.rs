@@ -59,6 +59,12 @@ fn error_event(ty: &str, line: u32, host: &str) -> Event {
     }
 }
 
+/// Occurrences counted in an issue's hourly buckets, all time.
+async fn hourly_total(store: &Store, issue: i64) -> i64 {
+    let hours = store.issue_hourly(issue, 0).await.unwrap();
+    hours.iter().map(|h| h.1).sum()
+}
+
 fn prepared(project: i64, event: Event) -> NewOccurrence {
     prepare(project, event, "native", None, Utc::now()).expect("valid event")
 }
@@ -92,14 +98,12 @@ async fn concurrent_batches_of_one_error_make_one_issue_with_exact_counts() {
         let id = *issue_ids.first().unwrap();
         let issue = store.issue(id).await.unwrap();
         assert_eq!(issue.count, 200, "{}: exact count", backend.name);
-        let hourly: i64 = store
-            .issue_hourly(id, 0)
-            .await
-            .unwrap()
-            .iter()
-            .map(|h| h.1)
-            .sum();
-        assert_eq!(hourly, 200, "{}: hourly buckets add up", backend.name);
+        assert_eq!(
+            hourly_total(&store, id).await,
+            200,
+            "{}: hourly buckets add up",
+            backend.name
+        );
         let hosts = store.issue_facet(id, "host").await.unwrap();
         assert_eq!(hosts.len(), 8, "{}: eight hosts", backend.name);
         assert!(
@@ -538,14 +542,12 @@ async fn several_writers_share_the_issues_and_keep_counts_exact() {
         for (&id, &n) in &per_issue {
             assert_eq!(n, 60, "{}", backend.name);
             assert_eq!(store.issue(id).await.unwrap().count, n, "{}", backend.name);
-            let hourly: i64 = store
-                .issue_hourly(id, 0)
-                .await
-                .unwrap()
-                .iter()
-                .map(|h| h.1)
-                .sum();
-            assert_eq!(hourly, n, "{}: hourly buckets add up", backend.name);
+            assert_eq!(
+                hourly_total(&store, id).await,
+                n,
+                "{}: hourly buckets add up",
+                backend.name
+            );
             let hosts: i64 = store
                 .issue_facet(id, "host")
                 .await
