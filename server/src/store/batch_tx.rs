@@ -240,8 +240,11 @@ impl SqliteWriter {
 
     fn open(&self) -> StoreResult<Opened> {
         let conn = self.connect()?;
-        // Multi-row statements differ by row count: keep a good number of them prepared.
+        // Lookups by lists of hashes or ids differ by list length: keep many prepared.
         conn.set_prepared_statement_cache_capacity(256);
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}"
+        ))?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let checkpointer = self.connect()?;
         std::thread::Builder::new()
@@ -261,12 +264,22 @@ impl SqliteWriter {
     }
 }
 
-/// Copies the pages each commit added to the WAL into the database file, on its own thread
-/// and connection, while the writer goes on with the next batch. SQLite's own checkpoint (at
-/// 1,000 WAL pages) runs inside the commit that crosses the threshold and copied a third of
-/// the writer's page I/O there; it still runs, so the WAL restarts from its beginning and
-/// stays small, but finds nearly every page already copied. PASSIVE never blocks the writer
-/// or readers. Stops when the writer's connection is dropped.
+/// Commits per checkpoint. A page rewritten by each of them (an issue row, a counter, an
+/// index's upper levels) is copied once, and the database file is synced once. Against a
+/// checkpoint per commit: 8,616 / 8,822 -> 9,158 / 9,180 events/s (`--only sqlite`, 64
+/// connections), and the WAL's largest size in a 40,000-event run 18 -> 5 MB.
+const COMMITS_PER_CHECKPOINT: u32 = 8;
+
+/// SQLite's own checkpoint, inside the commit that makes the WAL this many pages long: only
+/// a backstop for a checkpoint thread that falls behind (~125 pages per 25-event commit).
+const AUTOCHECKPOINT_PAGES: u32 = 4000;
+
+/// Copies the pages commits added to the WAL into the database file, on its own thread and
+/// connection, while the writer goes on with the next batches: once per
+/// [`COMMITS_PER_CHECKPOINT`] commits, or 200 ms after the last one. Inside the writer's commit
+/// (SQLite's default) it had been a third of the writer's page I/O. The WAL restarts from its
+/// beginning when a checkpoint has caught up, so it stays a few MB. PASSIVE never blocks the
+/// writer or readers. Stops when the writer's connection is dropped.
 fn checkpoint_until(conn: rusqlite::Connection, commits: std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
     loop {
@@ -274,7 +287,14 @@ fn checkpoint_until(conn: rusqlite::Connection, commits: std::sync::mpsc::Receiv
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        // Several commits may have come in meanwhile: one checkpoint covers them all.
+        let mut commits_seen = 1;
+        while commits_seen < COMMITS_PER_CHECKPOINT {
+            match commits.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(()) => commits_seen += 1,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
         while commits.try_recv().is_ok() {}
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "WAL checkpoint failed");
