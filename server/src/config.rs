@@ -115,8 +115,9 @@ pub struct IngestConfig {
     pub queue_capacity: usize,
     /// Most events committed in one transaction.
     pub batch_max: usize,
-    /// Writer tasks per process (PostgreSQL commits in parallel; SQLite has one writer anyway).
-    pub writers: usize,
+    /// Writer tasks per process, each with its own queue; unset: 1 on SQLite (one writer
+    /// connection anyway), 2 on PostgreSQL (their commits overlap).
+    pub writers: Option<usize>,
     /// Benchmark only: parse, group and compress events, then drop them instead of storing
     /// (answers 200 with `issue_id` 0). Measures the ceiling of everything but storage.
     pub bench_discard: bool,
@@ -164,7 +165,7 @@ impl Default for IngestConfig {
             max_event_bytes: 4 * 1024 * 1024,
             queue_capacity: 4096,
             batch_max: 512,
-            writers: 1,
+            writers: None,
             bench_discard: false,
         }
     }
@@ -254,7 +255,7 @@ impl Config {
 
     fn check(&self) -> anyhow::Result<()> {
         let i = &self.ingest;
-        if i.queue_capacity == 0 || i.batch_max == 0 || i.writers == 0 {
+        if i.queue_capacity == 0 || i.batch_max == 0 || i.writers == Some(0) {
             bail!("ingest.queue_capacity, ingest.batch_max and ingest.writers must be at least 1");
         }
         let r = &self.retention;

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
 use crate::store::writer::{Writer, WriterHandle};
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::{api, ingest, telemetry};
 
 /// What every request handler can reach.
@@ -69,7 +69,12 @@ impl Application {
             store.clone(),
             i.queue_capacity,
             i.batch_max,
-            i.writers,
+            i.writers.unwrap_or(match store.backend() {
+                Backend::Sqlite => 1,
+                // Measured on 2 cores, 256 connections: 5,230-5,540 events/s with one writer,
+                // 5,720-6,430 with two, 6,480 with three.
+                Backend::Postgres => 2,
+            }),
             metrics.clone(),
         );
         if i.bench_discard {
