@@ -55,10 +55,14 @@ pub fn run(
         .expect("a tokio runtime");
     runtime.block_on(async {
         let next = AtomicUsize::new(0);
+        // Connections are open before the clock starts, as a busy SDK keeps its own: hundreds
+        // of connects at once measured the listen queue (a 1 s SYN retry), not the server.
+        let streams = futures_util::future::join_all((0..connections).map(|_| connect(addr))).await;
         let started = Instant::now();
         // All connections are polled by this one task; FuturesUnordered polls only those woken.
-        let mut clients: FuturesUnordered<_> = (0..connections)
-            .map(|_| client(addr, requests, &next, started, rate))
+        let mut clients: FuturesUnordered<_> = streams
+            .into_iter()
+            .map(|stream| client(addr, stream, requests, &next, started, rate))
             .collect();
         let mut outcome = Outcome {
             ok: 0,
@@ -76,16 +80,23 @@ pub fn run(
     })
 }
 
+/// A connection ready for requests, or None to retry when its first request is sent.
+async fn connect(addr: SocketAddr) -> Option<TcpStream> {
+    let s = TcpStream::connect(addr).await.ok()?;
+    s.set_nodelay(true).ok()?;
+    Some(s)
+}
+
 /// One connection: takes the next request until none is left. Returns (2xx, other, latencies).
 async fn client(
     addr: SocketAddr,
+    mut stream: Option<TcpStream>,
     requests: &[Prepared],
     next: &AtomicUsize,
     started: Instant,
     rate: Option<f64>,
 ) -> (usize, usize, Vec<Duration>) {
     let (mut ok, mut refused, mut latencies) = (0, 0, Vec::new());
-    let mut stream: Option<TcpStream> = None;
     let mut buf = Vec::with_capacity(16 * 1024);
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);

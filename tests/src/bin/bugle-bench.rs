@@ -8,7 +8,7 @@
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --only sqlite  # one run, for profiling
 //! ```
 //!
-//! `--connections N` sets the concurrency at saturation (64). The load comes from one thread
+//! `--connections N` sets the concurrency at saturation (256). The load comes from one thread
 //! (`bugle_tests::load`) on the same two cores as the server.
 
 use std::time::{Duration, Instant};
@@ -42,7 +42,7 @@ fn args() -> Args {
         seed_occurrences: 1_000_000,
         dashboard_only: false,
         only: None,
-        connections: 64,
+        connections: 256,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
