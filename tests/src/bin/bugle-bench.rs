@@ -512,6 +512,18 @@ fn main() {
         && postgres
             .as_ref()
             .is_none_or(|p| p["stored"] == p["accepted"]);
+    // Latency and memory targets hold for both backends: the worse one is checked.
+    let worst = |key: &str| {
+        std::iter::once(&sqlite)
+            .chain(postgres.as_ref())
+            .map(|m| m[key].as_f64().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let (p99_2k, idle_rss, peak_rss) = (
+        worst("fixed_rate_p99_ms"),
+        worst("idle_rss_mb"),
+        worst("peak_rss_mb"),
+    );
     let ratio = sqlite["disk_bytes_per_event"].as_f64().unwrap()
         / sqlite["raw_bytes_per_event"].as_f64().unwrap();
     let mut rows = vec![
@@ -532,19 +544,19 @@ fn main() {
         ),
         ("stored == accepted", format!("{stored_ok}"), stored_ok),
         (
-            "p99 at 2,000/s (<= 25 ms)",
-            format!("{} ms", sqlite["fixed_rate_p99_ms"]),
-            sqlite["fixed_rate_p99_ms"].as_f64().unwrap() <= 25.0,
+            "p99 at 2,000/s, worse backend (<= 25 ms)",
+            format!("{p99_2k} ms"),
+            p99_2k <= 25.0,
         ),
         (
-            "idle RSS (<= 30 MB)",
-            format!("{:.1} MB", sqlite["idle_rss_mb"].as_f64().unwrap()),
-            sqlite["idle_rss_mb"].as_f64().unwrap() <= 30.0,
+            "idle RSS, worse backend (<= 30 MB)",
+            format!("{idle_rss:.1} MB"),
+            idle_rss <= 30.0,
         ),
         (
-            "peak RSS under load (<= 150 MB)",
-            format!("{:.1} MB", sqlite["peak_rss_mb"].as_f64().unwrap()),
-            sqlite["peak_rss_mb"].as_f64().unwrap() <= 150.0,
+            "peak RSS, worse backend (<= 150 MB)",
+            format!("{peak_rss:.1} MB"),
+            peak_rss <= 150.0,
         ),
         (
             "stored bytes / raw JSON (<= 40 %)",
