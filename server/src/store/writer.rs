@@ -1,9 +1,9 @@
-//! Group commit: ingest requests hand their occurrence to a bounded queue; a writer task takes
-//! everything waiting (up to `batch_max`), commits it in one transaction, then answers every
-//! request of the batch. Under load, batches grow while the previous commit runs, so the cost of
+//! Group commit: ingest requests hand their occurrence to the bounded queue of the writer task
+//! that owns its issue; the task takes everything waiting (up to `batch_max`), commits it in one
+//! transaction, then answers every request of the batch. Under load, batches grow while the previous commit runs, so the cost of
 //! a commit (an fsync on SQLite) is shared by many events without adding a fixed wait.
 //!
-//! The queue is bounded: when it is full, [`Writer::submit`] fails at once with
+//! Each queue is bounded: when it is full, [`Writer::submit`] fails at once with
 //! [`SubmitError::QueueFull`] and the client gets 429 + Retry-After. Nothing is dropped silently:
 //! every accepted job is answered with its commit result.
 
