@@ -57,7 +57,9 @@ pub fn run(
         let next = AtomicUsize::new(0);
         // Connections are open before the clock starts, as a busy SDK keeps its own: hundreds
         // of connects at once measured the listen queue (a 1 s SYN retry), not the server.
-        let streams = futures_util::future::join_all((0..connections).map(|_| connect(addr))).await;
+        // One that fails is opened again when its first request is sent.
+        let streams = (0..connections).map(|_| async { connect(addr).await.ok() });
+        let streams = futures_util::future::join_all(streams).await;
         let started = Instant::now();
         // All connections are polled by this one task; FuturesUnordered polls only those woken.
         let mut clients: FuturesUnordered<_> = streams
@@ -80,11 +82,11 @@ pub fn run(
     })
 }
 
-/// A connection ready for requests, or None to retry when its first request is sent.
-async fn connect(addr: SocketAddr) -> Option<TcpStream> {
-    let s = TcpStream::connect(addr).await.ok()?;
-    s.set_nodelay(true).ok()?;
-    Some(s)
+/// A connection ready for requests.
+async fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect(addr).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
 }
 
 /// One connection: takes the next request until none is left. Returns (2xx, other, latencies).
@@ -110,9 +112,7 @@ async fn client(
         let sent = Instant::now();
         let answer = async {
             if stream.is_none() {
-                let s = TcpStream::connect(addr).await?;
-                s.set_nodelay(true)?;
-                stream = Some(s);
+                stream = Some(connect(addr).await?);
             }
             let s = stream.as_mut().expect("connected");
             s.write_all(&request.0).await?;
