@@ -1,0 +1,1 @@
+//! OTLP export requests: protobuf and JSON decoding.

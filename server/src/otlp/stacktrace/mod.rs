@@ -1,0 +1,1 @@
+//! Stack trace strings (`exception.stacktrace`) parsed into frames, per language.

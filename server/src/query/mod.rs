@@ -1,0 +1,1 @@
+//! The one search language (issue list, JSON API, saved searches, alert filters).
