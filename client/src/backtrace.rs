@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::event::Frame;
+use crate::Frame;
 
 /// More frames than this (deep recursion) keep the innermost ones: that is where it failed.
 const MAX_FRAMES: usize = 100;
@@ -175,10 +175,11 @@ fn to_frame(r: RawFrame, cfg: &FrameConfig, sources: &mut SourceCache) -> Frame 
         Some(p) => file_names(p, cfg.root.as_deref()),
         None => (None, None),
     };
-    frame.in_app = r
-        .function
-        .as_deref()
-        .is_some_and(|f| is_in_app(f, abs.as_deref().map(Path::new), cfg));
+    frame.in_app = Some(
+        r.function
+            .as_deref()
+            .is_some_and(|f| is_in_app(f, abs.as_deref().map(Path::new), cfg)),
+    );
     frame.module = r.function.as_deref().and_then(module_of);
     frame.function = r.function;
     frame.lineno = r.line;
@@ -543,7 +544,7 @@ mod tests {
                 "core::result::unwrap_failed"
             ]
         );
-        let in_app: Vec<_> = out.iter().map(|f| f.in_app).collect();
+        let in_app: Vec<_> = out.iter().map(|f| f.in_app == Some(true)).collect();
         assert_eq!(in_app, [false, false, true, true, false]);
         assert_eq!(out[3].filename.as_deref(), Some("src/main.rs"));
         assert_eq!(out[3].module.as_deref(), Some("app"));

@@ -168,7 +168,7 @@ mod tests {
         let ex = exceptions_from_error(&chain());
         let got: Vec<_> = ex
             .iter()
-            .map(|e| (e.ty.as_str(), e.value.as_str()))
+            .map(|e| (e.ty.as_str(), e.value.as_deref().unwrap_or_default()))
             .collect();
         assert_eq!(
             got,
@@ -215,7 +215,7 @@ mod tests {
         let values: Vec<_> = events[0]
             .exceptions
             .iter()
-            .map(|e| e.value.as_str())
+            .map(|e| e.value.as_deref().unwrap_or_default())
             .collect();
         assert_eq!(values, ["saving", "disk"]);
         assert_eq!(events[0].exceptions[1].ty, "std::io::Error");

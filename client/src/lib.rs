@@ -49,14 +49,12 @@ mod backtrace;
 mod capture;
 mod client;
 mod debug;
-mod event;
 mod guard;
 mod metadata;
 mod options;
 mod panic;
 mod scrub;
 mod spool;
-mod time;
 mod transport;
 
 pub mod integrations;
@@ -64,9 +62,11 @@ pub mod test;
 
 use std::time::Duration;
 
-pub use event::{
-    Breadcrumb, Event, Exception, Frame, Level, Mechanism, Person, Sdk, Server, Thread,
-    UnknownLevel,
+/// The event and its parts: the native wire format, defined once in `bugle-wire` for this SDK
+/// and the server.
+pub use bugle_wire::{
+    Breadcrumb, Event, Exception, Frame, Level, Mechanism, Person, Request, Sdk, Server, Thread,
+    Trace, UnknownLevel,
 };
 pub use guard::Guard;
 pub use options::{BeforeSend, Options, DEFAULT_SCRUB_KEYS};
@@ -119,7 +119,7 @@ pub fn init(options: Options) -> Guard {
 /// });
 /// let ex = &events[0].exceptions[0];
 /// assert_eq!(ex.ty, "std::num::ParseIntError");
-/// assert_eq!(ex.value, "invalid digit found in string");
+/// assert_eq!(ex.value.as_deref(), Some("invalid digit found in string"));
 /// assert!(!ex.frames.is_empty());
 /// ```
 pub fn capture_error<E: std::error::Error + ?Sized>(err: &E) -> Option<Uuid> {
@@ -141,7 +141,7 @@ pub fn capture_error<E: std::error::Error + ?Sized>(err: &E) -> Option<Uuid> {
 /// let events = bugle::test::with_captured_events(|| {
 ///     bugle::capture_anyhow(&err);
 /// });
-/// assert_eq!(events[0].exceptions[0].value, "loading settings");
+/// assert_eq!(events[0].exceptions[0].value.as_deref(), Some("loading settings"));
 /// assert_eq!(events[0].exceptions[1].ty, "std::io::Error");
 /// ```
 #[cfg(feature = "anyhow")]
@@ -219,7 +219,7 @@ pub fn remove_tag(key: &str) {
 ///     bugle::set_person(bugle::Person::new("42").email("ada@example.com"));
 ///     bugle::capture_message("hi", bugle::Level::Info);
 /// });
-/// assert_eq!(events[0].person.as_ref().unwrap().id, "42");
+/// assert_eq!(events[0].person.as_ref().unwrap().id.as_deref(), Some("42"));
 /// ```
 pub fn set_person(person: impl Into<Option<Person>>) {
     if let Some(c) = client::current() {

@@ -62,9 +62,9 @@ fn os_version() -> Option<String> {
 }
 
 /// The calling thread's name and id.
-pub(crate) fn current_thread() -> crate::event::Thread {
+pub(crate) fn current_thread() -> crate::Thread {
     let t = std::thread::current();
-    crate::event::Thread {
+    crate::Thread {
         name: t.name().unwrap_or("<unnamed>").to_owned(),
         id: Some(format!("{:?}", t.id())),
     }

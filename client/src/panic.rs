@@ -71,10 +71,7 @@ pub(crate) fn event_from_panic(
         event.tags.insert("panic.location".into(), loc);
     }
     event.exceptions.push(Exception {
-        mechanism: Some(Mechanism {
-            ty: "panic".into(),
-            handled: false,
-        }),
+        mechanism: Some(Mechanism::new("panic", false)),
         frames: backtrace::capture(frames, Trim::Panic),
         ..Exception::new("panic", message)
     });
@@ -111,14 +108,11 @@ mod tests {
         let ev = &events[0];
         assert_eq!(ev.level, Level::Critical);
         let ex = &ev.exceptions[0];
-        assert_eq!((ex.ty.as_str(), ex.value.as_str()), ("panic", "boom 7"));
         assert_eq!(
-            ex.mechanism,
-            Some(Mechanism {
-                ty: "panic".into(),
-                handled: false
-            })
+            (ex.ty.as_str(), ex.value.as_deref()),
+            ("panic", Some("boom 7"))
         );
+        assert_eq!(ex.mechanism, Some(Mechanism::new("panic", false)));
         assert_eq!(
             ev.thread.as_ref().map(|t| t.name.as_str()),
             Some("worker-7")

@@ -279,13 +279,6 @@ impl Config {
         }
     }
 
-    pub fn retention_policy(&self) -> crate::store::retention::RetentionPolicy {
-        crate::store::retention::RetentionPolicy {
-            max_age_days: self.retention.max_age_days,
-            max_occurrences_per_issue: self.retention.max_occurrences_per_issue,
-        }
-    }
-
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(10)
     }

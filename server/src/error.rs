@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::store::writer::SubmitError;
 use crate::store::StoreError;
+use crate::telemetry::error_chain;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -114,18 +115,6 @@ impl ResponseError for ApiError {
         }
         resp.json(json!({ "detail": self.detail(), "causes": causes }))
     }
-}
-
-/// An error and its causes on one line, `outer: cause: root`, for logs.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl From<StoreError> for ApiError {

@@ -1,72 +1,26 @@
 //! The one normalized occurrence every wire protocol maps into.
 //!
 //! Native events (PROTOCOLS.md §1) deserialize straight into [`Event`]; the Sentry and Rollbar
-//! mappers build one. The model is lenient about extras (unknown keys land in `extra` and are
+//! mappers build one. Its parts (exceptions, frames, breadcrumbs…) are the native wire format's,
+//! defined once in `bugle-wire` for the client and the server; [`Event`] is the wire event as the
+//! server reads it from any sender: every top-level field optional, and room for what other
+//! protocols bring. The model is lenient about extras (unknown keys land in `extra` and are
 //! stored) and strict about invariants ([`Event::validate`]): an event must say *what* happened,
 //! through an exception or a message.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// Severity, in Rollbar's words; Sentry's and log crates' spellings are accepted when parsing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Debug,
-    Info,
-    Warning,
-    Error,
-    Critical,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warning => "warning",
-            Level::Error => "error",
-            Level::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown level {0:?} (expected critical, error, warning, info or debug)")]
-pub struct UnknownLevel(pub String);
-
-impl FromStr for Level {
-    type Err = UnknownLevel;
-    fn from_str(s: &str) -> Result<Self, UnknownLevel> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "critical" | "fatal" => Level::Critical,
-            "error" | "err" => Level::Error,
-            "warning" | "warn" => Level::Warning,
-            "info" | "log" | "notice" => Level::Info,
-            "debug" | "trace" => Level::Debug,
-            _ => return Err(UnknownLevel(s.to_owned())),
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Level {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+pub use bugle_wire::time::from_unix as timestamp_from_unix;
+pub use bugle_wire::{
+    Breadcrumb, Exception, Frame, Level, Mechanism, Person, Request, Sdk, Server, Trace,
+    UnknownLevel,
+};
 
 /// One occurrence of an error or message, whatever protocol brought it.
 ///
@@ -244,135 +198,13 @@ impl<'de> Deserialize<'de> for EventKey {
     }
 }
 
-/// `timestamp` as RFC 3339 or unix seconds (see [`de_timestamp`]).
+/// `timestamp` as RFC 3339 or unix seconds.
 struct Timestamp(Option<DateTime<Utc>>);
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        de_timestamp(d).map(Timestamp)
+        bugle_wire::time::deserialize_opt(d).map(Timestamp)
     }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Exception {
-    #[serde(rename = "type")]
-    pub ty: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<String>,
-    /// How it was caught, e.g. `{"type": "panic", "handled": false}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mechanism: Option<Value>,
-    /// Outermost call first, the failing line last.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub frames: Vec<Frame>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Frame {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub abs_path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lineno: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colno: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_app: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_line: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pre_context: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub post_context: Vec<String>,
-    /// Local variables (Rollbar `locals`, Sentry `vars`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vars: Option<Value>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Server {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<u32>,
-    /// The code root; stripped from filenames for grouping and display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Request {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
-    /// Query parameters: an object, or the raw query string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<Value>,
-    /// Request body or form data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_ip: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Person {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Breadcrumb {
-    #[serde(
-        default,
-        deserialize_with = "de_timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub timestamp: Option<DateTime<Utc>>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub ty: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Trace {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sdk {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
 }
 
 /// Why an event cannot be stored; the message is shown to the client as is.
@@ -453,33 +285,44 @@ impl Event {
     }
 }
 
-/// Accepts RFC 3339 strings and unix seconds (integer or float), the two forms clients send.
-fn de_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    use serde::de::Error;
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => DateTime::parse_from_rfc3339(&s)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|e| D::Error::custom(format!("invalid timestamp {s:?}: {e}"))),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .and_then(timestamp_from_unix)
-            .map(Some)
-            .ok_or_else(|| D::Error::custom(format!("invalid unix timestamp {n}"))),
-        Some(other) => Err(D::Error::custom(format!(
-            "invalid timestamp {other}: expected an RFC 3339 string or unix seconds"
-        ))),
+/// What a Bugle client sends is what the server reads: the same parts, with the top-level fields
+/// the client always sets made optional, and its other keys (`thread`) kept as extras.
+impl From<bugle_wire::Event> for Event {
+    fn from(w: bugle_wire::Event) -> Self {
+        let mut extra = w.extra;
+        if let Some(thread) = w.thread {
+            extra.insert(
+                "thread".into(),
+                serde_json::to_value(thread).expect("a thread serializes"),
+            );
+        }
+        let server = (w.server != Server::default()).then_some(w.server);
+        let sdk = (w.sdk != Sdk::default()).then_some(w.sdk);
+        Event {
+            uuid: Some(w.uuid),
+            timestamp: Some(w.timestamp),
+            level: Some(w.level),
+            language: Some(w.language),
+            platform: w.platform,
+            framework: w.framework,
+            environment: w.environment,
+            release: w.release,
+            title: w.title,
+            message: w.message,
+            exceptions: w.exceptions,
+            fingerprint: w.fingerprint,
+            server,
+            request: w.request,
+            person: w.person,
+            tags: w.tags,
+            custom: (!w.custom.is_empty()).then_some(Value::Object(w.custom)),
+            breadcrumbs: w.breadcrumbs,
+            trace: w.trace,
+            sdk,
+            contexts: w.contexts,
+            extra,
+        }
     }
-}
-
-/// Unix seconds (fractions allowed) to a time; `None` when out of range.
-pub fn timestamp_from_unix(secs: f64) -> Option<DateTime<Utc>> {
-    if !secs.is_finite() || !(0.0..=253_402_300_799.0).contains(&secs) {
-        return None;
-    }
-    let whole = secs.trunc() as i64;
-    let nanos = ((secs - secs.trunc()) * 1e9) as u32;
-    Utc.timestamp_opt(whole, nanos).single()
 }
 
 #[cfg(test)]

@@ -4,33 +4,22 @@
 use std::net::{SocketAddr, TcpListener};
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tracing::Instrument;
 
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::retention::RetentionPolicy;
 use crate::store::writer::{Writer, WriterHandle};
 use crate::store::{Backend, Store};
-use crate::{api, ingest, telemetry};
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub config: Config,
-    pub store: Store,
-    pub writer: Writer,
-    pub keys: KeyCache,
-    pub metrics: Arc<Metrics>,
-}
+use crate::{api, ingest, ops, telemetry};
 
 pub struct Application {
     addr: SocketAddr,
@@ -92,7 +81,7 @@ impl Application {
         let server =
             HttpServer::new(move || {
                 App::new()
-                    .wrap_fn(log_request)
+                    .wrap_fn(telemetry::log_request)
                     .app_data(state.clone())
                     .app_data(web::PathConfig::default().error_handler(|e, _| {
                         ApiError::NotFound(format!("invalid path: {e}")).into()
@@ -106,9 +95,7 @@ impl Application {
                     .configure(api::routes)
                     .configure(crate::notify::unsubscribe::routes)
                     .configure(crate::web::routes)
-                    .route("/healthz", web::get().to(healthz))
-                    .route("/readyz", web::get().to(readyz))
-                    .route("/metrics", web::get().to(metrics_page))
+                    .configure(ops::routes)
                     .default_service(web::to(no_such_endpoint))
             })
             .listen(listener)?
@@ -146,77 +133,6 @@ impl Application {
     }
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
-}
-
-async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
-    if !state.writer.is_running() {
-        return Err(ApiError::Unavailable {
-            detail: "the writer has stopped".into(),
-            retry_after: 5,
-        });
-    }
-    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
-}
-
-async fn metrics_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    if let Some(token) = &state.config.metrics_token {
-        let given = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
-            return Err(ApiError::Unauthorized(
-                "metrics need `Authorization: Bearer <metrics token>`".into(),
-            ));
-        }
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render_with(
-            state.writer.queue_depth(),
-            state.store.pending_notifications().await.ok(),
-        )))
-}
-
-/// Gives every request an id (in its log lines and the `x-request-id` response header) and
-/// logs method, path (never the query: it may hold a key), status and duration.
-fn log_request<S>(
-    req: ServiceRequest,
-    srv: &S,
-) -> impl std::future::Future<Output = Result<ServiceResponse, actix_web::Error>>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let id = telemetry::request_id(
-        req.headers()
-            .get(telemetry::REQUEST_ID)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let span = tracing::info_span!("request", id = %id);
-    let (method, path) = (req.method().clone(), req.path().to_owned());
-    let started = Instant::now();
-    let response = span.in_scope(|| srv.call(req));
-    async move {
-        let mut response = response.await?;
-        if let Ok(value) = HeaderValue::from_str(&id) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(telemetry::REQUEST_ID), value);
-        }
-        tracing::debug!(%method, path, status = response.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1e3, "request");
-        Ok(response)
-    }
-    .instrument(span)
-}
-
 /// Tasks that run beside the server: retention and the mail worker.
 fn spawn_background(
     config: &Config,
@@ -238,7 +154,7 @@ fn spawn_background(
         }
         None => tracing::info!("mail is off: set BUGLE_SMTP_URL to send notifications"),
     }
-    let (store, policy) = (store.clone(), config.retention_policy());
+    let (store, policy) = (store.clone(), RetentionPolicy::from(&config.retention));
     let every = Duration::from_secs(config.retention.interval_secs);
     tasks.spawn(async move {
         // Not at once: a server that restarts often still sweeps, and starts quickly.

@@ -1,5 +1,10 @@
 //! Logs go to stderr (stdout is for command output, e.g. `listening on ...`).
 
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -37,6 +42,46 @@ pub fn request_id(incoming: Option<&str>) -> String {
         }
         _ => uuid::Uuid::new_v4().simple().to_string(),
     }
+}
+
+/// An error and its causes on one line, `outer: cause: root`, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Gives every request an id (in its log lines and the `x-request-id` response header) and
+/// logs method, path (never the query: it may hold a key), status and duration.
+pub fn log_request<S>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse, actix_web::Error>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let id = request_id(req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()));
+    let span = tracing::info_span!("request", id = %id);
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let started = Instant::now();
+    let response = span.in_scope(|| srv.call(req));
+    async move {
+        let mut response = response.await?;
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID), value);
+        }
+        tracing::debug!(%method, path, status = response.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1e3, "request");
+        Ok(response)
+    }
+    .instrument(span)
 }
 
 #[cfg(test)]

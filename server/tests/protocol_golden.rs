@@ -139,10 +139,7 @@ fn a_rust_panic_without_platform_is_still_rust() {
     let ev = map_fixture("sentry_rust_panic.envelope", Wire::SentryEnvelope);
     assert_eq!(ev.platform.as_deref(), Some("other"));
     assert_eq!(ev.language.as_deref(), Some("rust"));
-    assert_eq!(
-        ev.exceptions[0].mechanism.as_ref().unwrap()["type"],
-        "panic"
-    );
+    assert_eq!(ev.exceptions[0].mechanism.as_ref().unwrap().ty, "panic");
 }
 
 #[test]

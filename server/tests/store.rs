@@ -694,7 +694,7 @@ async fn an_ignored_issue_wakes_after_n_more_or_at_its_date_and_mails_seen_again
             .await
             .is_err());
         let soon = Snooze {
-            until: Some(bugle_server::store::now_ms() + 50),
+            until: Some(bugle_server::time::now_ms() + 50),
             more: None,
         };
         store
@@ -713,7 +713,7 @@ async fn an_ignored_issue_wakes_after_n_more_or_at_its_date_and_mails_seen_again
 
 #[tokio::test]
 async fn sessions_links_and_login_failures() {
-    use bugle_server::store::web::LinkPurpose;
+    use bugle_server::store::sessions::LinkPurpose;
     for (backend, store, _) in stores().await {
         let name = backend.name;
         // The first start's link creates one admin, once.

@@ -39,7 +39,7 @@ pub(crate) fn record_breadcrumb(
 ) -> Breadcrumb {
     let mut crumb = Breadcrumb::new(target, "");
     crumb.message = message;
-    crumb.level = level;
+    crumb.level = Some(level.as_str().into());
     crumb.data = fields;
     crumb
 }

@@ -177,18 +177,18 @@ mod tests {
         assert_eq!(ev.level, Level::Error);
         assert_eq!(ev.message.as_deref(), Some("save failed"));
         assert_eq!(ev.exceptions[0].ty, "std::io::Error");
-        assert_eq!(ev.exceptions[0].value, "disk gone");
+        assert_eq!(ev.exceptions[0].value.as_deref(), Some("disk gone"));
         assert!(ev.tags["logger"].contains("tracing"));
         let crumbs: Vec<_> = ev
             .breadcrumbs
             .iter()
-            .map(|b| (b.level, b.message.clone().unwrap()))
+            .map(|b| (b.level.clone().unwrap(), b.message.clone().unwrap()))
             .collect();
         assert_eq!(
             crumbs,
             [
-                (Level::Debug, "connecting".into()),
-                (Level::Warning, "slow".into())
+                ("debug".to_owned(), "connecting".to_owned()),
+                ("warning".to_owned(), "slow".to_owned())
             ]
         );
         assert_eq!(ev.breadcrumbs[1].data["retries"], 3);

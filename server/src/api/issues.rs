@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{issue_json, occurrence_json, ApiUser};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::issues::{Issue, IssueFilter};
 
 type Params = web::Query<HashMap<String, String>>;
@@ -118,7 +118,7 @@ pub async fn update_issue(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let change: StatusChange = crate::ingest::parse_json(&body)?;
+    let change: StatusChange = crate::json::parse(&body, "request")?;
     visible_issue(&state, &user, *id).await?;
     let issue = state
         .store
@@ -140,7 +140,7 @@ pub async fn merge_issue(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let merge: Merge = crate::ingest::parse_json(&body)?;
+    let merge: Merge = crate::json::parse(&body, "request")?;
     visible_issue(&state, &user, *id).await?;
     visible_issue(&state, &user, merge.into).await?;
     let target = state.store.merge_issues(*id, merge.into).await?;

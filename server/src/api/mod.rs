@@ -11,13 +11,13 @@ use std::pin::Pin;
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
-use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::store::admin::User;
+use crate::state::AppState;
 use crate::store::issues::{Issue, Occurrence};
+use crate::store::users::User;
+use crate::time;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(projects::list_projects)
@@ -72,14 +72,6 @@ impl ApiUser {
     }
 }
 
-/// Unix milliseconds as RFC 3339, the API's time format.
-pub fn time(ms: i64) -> Value {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        None => Value::Null,
-    }
-}
-
 pub fn issue_json(issue: &Issue) -> Value {
     json!({
         "id": issue.id,
@@ -89,13 +81,13 @@ pub fn issue_json(issue: &Issue) -> Value {
         "level": issue.level,
         "status": issue.status,
         "count": issue.count,
-        "first_seen": time(issue.first_seen),
-        "last_seen": time(issue.last_seen),
-        "resolved_at": issue.resolved_at.map(time),
-        "regressed_at": issue.regressed_at.map(time),
+        "first_seen": time::json(issue.first_seen),
+        "last_seen": time::json(issue.last_seen),
+        "resolved_at": issue.resolved_at.map(time::json),
+        "regressed_at": issue.regressed_at.map(time::json),
         "merged_into": issue.merged_into,
         "assignee_id": issue.assignee_id,
-        "ignored_until": issue.snooze_until.map(time),
+        "ignored_until": issue.snooze_until.map(time::json),
         "ignored_until_count": issue.snooze_count,
     })
 }
@@ -106,7 +98,7 @@ pub fn occurrence_json(occ: &Occurrence) -> Value {
     if let Some(map) = event.as_object_mut() {
         map.insert("issue_id".into(), json!(occ.issue_id));
         map.insert("project_id".into(), json!(occ.project_id));
-        map.insert("received_at".into(), time(occ.received_at));
+        map.insert("received_at".into(), time::json(occ.received_at));
     }
     event
 }

@@ -1,9 +1,10 @@
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
-use super::{time, ApiUser};
+use super::ApiUser;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::time;
 
 #[get("/api/v1/projects")]
 pub async fn list_projects(
@@ -18,7 +19,7 @@ pub async fn list_projects(
                 "id": p.id,
                 "slug": p.slug,
                 "name": p.name,
-                "created_at": time(p.created_at),
+                "created_at": time::json(p.created_at),
             })
         })
         .collect();

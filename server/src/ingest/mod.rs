@@ -3,27 +3,25 @@
 //!
 //! Each protocol module only parses its wire format into an `Event`.
 
+mod keys;
 pub mod native;
 pub mod rollbar;
 pub mod sentry;
 
+pub use keys::{Admitted, KeyCache, RateWindow};
+
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Mutex, RwLock};
-use std::time::{Duration, Instant};
 
 use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
 use actix_web::{web, HttpRequest};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::event::Event;
 use crate::grouping::{self, Grouping};
-use crate::store::admin::KeyOwner;
-use crate::store::{Committed, NewOccurrence, Store};
+use crate::store::{Committed, NewOccurrence};
 
 /// Reads the request body, refusing more than `limit` bytes as early as it can tell.
 pub async fn read_body(
@@ -105,125 +103,6 @@ pub fn content_encoding(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-}
-
-/// Parses JSON into `T`; a syntax error is a 400, a well-formed document of the wrong shape a
-/// 422 naming the field (`exceptions[0].frames[2].lineno: invalid type ...`).
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    // Tracking the path costs on every field; only a failed parse needs it, so parse again then.
-    if let Ok(value) = serde_json::from_slice(body) {
-        return Ok(value);
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let what = if path == "." {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        };
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest(format!("malformed JSON: {inner}"))
-        } else {
-            ApiError::Unprocessable(format!("invalid event: {what}"))
-        }
-    })
-}
-
-/// Project ingest keys seen recently (so the hot path does not query the database per event),
-/// and each rate-limited project's events in the current minute. A revoked key or a changed
-/// limit takes effect within [`KEY_TTL`]. Limits are counted per server process.
-#[derive(Default)]
-pub struct KeyCache {
-    keys: RwLock<HashMap<String, (KeyOwner, Instant)>>,
-    /// project id -> (unix minute, events admitted in it)
-    windows: Mutex<HashMap<i64, (i64, u64)>>,
-}
-
-const KEY_TTL: Duration = Duration::from_secs(30);
-
-/// An ingest request let in: its project, and the state of the project's rate limit if any.
-#[derive(Debug, Clone, Copy)]
-pub struct Admitted {
-    pub project_id: i64,
-    pub window: Option<RateWindow>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateWindow {
-    pub limit: u64,
-    pub remaining: u64,
-    /// Seconds until the window resets.
-    pub reset_in: u64,
-}
-
-impl KeyCache {
-    /// Checks an ingest key (403 when unknown or revoked) and counts the event against its
-    /// project's rate limit (429 with the seconds until the next window when it is used up).
-    pub async fn admit(&self, store: &Store, key: &str) -> Result<Admitted, ApiError> {
-        let owner = self.owner(store, key).await?;
-        let window = match owner.rate_limit_per_minute {
-            Some(limit) => Some(self.count(owner.project_id, limit.max(1) as u64)?),
-            None => None,
-        };
-        Ok(Admitted {
-            project_id: owner.project_id,
-            window,
-        })
-    }
-
-    /// Drops a project's cached keys, so a revoked key or a new rate limit applies on this
-    /// instance at once (other instances within [`KEY_TTL`]).
-    pub fn forget_project(&self, project_id: i64) {
-        self.keys
-            .write()
-            .expect("not poisoned")
-            .retain(|_, (owner, _)| owner.project_id != project_id);
-    }
-
-    async fn owner(&self, store: &Store, key: &str) -> Result<KeyOwner, ApiError> {
-        if let Some(&(owner, at)) = self.keys.read().expect("not poisoned").get(key) {
-            if at.elapsed() < KEY_TTL {
-                return Ok(owner);
-            }
-        }
-        match store.project_for_key(key).await? {
-            Some(owner) => {
-                let mut keys = self.keys.write().expect("not poisoned");
-                if keys.len() > 10_000 {
-                    keys.clear();
-                }
-                keys.insert(key.to_owned(), (owner, Instant::now()));
-                Ok(owner)
-            }
-            None => Err(ApiError::Forbidden(
-                "unknown or revoked project token".into(),
-            )),
-        }
-    }
-
-    fn count(&self, project_id: i64, limit: u64) -> Result<RateWindow, ApiError> {
-        let now = Utc::now().timestamp();
-        let (minute, reset_in) = (now.div_euclid(60), (60 - now.rem_euclid(60)) as u64);
-        let mut windows = self.windows.lock().expect("not poisoned");
-        let window = windows.entry(project_id).or_insert((minute, 0));
-        if window.0 != minute {
-            *window = (minute, 0);
-        }
-        if window.1 >= limit {
-            return Err(ApiError::RateLimited {
-                limit,
-                retry_after: reset_in,
-            });
-        }
-        window.1 += 1;
-        Ok(RateWindow {
-            limit,
-            remaining: limit - window.1,
-            reset_in,
-        })
-    }
 }
 
 /// A protocol mapper's refusal as an HTTP error: undecodable is 400, rule-breaking 422.
@@ -365,20 +244,6 @@ mod tests {
             decode_body(Some("gzip"), b"not gzip", 100),
             Err(ApiError::BadRequest(_))
         ));
-    }
-
-    #[test]
-    fn wrong_types_name_the_field() {
-        let err =
-            parse_json::<Event>(br#"{"exceptions":[{"type":"E","frames":[{"lineno":"x"}]}]}"#)
-                .unwrap_err();
-        assert!(matches!(err, ApiError::Unprocessable(_)), "{err:?}");
-        assert!(
-            err.to_string().contains("exceptions[0].frames[0].lineno"),
-            "{err}"
-        );
-        let err = parse_json::<Event>(b"{\"message\": ").unwrap_err();
-        assert!(matches!(err, ApiError::BadRequest(_)), "{err:?}");
     }
 
     #[test]

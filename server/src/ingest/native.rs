@@ -8,10 +8,10 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::json;
 
-use super::{content_encoding, decode_body, outcome, parse_json, prepare, read_body};
+use super::{content_encoding, decode_body, outcome, prepare, read_body};
 use crate::error::ApiError;
 use crate::event::Event;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::Committed;
 
 fn project_token(req: &HttpRequest) -> Result<&str, ApiError> {
@@ -63,7 +63,7 @@ async fn handle(
     let limits = &state.config.ingest;
     let body = read_body(req, payload, limits.max_body_bytes).await?;
     let json = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
-    let event: Event = parse_json(&json)?;
+    let event: Event = crate::json::parse(&json, "event")?;
     let occurrence = prepare(project_id, event, "native", None, received_at)?;
     Ok(state.writer.submit(occurrence).await?)
 }

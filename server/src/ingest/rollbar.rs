@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::{content_encoding, decode_body, map_error, prepare, read_body, RateWindow};
 use crate::error::ApiError;
 use crate::protocol::{fill_client_ip, rollbar};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::Committed;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::event::Event;
 use crate::protocol::envelope::{parse_envelope, ItemType};
 use crate::protocol::{fill_client_ip, sentry};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::store::Committed;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -21,7 +21,8 @@ use tokio::sync::watch;
 use crate::config::MailConfig;
 use crate::metrics::Metrics;
 use crate::store::notify::Notification;
-use crate::store::{now_ms, Store};
+use crate::store::Store;
+use crate::time::now_ms;
 use mail::Mailer;
 
 #[derive(Debug, PartialEq, Eq)]

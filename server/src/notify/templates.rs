@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::mail::Mail;
-use crate::api::time;
-use crate::store::admin::Project;
 use crate::store::issues::Issue;
+use crate::store::projects::Project;
+use crate::time;
 
 /// What a mail is about.
 pub struct Context<'a> {
@@ -96,11 +96,11 @@ pub fn render(ctx: &Context<'_>, unsubscribe: &str) -> Mail {
         ("Occurrences", Some(issue.count.to_string())),
         (
             "First seen",
-            time(issue.first_seen).as_str().map(str::to_owned),
+            time::json(issue.first_seen).as_str().map(str::to_owned),
         ),
         (
             "Last seen",
-            time(issue.last_seen).as_str().map(str::to_owned),
+            time::json(issue.last_seen).as_str().map(str::to_owned),
         ),
         ("Host", text_of(&event["server"]["host"])),
         ("Environment", text_of(&event["environment"])),

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::templates::escape;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/unsubscribe/{token}", web::get().to(confirm))

@@ -355,7 +355,7 @@ fn breadcrumb(v: &Value) -> Option<Breadcrumb> {
         category: field("subtype").or_else(|| string(m.get("source"))),
         level: string(m.get("level")),
         message,
-        data: body.filter(|b| !b.is_empty()).cloned().map(Value::Object),
+        data: body.cloned().unwrap_or_default(),
         ty,
     };
     (crumb != Breadcrumb::default()).then_some(crumb)

@@ -264,7 +264,10 @@ fn exception(v: &Value) -> Option<(Exception, Option<String>)> {
         ty: ty.unwrap_or_else(|| "Error".to_owned()),
         value,
         module: string(m.get("module")),
-        mechanism: m.get("mechanism").filter(|v| v.is_object()).cloned(),
+        mechanism: m
+            .get("mechanism")
+            .filter(|v| v.is_object())
+            .and_then(|v| serde_json::from_value(v.clone()).ok()),
         frames: frames(m.get("stacktrace")).unwrap_or_default(),
     };
     Some((exc, m.get("thread_id").and_then(stringify)))
@@ -416,10 +419,12 @@ fn breadcrumb(v: &Value) -> Option<Breadcrumb> {
             .get("message")
             .and_then(stringify)
             .filter(|s| !s.is_empty()),
-        data: m
-            .get("data")
-            .filter(|d| !d.is_null() && d.as_object().is_none_or(|o| !o.is_empty()))
-            .cloned(),
+        // The protocol says an object; anything else an SDK sends is kept under `value`.
+        data: match m.get("data") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(o)) => o.clone(),
+            Some(other) => Map::from_iter([("value".to_owned(), other.clone())]),
+        },
     };
     (crumb != Breadcrumb::default()).then_some(crumb)
 }
@@ -738,8 +743,8 @@ mod tests {
         assert_eq!(types, ["ValueError", "KeyError"]);
         assert_eq!(ev.exceptions[0].module.as_deref(), Some("app.errors"));
         assert_eq!(
-            ev.exceptions[0].mechanism.as_ref().unwrap()["handled"],
-            false
+            ev.exceptions[0].mechanism.as_ref().unwrap().handled,
+            Some(false)
         );
     }
 
@@ -871,7 +876,7 @@ mod tests {
             let b = &ev.breadcrumbs[0];
             assert_eq!(b.timestamp.unwrap().timestamp_millis(), 1_714_731_342_500);
             assert_eq!(b.category.as_deref(), Some("http"));
-            assert_eq!(b.data, Some(json!({"status_code": 200})));
+            assert_eq!(Value::Object(b.data.clone()), json!({"status_code": 200}));
         }
     }
 

@@ -5,8 +5,9 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::web::HOUR_MS;
-use super::{now_ms, Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
+use crate::time::now_ms;
+use crate::time::HOUR_MS;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Issue {
@@ -681,7 +682,7 @@ impl Store {
                 detail.push(format!("until {n} more occurrences"));
             }
             if let Some(until) = snooze.until {
-                detail.push(format!("until {}", super::format_ms(until)));
+                detail.push(format!("until {}", crate::time::format_ms(until)));
             }
             if let Some(actor) = actor {
                 detail.push(format!("by {actor}"));
@@ -704,7 +705,7 @@ impl Store {
     pub async fn assign_issue(
         &self,
         id: i64,
-        assignee: Option<&super::admin::User>,
+        assignee: Option<&super::users::User>,
         actor: &str,
     ) -> StoreResult<Issue> {
         let mut tx = self.begin_write().await?;

@@ -6,13 +6,14 @@
 //! picks; each backend has its own migrations folder. The one exception is how an ingest batch
 //! reaches SQLite: the same statements, on a connection of the writer's own (`batch_tx`).
 
-pub mod admin;
 mod batch_tx;
 pub mod ingest;
 pub mod issues;
 pub mod notify;
+pub mod projects;
 pub mod retention;
-pub mod web;
+pub mod sessions;
+pub mod users;
 pub mod writer;
 
 use std::borrow::Cow;
@@ -316,20 +317,6 @@ fn sqlite_path(url: &str) -> String {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     rest.split('?').next().unwrap_or(rest).to_owned()
-}
-
-/// Now, in the unit every stored time uses.
-/// A unix-ms time as `2026-11-30 14:05 UTC`, for activity details.
-pub fn format_ms(ms: i64) -> String {
-    use chrono::TimeZone;
-    match chrono::Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        None => ms.to_string(),
-    }
-}
-
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
-use super::{now_ms, Backend, Store, StoreError, StoreResult};
+use super::{Backend, Store, StoreError, StoreResult};
 use crate::secrets;
+use crate::time::now_ms;
 
 /// A claimed outbox row: one mail to send.
 #[derive(Debug, Clone)]
@@ -354,7 +355,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn project(&self, id: i64) -> StoreResult<super::admin::Project> {
+    pub async fn project(&self, id: i64) -> StoreResult<super::projects::Project> {
         let slug: String = sqlx::query_scalar("SELECT slug FROM projects WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)

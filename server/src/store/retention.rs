@@ -4,7 +4,9 @@
 
 use sqlx::Row;
 
-use super::{now_ms, Backend, Store, StoreResult};
+use super::{Backend, Store, StoreResult};
+use crate::config::RetentionConfig;
+use crate::time::now_ms;
 
 /// Rows deleted per transaction: small enough that a writer waiting behind it barely notices.
 const BATCH: i64 = 500;
@@ -13,6 +15,16 @@ const BATCH: i64 = 500;
 pub struct RetentionPolicy {
     pub max_age_days: i64,
     pub max_occurrences_per_issue: i64,
+}
+
+/// The server-wide defaults, from the `retention` settings.
+impl From<&RetentionConfig> for RetentionPolicy {
+    fn from(c: &RetentionConfig) -> Self {
+        RetentionPolicy {
+            max_age_days: c.max_age_days,
+            max_occurrences_per_issue: c.max_occurrences_per_issue,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

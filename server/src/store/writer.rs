@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::{Committed, NewOccurrence, Store};
-use crate::error::error_chain;
 use crate::metrics::Metrics;
+use crate::telemetry::error_chain;
 
 struct Job {
     occurrence: NewOccurrence,

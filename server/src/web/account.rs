@@ -4,13 +4,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::session::{Layout, Posted, SignedIn, MIN_PASSWORD};
-use super::view::{when, When};
 use super::{redirect, render, WebError};
 use crate::secrets;
-use crate::startup::AppState;
-use crate::store::admin::User;
-use crate::store::now_ms;
-use crate::store::web::{ApiTokenInfo, LinkPurpose, HOUR_MS};
+use crate::state::AppState;
+use crate::store::sessions::LinkPurpose;
+use crate::store::users::ApiTokenInfo;
+use crate::store::users::User;
+use crate::time::now_ms;
+use crate::time::HOUR_MS;
+use crate::time::{when, When};
 
 /// The kinds of mail a person can choose, with what they mean.
 const MAIL_KINDS: &[(&str, &str)] = &[

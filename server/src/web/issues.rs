@@ -8,15 +8,15 @@ use askama::Template;
 
 use super::projects::visible_project;
 use super::session::{Layout, Posted, SignedIn};
-use super::view::{
-    chart, day_label, event_view, hour_label, url_encode, when, Chart, EventView, When,
-};
+use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, EventView};
 use super::{redirect, render, WebError};
-use crate::startup::AppState;
-use crate::store::admin::{Project, User};
+use crate::state::AppState;
 use crate::store::issues::{Issue, IssueFilter, Occurrence, Snooze, Sort, StatusFilter};
-use crate::store::now_ms;
-use crate::store::web::HOUR_MS;
+use crate::store::projects::Project;
+use crate::store::users::User;
+use crate::time::now_ms;
+use crate::time::HOUR_MS;
+use crate::time::{when, When};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/issues", web::get().to(all_issues))
@@ -440,7 +440,7 @@ fn snooze_text(issue: &Issue) -> Option<String> {
         parts.push(format!("until it reaches {n} occurrences"));
     }
     if let Some(t) = issue.snooze_until {
-        parts.push(format!("until {}", crate::store::format_ms(t)));
+        parts.push(format!("until {}", crate::time::format_ms(t)));
     }
     Some(if parts.is_empty() {
         "for good".into()

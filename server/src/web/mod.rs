@@ -129,7 +129,7 @@ impl ResponseError for WebError {
         }
         let status = self.status_code();
         if status.is_server_error() {
-            tracing::error!(error = %crate::error::error_chain(self), "page failed");
+            tracing::error!(error = %crate::telemetry::error_chain(self), "page failed");
         }
         let page = ErrorPage {
             status: status.as_u16(),

@@ -5,13 +5,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::session::{Layout, Posted, SignedIn};
-use super::view::{chart, hour_label, when, Chart, When};
+use super::view::{chart, hour_label, Chart};
 use super::{redirect, render, WebError};
 use crate::config::dsn;
-use crate::startup::AppState;
-use crate::store::admin::{Project, User};
-use crate::store::now_ms;
-use crate::store::web::{ProjectKey, ProjectSettings};
+use crate::state::AppState;
+use crate::store::projects::Project;
+use crate::store::projects::{ProjectKey, ProjectSettings};
+use crate::store::users::User;
+use crate::time::now_ms;
+use crate::time::{when, When};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/projects", web::get().to(projects_page))

@@ -11,9 +11,10 @@ use askama::Template;
 
 use super::{redirect, render, render_with, WebError};
 use crate::secrets;
-use crate::startup::AppState;
-use crate::store::now_ms;
-use crate::store::web::{LinkPurpose, Session, HOUR_MS};
+use crate::state::AppState;
+use crate::store::sessions::{LinkPurpose, Session};
+use crate::time::now_ms;
+use crate::time::HOUR_MS;
 
 pub const SESSION_COOKIE: &str = "bugle_session";
 /// Before there is a session, the login form's CSRF token lives in its own cookie.
@@ -54,7 +55,7 @@ impl SignedIn {
             csrf: self.session.csrf.clone(),
         }
     }
-    pub fn user(&self) -> &crate::store::admin::User {
+    pub fn user(&self) -> &crate::store::users::User {
         &self.session.user
     }
 }
@@ -124,7 +125,7 @@ impl Posted {
             .filter(move |(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-    pub fn user(&self) -> &crate::store::admin::User {
+    pub fn user(&self) -> &crate::store::users::User {
         self.signed_in.user()
     }
 }

@@ -20,34 +20,6 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-/// A time shown as "5 min ago", with the exact time for a tooltip and `<time datetime>`.
-#[derive(Debug, Clone)]
-pub struct When {
-    pub ago: String,
-    pub iso: String,
-    pub exact: String,
-}
-
-pub fn when(ms: i64, now: i64) -> When {
-    let t = Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
-    When {
-        ago: ago(now - ms),
-        iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        exact: t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    }
-}
-
-fn ago(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..=44 => "just now".into(),
-        45..=5399 => format!("{} min ago", ((s + 30) / 60).max(1)),
-        5400..=129_599 => format!("{} h ago", (s + 1800) / 3600),
-        129_600..=5_183_999 => format!("{} d ago", (s + 43_200) / 86_400),
-        _ => format!("{} mo ago", s / 2_592_000),
-    }
-}
-
 /// Bars of an SVG chart, computed here so the template only places rectangles.
 #[derive(Debug, Clone)]
 pub struct Chart {
@@ -383,10 +355,10 @@ pub fn event_view(stored: &Value, trace_url: Option<&str>) -> EventView {
                 .or_else(|| b.ty.clone())
                 .unwrap_or_default(),
             level: b.level.clone().unwrap_or_default(),
-            message: match (&b.message, &b.data) {
-                (Some(m), _) => m.clone(),
-                (None, Some(d)) => scalar(d),
-                (None, None) => String::new(),
+            message: match &b.message {
+                Some(m) => m.clone(),
+                None if b.data.is_empty() => String::new(),
+                None => Value::Object(b.data.clone()).to_string(),
             },
         })
         .collect();
@@ -406,7 +378,11 @@ pub fn event_view(stored: &Value, trace_url: Option<&str>) -> EventView {
             .map(|e| ExceptionView {
                 ty: e.ty.clone(),
                 value: e.value.clone().unwrap_or_default(),
-                mechanism: e.mechanism.as_ref().map(scalar),
+                mechanism: e
+                    .mechanism
+                    .as_ref()
+                    .and_then(|m| serde_json::to_value(m).ok())
+                    .map(|m| scalar(&m)),
                 groups: frame_groups(&e.frames),
             })
             .collect(),
@@ -429,14 +405,6 @@ pub fn event_view(stored: &Value, trace_url: Option<&str>) -> EventView {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn relative_times_read_naturally() {
-        assert_eq!(ago(10_000), "just now");
-        assert_eq!(ago(5 * 60_000), "5 min ago");
-        assert_eq!(ago(3 * 3_600_000), "3 h ago");
-        assert_eq!(ago(4 * 86_400_000), "4 d ago");
-    }
 
     #[test]
     fn query_values_are_percent_encoded() {

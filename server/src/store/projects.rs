@@ -1,11 +1,13 @@
-//! Projects, their ingest keys, users, API tokens and memberships.
+//! Projects: their ingest keys, members, settings, and the summaries the projects page shows.
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_ms, Store, StoreError, StoreResult};
+use super::users::User;
+use super::{Store, StoreError, StoreResult};
 use crate::secrets;
+use crate::time::{now_ms, HOUR_MS};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Project {
@@ -26,26 +28,6 @@ impl Project {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct User {
-    pub id: i64,
-    pub email: String,
-    pub is_admin: bool,
-    #[serde(skip)]
-    pub password_hash: Option<String>,
-}
-
-impl User {
-    pub(super) fn from_row(row: &AnyRow) -> StoreResult<Self> {
-        Ok(User {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            is_admin: row.try_get::<i64, _>("is_admin")? != 0,
-            password_hash: row.try_get("password_hash")?,
-        })
-    }
-}
-
 /// What an ingest key grants: which project, under which rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyOwner {
@@ -54,7 +36,6 @@ pub struct KeyOwner {
 }
 
 const PROJECT_COLUMNS: &str = "id, slug, name, created_at";
-pub(super) const USER_COLUMNS: &str = "id, email, is_admin, password_hash";
 
 /// A URL- and shell-friendly slug: lowercase ASCII letters, digits and single dashes.
 pub fn slugify(name: &str) -> String {
@@ -72,6 +53,30 @@ pub fn slugify(name: &str) -> String {
     } else {
         slug.chars().take(50).collect()
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectKey {
+    pub id: i64,
+    pub token: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectSettings {
+    pub rate_limit_per_minute: Option<i64>,
+    pub retention_days: Option<i64>,
+    pub max_occurrences_per_issue: Option<i64>,
+}
+
+/// One row of the projects page.
+#[derive(Debug, Clone)]
+pub struct ProjectSummary {
+    pub project: Project,
+    pub open_issues: i64,
+    /// Occurrences per hour over the last 24 hours, oldest first (24 values).
+    pub hourly: Vec<i64>,
 }
 
 impl Store {
@@ -208,91 +213,6 @@ impl Store {
         .await?)
     }
 
-    pub async fn create_user(
-        &self,
-        email: &str,
-        password_hash: Option<&str>,
-        is_admin: bool,
-    ) -> StoreResult<User> {
-        let email = email.trim().to_lowercase();
-        if !email.contains('@') || email.len() > 254 {
-            return Err(StoreError::Invalid(format!(
-                "{email:?} is not an email address"
-            )));
-        }
-        let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_some() {
-            return Err(StoreError::Conflict(format!("user {email} already exists")));
-        }
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING {USER_COLUMNS}"
-        ))
-        .bind(&email)
-        .bind(password_hash)
-        .bind(i64::from(is_admin))
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        User::from_row(&row)
-    }
-
-    pub async fn user_by_email(&self, email: &str) -> StoreResult<User> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
-        ))
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        User::from_row(&row)
-    }
-
-    /// Makes a new API token for a user; only its hash is stored, so this is the one chance
-    /// to show it.
-    pub async fn create_api_token(&self, user_id: i64, name: Option<&str>) -> StoreResult<String> {
-        let token = secrets::new_api_token();
-        sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(user_id)
-        .bind(secrets::token_hash(&token))
-        .bind(name)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(token)
-    }
-
-    pub async fn user_for_api_token(&self, token: &str) -> StoreResult<Option<User>> {
-        let hash = secrets::token_hash(token);
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.is_admin, u.password_hash, t.last_used_at FROM api_tokens t \
-             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-        )
-        .bind(&hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        // "Last used" for the settings page, written at most once a minute per token, and
-        // only then, so API reads do not take the write lock.
-        let now = now_ms();
-        let last: Option<i64> = row.try_get("last_used_at")?;
-        if last.is_none_or(|t| t < now - 60_000) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
-                .bind(&hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-        }
-        User::from_row(&row).map(Some)
-    }
-
     pub async fn add_member(&self, project_id: i64, user_id: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO project_members (project_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -316,6 +236,129 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(member.is_some())
+    }
+
+    /// All of a project's ingest keys, revoked ones included, oldest first.
+    pub async fn project_key_list(&self, project_id: i64) -> StoreResult<Vec<ProjectKey>> {
+        let rows = sqlx::query(
+            "SELECT id, token, created_at, revoked_at FROM project_keys WHERE project_id = $1 ORDER BY id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ProjectKey {
+                    id: r.try_get("id")?,
+                    token: r.try_get("token")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_project_key(&self, project_id: i64) -> StoreResult<String> {
+        let token = secrets::new_project_key();
+        sqlx::query("INSERT INTO project_keys (project_id, token, created_at) VALUES ($1, $2, $3)")
+            .bind(project_id)
+            .bind(&token)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(token)
+    }
+
+    pub async fn revoke_project_key(&self, project_id: i64, key_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE project_keys SET revoked_at = $3 WHERE id = $1 AND project_id = $2 \
+             AND revoked_at IS NULL",
+        )
+        .bind(key_id)
+        .bind(project_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn project_members(&self, project_id: i64) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.is_admin, u.password_hash FROM project_members m \
+             JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.email",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(User::from_row).collect()
+    }
+
+    pub async fn remove_member(&self, project_id: i64, user_id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn project_settings(&self, project_id: i64) -> StoreResult<ProjectSettings> {
+        let row = sqlx::query(
+            "SELECT rate_limit_per_minute, retention_days, max_occurrences_per_issue \
+             FROM projects WHERE id = $1",
+        )
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(ProjectSettings {
+            rate_limit_per_minute: row.try_get("rate_limit_per_minute")?,
+            retention_days: row.try_get("retention_days")?,
+            max_occurrences_per_issue: row.try_get("max_occurrences_per_issue")?,
+        })
+    }
+
+    /// The projects page: open issues and the last 24 hours per project, summed from the
+    /// issues' hourly counters (one index probe per issue, not one row per occurrence).
+    pub async fn project_summaries(
+        &self,
+        projects: Vec<Project>,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        let now = now_ms();
+        let first_hour = (now / HOUR_MS - 23) * HOUR_MS;
+        let mut out = Vec::with_capacity(projects.len());
+        for project in projects {
+            let open_issues: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM issues WHERE project_id = $1 AND status IN ('unresolved', 'regressed')",
+            )
+            .bind(project.id)
+            .fetch_one(&self.pool)
+            .await?;
+            let rows = sqlx::query(
+                "SELECT h.hour / $3 AS hour, CAST(SUM(h.count) AS BIGINT) AS n FROM issues i \
+                 JOIN issue_hourly h ON h.issue_id = i.id AND h.hour >= $2 \
+                 WHERE i.project_id = $1 AND i.last_seen >= $2 GROUP BY h.hour",
+            )
+            .bind(project.id)
+            .bind(first_hour)
+            .bind(HOUR_MS)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut hourly = vec![0i64; 24];
+            for r in rows {
+                let hour: i64 = r.try_get("hour")?;
+                let slot = hour - first_hour / HOUR_MS;
+                if (0..24).contains(&slot) {
+                    hourly[slot as usize] += r.try_get::<i64, _>("n")?;
+                }
+            }
+            out.push(ProjectSummary {
+                project,
+                open_issues,
+                hourly,
+            });
+        }
+        Ok(out)
     }
 }
 
