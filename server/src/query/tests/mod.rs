@@ -1,0 +1,1 @@
+//! Tests of the whole parser (pattern details are tested beside the code).
