@@ -62,8 +62,8 @@ mod pattern;
 mod tests;
 
 pub use ast::{
-    Ago, Assignee, Cmp, Field, Filter, HasKey, Key, Level, LevelMatch, Query, ReleaseValue,
-    Status, Term, TimeField, TimeRange, TimeUnit, TimeValue, Timestamp, LEVELS,
+    Ago, Assignee, Cmp, Field, Filter, HasKey, Key, Level, LevelMatch, Query, ReleaseValue, Status,
+    Term, TimeField, TimeRange, TimeUnit, TimeValue, Timestamp, LEVELS,
 };
 pub use error::QueryError;
 pub use parse::parse;

@@ -147,9 +147,10 @@ fn key(c: &mut Cursor) -> Result<Option<KeyTok>> {
             }
         }
         if !c.eat(':') {
+            let end = if c.peek().is_some() { c.pos + 1 } else { c.pos };
             return Err(QueryError::new(
                 c.pos,
-                c.pos + 1,
+                end,
                 format!("expected `:` after `tags[{name}]`"),
             ));
         }
@@ -173,16 +174,17 @@ fn key(c: &mut Cursor) -> Result<Option<KeyTok>> {
 /// The value after `key:`, read as that key's type.
 fn filter(c: &mut Cursor, k: &KeyTok) -> Result<Filter> {
     let label = k.label();
-    let kind = if k.forced_tag {
-        None
-    } else {
-        builtin(&k.name)
-    };
+    let kind = if k.forced_tag { None } else { builtin(&k.name) };
     if c.at_boundary() {
+        // Likely pasted text ("TypeError: x") rather than a tag.
+        let hint = match kind {
+            None => " (to search for text with a `:`, quote it)",
+            Some(_) => "",
+        };
         return Err(QueryError::new(
             c.pos,
             c.pos,
-            format!("expected a value after `{label}`"),
+            format!("expected a value after `{label}`{hint}"),
         ));
     }
     let op = comparison(c);
@@ -225,7 +227,10 @@ fn filter(c: &mut Cursor, k: &KeyTok) -> Result<Filter> {
     }
     let value = c.value()?;
     // For issues without a value, `!has:` is the way; an empty value is a mistake.
-    let has_hint = format!(" (for issues without one, use `!has:{}`)", &label[..label.len() - 1]);
+    let has_hint = format!(
+        " (for issues without one, use `!has:{}`)",
+        &label[..label.len() - 1]
+    );
     Ok(match kind {
         Some(Builtin::Status) => Filter::Status(status(&single(value, &label)?, &label)?),
         Some(Builtin::Assigned) => Filter::Assigned(
@@ -265,7 +270,10 @@ fn filter(c: &mut Cursor, k: &KeyTok) -> Result<Filter> {
             Filter::Time(field, time(op, &single(value, &label)?, &label)?)
         }
         Some(Builtin::TimesSeen) => {
-            let (op, n) = (op.map_or(Cmp::Eq, |o| o.0), count(&single(value, &label)?, k)?);
+            let (op, n) = (
+                op.map_or(Cmp::Eq, |o| o.0),
+                count(&single(value, &label)?, k)?,
+            );
             Filter::TimesSeen(op, n)
         }
         Some(Builtin::Has) => Filter::Has(has(&single(value, &label)?, &label)?),
@@ -465,12 +473,16 @@ fn time(op: Option<(Cmp, usize, usize)>, w: &Word, label: &str) -> Result<TimeVa
                 "h" => TimeUnit::Hours,
                 "d" => TimeUnit::Days,
                 "w" => TimeUnit::Weeks,
-                "" => return Err(err(format!(
-                    "missing time unit in `{text}` (expected m, h, d or w)"
-                ))),
-                _ => return Err(err(format!(
-                    "unknown time unit `{unit}` in `{text}` (expected m, h, d or w)"
-                ))),
+                "" => {
+                    return Err(err(format!(
+                        "missing time unit in `{text}` (expected m, h, d or w)"
+                    )))
+                }
+                _ => {
+                    return Err(err(format!(
+                        "unknown time unit `{unit}` in `{text}` (expected m, h, d or w)"
+                    )))
+                }
             };
             let ago = amount
                 .parse::<u64>()
@@ -504,6 +516,19 @@ fn timestamp(s: &str) -> Option<Timestamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(Timestamp::DateTime(t));
     }
+    // chrono's `%Y`, `%H`... take any number of digits; keep to RFC 3339's fixed widths.
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = s.get(..10).and_then(date).is_some()
+        && matches!(b.get(10), Some(b'T' | b't'))
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && (b.len() == 16 || (b.get(16) == Some(&b':') && digits(17..19)));
+    if !shape {
+        return None;
+    }
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
         .into_iter()
         .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
@@ -514,11 +539,19 @@ fn timestamp(s: &str) -> Option<Timestamp> {
 fn date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     let shape = b.len() == 10
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shape {
         return None;
     }
-    NaiveDate::from_ymd_opt(s[..4].parse().ok()?, s[5..7].parse().ok()?, s[8..].parse().ok()?)
+    NaiveDate::from_ymd_opt(
+        s[..4].parse().ok()?,
+        s[5..7].parse().ok()?,
+        s[8..].parse().ok()?,
+    )
 }
