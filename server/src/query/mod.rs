@@ -15,9 +15,9 @@
 //! value   = word | "[" word ("," word)* "]"    a list means any of (not for is, has,
 //!                                              times, timesSeen; no comparison with a list)
 //! word    = quoted | bare
-//! quoted  = '"' (char | escape)* '"'           may hold spaces
-//! bare    = (char | escape)+                   up to whitespace (and `,` `]` in a list)
-//! escape  = "\\\"" | "\\\\" | "\\*"            any other backslash is itself
+//! quoted  = " (char | escape)* "               may hold spaces
+//! bare    = (char | escape)+                   up to whitespace (and , ] in a list)
+//! escape  = \" | \\ | \*                       any other backslash is itself
 //! ```
 //! An unescaped `*` in any value or free text is a wildcard (`browser:"Firefox 1*"`). A word
 //! that is not `key:...` is free text, each word or quoted phrase one term, found
@@ -26,7 +26,8 @@
 //!
 //! # Keys
 //! Built-in key names ignore ASCII case; `firstSeen`, `first_seen`, `firstseen` are one key.
-//! Every other key is a tag; `tags[level]:x` is the tag named `level`.
+//! Every other key is a tag (a misspelt built-in too, as in Sentry); `tags[level]:x` is the
+//! tag named `level`.
 //!
 //! | key | values | example |
 //! |-----|--------|---------|
@@ -42,14 +43,29 @@
 //! A date is a whole UTC day: `firstSeen:2026-11-01` is that day, `>2026-11-01` from the
 //! next; a date-time without offset is UTC.
 //!
+//! # Compiling to SQL (one meaning on both backends)
+//! - A negated term is `NOT (the positive condition)`: `!environment:staging` keeps issues
+//!   with no environment at all, so write `NOT EXISTS (...)`, not `value <> ?`.
+//! - [`Pattern::as_literal`] gives `=` for values without wildcards; otherwise
+//!   [`Pattern::to_like`] with `ESCAPE '\'` ([`LIKE_ESCAPE`]). Values are case-sensitive as
+//!   typed (PostgreSQL `LIKE`; SQLite's LIKE ignores ASCII case, [`Pattern::to_glob`] does
+//!   not). Free text: [`Pattern::to_like_contains`] with ILIKE / LIKE.
+//! - [`LevelMatch::levels`] is the `level IN (...)` list; [`TimeValue::range`] the
+//!   `col >= ? AND col < ?` bounds in unix ms; [`Cmp::as_sql`] the operator of `timesSeen`.
+//!
 //! # Errors
-//! [`QueryError`] carries a character span (0-based; `end` exclusive) and a reason, e.g.
-//! `expected a value after `level:``, `unknown level `loud` (expected debug, info, warning,
-//! error or critical)`, `` `is:` takes no lists ``, `unterminated quote`, `` `timesSeen` needs a
-//! number, got `lots` ``, `` unknown status `foo` for `is:` (...) ``, `` `environment:` takes
-//! no comparisons (...) ``, `` unknown time unit `y` in `-3y` (...) ``. Its `Display` adds the
-//! column: "unterminated quote (column 7)". An empty or blank query is the empty `Query`.
-//! No input panics.
+//! [`QueryError`] carries a character span (0-based; `end` exclusive) and a reason, such as:
+//! - expected a value after \`level:\`
+//! - unknown level \`loud\` (expected debug, info, warning, error or critical)
+//! - \`is:\` takes no lists
+//! - unterminated quote
+//! - \`timesSeen\` needs a number, got \`lots\`
+//! - unknown status \`foo\` for \`is:\` (expected unresolved, resolved, ...)
+//! - \`environment:\` takes no comparisons (quote the value to search for one starting with \`>\`)
+//! - unknown time unit \`y\` in \`-3y\` (expected m, h, d or w)
+//!
+//! Its `Display` adds the column: "unterminated quote (column 7)". An empty or blank query is
+//! the empty `Query`. No input panics.
 
 mod ast;
 mod display;
