@@ -1,1 +1,0 @@
-//! OTLP export requests: protobuf and JSON decoding.
