@@ -47,10 +47,11 @@ pub struct Grouping {
 
 /// The one grouping function.
 pub fn group(event: &Event) -> Grouping {
-    group_with_version(event, GROUPING_VERSION)
+    group_version(event, GROUPING_VERSION)
 }
 
-fn group_with_version(event: &Event, version: u32) -> Grouping {
+/// Grouping as version `version` of the algorithm did it.
+pub fn group_version(event: &Event, version: u32) -> Grouping {
     let root = event.server.as_ref().and_then(|s| s.root.as_deref());
     let variants = default_variants(event, root);
     let (hashes, components) = match client_fingerprint(event) {
@@ -1238,10 +1239,10 @@ mod tests {
     #[test]
     fn the_grouping_version_is_part_of_the_hash() {
         for event in [django_error(12), message_event("disk full"), rust_panic(3)] {
-            let (v1, v2) = (group_with_version(&event, 1), group_with_version(&event, 2));
+            let (v1, v2) = (group_version(&event, 1), group_version(&event, 2));
             assert_eq!(v1.components, v2.components);
             assert!(v1.hashes.iter().all(|h| !v2.hashes.contains(h)));
-            assert_eq!(group(&event), group_with_version(&event, GROUPING_VERSION));
+            assert_eq!(group(&event), group_version(&event, GROUPING_VERSION));
         }
     }
 
