@@ -16,6 +16,8 @@
 //! The hashed components are kept in [`Grouping::components`], so the issue page can show why
 //! two errors are together.
 
+pub mod rules;
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
