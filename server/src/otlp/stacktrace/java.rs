@@ -1,0 +1,235 @@
+//! Java and the other JVM languages: what `Throwable.printStackTrace` prints (the OpenTelemetry
+//! agent's `exception.stacktrace`), also as the JVM's uncaught-exception handler and logback
+//! print it.
+//!
+//! ```text
+//! Exception in thread "main" com.acme.ConfigException: could not load settings
+//!     at com.acme.Settings.load(Settings.java:28)
+//!     at java.base/java.lang.Thread.run(Thread.java:840)
+//! Caused by: java.lang.NumberFormatException: For input string: "80a0"
+//!     at java.base/java.lang.Integer.parseInt(Integer.java:668)
+//!     at com.acme.Settings.readPort(Settings.java:18)
+//!     ... 2 more
+//! ```
+//!
+//! The chain is printed outermost first, as Bugle orders it; frames innermost first, so they
+//! are reversed. `... N more` stands for the enclosing exception's last N frames, which are
+//! put back, so every exception has its whole stack. `Suppressed:` exceptions (indented, with
+//! their own causes) are not causes and are skipped. A frame's `java.base/` module or
+//! `app//` class-loader prefix is dropped, as is the per-run address of a hidden class
+//! (`$$Lambda$14/0x0000000800c03000`) and logback's `~[spring-web-6.1.jar:6.1]` suffix.
+
+use super::in_app::is_in_app;
+use super::{indent, join_message, number, Language, RawException};
+use crate::event::Frame;
+
+struct Printed<'a> {
+    header: Vec<&'a str>,
+    /// Innermost first, as printed.
+    frames: Vec<Frame>,
+    more: usize,
+}
+
+pub(super) fn parse(text: &str) -> Vec<RawException> {
+    let mut chain: Vec<Printed> = Vec::new();
+    // Inside a `Suppressed:` block printed at this indentation.
+    let mut suppressed_at: Option<usize> = None;
+
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let depth = indent(line);
+        let first_only = chain.len() == 1;
+        if let Some(at) = suppressed_at {
+            if depth > at || (depth == at && t.starts_with("Caused by: ")) {
+                continue;
+            }
+            suppressed_at = None;
+        }
+        if let Some(frame) = t.strip_prefix("at ").and_then(parse_frame) {
+            match chain.last_mut() {
+                Some(current) => current.frames.push(frame),
+                None => chain.push(Printed {
+                    header: Vec::new(),
+                    frames: vec![frame],
+                    more: 0,
+                }),
+            }
+        } else if let Some(n) = more_line(t) {
+            if let Some(current) = chain.last_mut() {
+                current.more = n;
+            }
+        } else if t.starts_with("Suppressed: ") {
+            suppressed_at = Some(depth);
+        } else if let Some(cause) = t.strip_prefix("Caused by: ") {
+            chain.push(Printed {
+                header: vec![cause],
+                frames: Vec::new(),
+                more: 0,
+            });
+        } else if chain.is_empty() {
+            chain.push(Printed {
+                header: vec![strip_thread(t)],
+                frames: Vec::new(),
+                more: 0,
+            });
+        } else if let Some(current) = chain.last_mut().filter(|c| c.frames.is_empty()) {
+            let header_is_text = current.header.first().is_none_or(|h| header(h).0.is_none());
+            if first_only && header_is_text && header(strip_thread(t)).0.is_some() {
+                // What came before the exception was a log line, not its header.
+                current.header = vec![strip_thread(t)];
+            } else {
+                // A message over several lines, before the exception's first frame.
+                current.header.push(line);
+            }
+        }
+    }
+
+    // `... N more`: the last N frames of the enclosing exception, which are also this one's.
+    for i in 1..chain.len() {
+        let more = chain[i].more;
+        if more > 0 {
+            let enclosing = &chain[i - 1].frames;
+            let shared = enclosing[enclosing.len().saturating_sub(more)..].to_vec();
+            chain[i].frames.extend(shared);
+        }
+    }
+
+    chain
+        .into_iter()
+        .map(|printed| {
+            let (ty, module, first) = match printed.header.first() {
+                Some(first) => header(first),
+                None => (None, None, None),
+            };
+            let mut lines: Vec<&str> = first.into_iter().collect();
+            lines.extend(printed.header.iter().skip(1));
+            let mut frames = printed.frames;
+            frames.reverse();
+            RawException {
+                ty,
+                module,
+                value: join_message(&lines),
+                frames,
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// `Exception in thread "main" java.lang.X: m` → `java.lang.X: m`.
+fn strip_thread(t: &str) -> &str {
+    t.strip_prefix("Exception in thread \"")
+        .and_then(|rest| rest.split_once("\" "))
+        .map_or(t, |(_, rest)| rest)
+}
+
+/// `... 3 more`, or logback's `... 3 common frames omitted`.
+pub(super) fn more_line(t: &str) -> Option<usize> {
+    let rest = t.strip_prefix("... ")?;
+    let (n, tail) = rest.split_once(' ')?;
+    matches!(tail, "more" | "common frames omitted")
+        .then(|| number(n))
+        .flatten()
+        .map(|n| n as usize)
+}
+
+/// `com.acme.Capture$ConfigException: message` → (`Capture$ConfigException`, `com.acme`,
+/// `message`).
+fn header(line: &str) -> (Option<String>, Option<String>, Option<&str>) {
+    let line = line.trim();
+    let (name, message) = match line.split_once(": ") {
+        Some((name, message)) => (name, Some(message)),
+        None => (line.trim_end_matches(':'), None),
+    };
+    if !is_class_name(name) {
+        return (None, None, Some(line));
+    }
+    match name.rsplit_once('.') {
+        Some((module, ty)) => (Some(ty.to_owned()), Some(module.to_owned()), message),
+        None => (Some(name.to_owned()), None, message),
+    }
+}
+
+fn is_class_name(s: &str) -> bool {
+    // A qualified name (`java.lang.Error`): a bare word is more likely text than a class.
+    s.contains('.')
+        && !s.is_empty()
+        && !s.starts_with('.')
+        && !s.ends_with('.')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+}
+
+/// Whether the text after `at ` reads as a JVM frame: `pkg.Class.method(File.java:12)`.
+pub(super) fn looks_like_frame(at: &str) -> bool {
+    let at = strip_packaging(at);
+    let Some(open) = at.rfind('(') else {
+        return false;
+    };
+    let (symbol, location) = (&at[..open], &at[open + 1..]);
+    let Some(location) = location.strip_suffix(')') else {
+        return false;
+    };
+    if symbol.contains(' ') || !symbol.contains('.') {
+        return false;
+    }
+    matches!(location, "Native Method" | "Unknown Source")
+        || location.split(':').next().is_some_and(|file| {
+            [".java", ".kt", ".kts", ".scala", ".groovy", ".clj"]
+                .iter()
+                .any(|ext| file.ends_with(ext))
+        })
+        || location == "SourceFile"
+        || location.starts_with("SourceFile:")
+}
+
+/// logback's packaging data after a frame: ` ~[spring-web-6.1.jar:6.1]`, ` [app.jar:na]`.
+fn strip_packaging(at: &str) -> &str {
+    if at.ends_with(']') {
+        if let Some(i) = at.rfind(" ~[").or_else(|| at.rfind(" [")) {
+            return &at[..i];
+        }
+    }
+    at
+}
+
+/// `java.base/java.lang.Thread.run(Thread.java:840)` → module `java.lang.Thread`, function
+/// `run`, filename `Thread.java`, line 840.
+fn parse_frame(at: &str) -> Option<Frame> {
+    let at = strip_packaging(at.trim());
+    let open = at.rfind('(')?;
+    let location = at[open + 1..].strip_suffix(')')?;
+    let symbol = &at[..open];
+    if symbol.is_empty() || symbol.contains(' ') {
+        return None;
+    }
+    let (class, method) = symbol.rsplit_once('.')?;
+    // A hidden class's per-run address: `Capture$$Lambda$14/0x0000000800c03000`.
+    let class = match class.rsplit_once('/') {
+        Some((named, address)) if address.starts_with("0x") => named,
+        _ => class,
+    };
+    // `java.base/`, `java.base@17.0.2/`, `app//`: module and class-loader names.
+    let class = class.rsplit('/').next().unwrap_or(class);
+    if class.is_empty() || method.is_empty() {
+        return None;
+    }
+    let (file, line) = match location.rsplit_once(':') {
+        Some((file, line)) => (file, number(line)),
+        None => (location, None),
+    };
+    let file = (!matches!(file, "Native Method" | "Unknown Source" | "")).then_some(file);
+    let in_app = is_in_app(Language::Java, None, Some(class), Some(method));
+    Some(Frame {
+        filename: file.map(str::to_owned),
+        module: Some(class.to_owned()),
+        function: Some(method.to_owned()),
+        lineno: line,
+        in_app: Some(in_app),
+        ..Default::default()
+    })
+}
