@@ -153,6 +153,11 @@ fn parse_frame(at: &str) -> Option<Frame> {
         return None;
     }
     let mut rest = at[close + 1..].trim();
+    // Only Mono puts a space before the parameters, and follows them with an IL offset;
+    // `fn (file.js:1:2)` is V8's.
+    if at[..open].ends_with(' ') && !rest.starts_with('[') {
+        return None;
+    }
     // Mono's IL offset: `[0x0001c]`.
     if rest.starts_with('[') {
         rest = rest.split_once(']').map_or("", |(_, r)| r.trim());

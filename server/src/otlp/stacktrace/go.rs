@@ -24,7 +24,7 @@
 //! Go prints no type: it comes from the attribute, else `panic` / `fatal error`.
 
 use super::in_app::is_in_app;
-use super::{after_last, number, trailing_parens, Language, RawException};
+use super::{after_last, number, slashes, trailing_parens, Language, RawException};
 use crate::event::Frame;
 
 /// `goroutine 1 [running]:`, also Go 1.23's `goroutine 1 gp=0x... m=0 [running]:`.
@@ -184,7 +184,7 @@ fn set_location(frame: &mut Frame, t: &str) {
 /// The path inside GOROOT (`net/http/server.go`) or the module cache without the version
 /// (`github.com/acme/tracing/span.go`); the application's paths as printed.
 fn short_filename(path: &str) -> String {
-    let normalized = path.replace('\\', "/");
+    let normalized = slashes(path);
     let rel = after_last(&normalized, "/pkg/mod/")
         .or_else(|| {
             after_last(&normalized, "/src/").filter(|rel| {

@@ -6,9 +6,7 @@
 //! that errs towards "in-app": a library missing here only costs grouping precision, while
 //! application code wrongly marked as a library would vanish from the in-app grouping hash.
 
-use std::borrow::Cow;
-
-use super::Language;
+use super::{slashes, Language};
 
 /// One way a frame shows it belongs to a library or the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,13 +271,7 @@ pub(super) fn is_in_app(
     let Some((_, tests)) = LIBRARY_FRAMES.iter().find(|(l, _)| *l == lang) else {
         return true;
     };
-    let path = path.filter(|p| !p.is_empty()).map(|p| {
-        if p.contains('\\') {
-            Cow::Owned(p.replace('\\', "/"))
-        } else {
-            Cow::Borrowed(p)
-        }
-    });
+    let path = path.filter(|p| !p.is_empty()).map(slashes);
     let path = path.as_deref();
     let function_core = function.map(trait_self_type);
     !tests.iter().any(|test| match *test {

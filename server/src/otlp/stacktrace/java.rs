@@ -222,6 +222,10 @@ fn parse_frame(at: &str) -> Option<Frame> {
         Some((file, line)) => (file, number(line)),
         None => (location, None),
     };
+    // A file name has no spaces; `(String s)` is a .NET parameter list, not a location.
+    if file.contains(' ') && !matches!(file, "Native Method" | "Unknown Source") {
+        return None;
+    }
     let file = (!matches!(file, "Native Method" | "Unknown Source" | "")).then_some(file);
     let in_app = is_in_app(Language::Java, None, Some(class), Some(method));
     Some(Frame {

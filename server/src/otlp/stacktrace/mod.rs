@@ -176,24 +176,38 @@ impl Parsed {
 /// Reads a stack trace string into an exception chain.
 ///
 /// `lang` is the hint from [`Language::from_hint`]; with [`Language::Unknown`], or when the
-/// text does not read as the hinted language, the format is sniffed from the text
-/// ([`detect`]). `ty` and `message` are the `exception.type` and `exception.message`
+/// text does not read as the hinted language (nothing, or a type line but no frame where
+/// another format finds frames), the format is sniffed from the text ([`detect`]). `ty` and `message` are the `exception.type` and `exception.message`
 /// attributes, used for the outermost exception when the text does not say.
 pub fn parse(stacktrace: &str, lang: Language, ty: Option<&str>, message: Option<&str>) -> Parsed {
     let text = clip_str(stacktrace, MAX_INPUT_BYTES);
-    if lang != Language::Unknown {
-        if let Some(chain) = parse_as(lang, text) {
-            return finish(lang, chain, ty, message);
-        }
-    }
+    let hinted = (lang != Language::Unknown)
+        .then(|| parse_as(lang, text))
+        .flatten();
+    // A hinted read with frames is taken as it is; one with only a type line (`Name: msg`
+    // reads as a header in most formats) gives way to a sniffed format that finds frames.
+    let hinted = match hinted {
+        Some(chain) if has_frames(&chain) => return finish(lang, chain, ty, message),
+        other => other,
+    };
     for sniffed in candidates(text) {
-        if sniffed != lang {
-            if let Some(chain) = parse_as(sniffed, text) {
+        if sniffed == lang {
+            continue;
+        }
+        if let Some(chain) = parse_as(sniffed, text) {
+            if hinted.is_none() || has_frames(&chain) {
                 return finish(sniffed, chain, ty, message);
             }
         }
     }
-    Parsed::Unparsed
+    match hinted {
+        Some(chain) => finish(lang, chain, ty, message),
+        None => Parsed::Unparsed,
+    }
+}
+
+fn has_frames(chain: &[RawException]) -> bool {
+    chain.iter().any(|e| !e.frames.is_empty())
 }
 
 /// An exception as a format parser reads it; `None` where the text does not say.
@@ -389,6 +403,15 @@ fn after_last<'a>(path: &'a str, marker: &str) -> Option<&'a str> {
     path.rfind(marker)
         .map(|at| &path[at + marker.len()..])
         .filter(|rest| !rest.is_empty())
+}
+
+/// `path` with `\` read as `/`, allocating only for a Windows path.
+fn slashes(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.contains('\\') {
+        std::borrow::Cow::Owned(path.replace('\\', "/"))
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    }
 }
 
 /// Joins message lines, without trailing blank lines; `None` when nothing is left.

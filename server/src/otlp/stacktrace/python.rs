@@ -27,7 +27,7 @@
 //! and the group comes first, followed by each sub-exception (with its own causes), flattened.
 
 use super::in_app::is_in_app;
-use super::{after_last, join_message, number, Language, RawException};
+use super::{after_last, join_message, number, slashes, Language, RawException};
 use crate::event::Frame;
 
 const CAUSE: &str = "The above exception was the direct cause of the following exception:";
@@ -74,7 +74,17 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             continue;
         }
         if in_message {
-            segment.message.push(line);
+            let junk_header = segment.frames.is_empty()
+                && segment
+                    .header
+                    .is_some_and(|h| exception_line(h).0.is_none());
+            if junk_header && t.starts_with("Traceback (most recent call last):") {
+                // What came before the traceback was a log line, not an exception.
+                segment = Segment::default();
+                in_message = false;
+            } else {
+                segment.message.push(line);
+            }
             continue;
         }
         if t.starts_with("Traceback (most recent call last):")
@@ -208,7 +218,7 @@ fn library_location(path: &str) -> (Option<&str>, Option<String>) {
     {
         return (None, is_dotted_name(name).then(|| name.to_owned()));
     }
-    let normalized = path.replace('\\', "/");
+    let normalized = slashes(path);
     let rel_start = ["/site-packages/", "/dist-packages/"]
         .iter()
         .find_map(|marker| after_last(&normalized, marker))

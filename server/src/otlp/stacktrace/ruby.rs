@@ -130,13 +130,28 @@ fn numbered_from(t: &str) -> Option<&str> {
 pub(super) fn looks_like_frame(t: &str) -> bool {
     let t = numbered_from(t).unwrap_or(t);
     let t = t.strip_prefix("from ").unwrap_or(t);
-    frame_prefix(t).is_some_and(|(frame, after)| {
-        frame.function.is_some() && (after.is_empty() || after.starts_with(": "))
+    location_prefix(t).is_some_and(|(_, _, label, after)| {
+        label.is_some() && (after.is_empty() || after.starts_with(": "))
     })
 }
 
 /// The frame a line starts with, `path:12:in 'label'` or `path.rb:12`, and what follows it.
 fn frame_prefix(t: &str) -> Option<(Frame, &str)> {
+    let (path, line, label, after) = location_prefix(t)?;
+    let in_app = is_in_app(Language::Ruby, Some(path), None, label);
+    let frame = Frame {
+        filename: Some(short_filename(path)),
+        abs_path: Some(path.to_owned()),
+        function: label.map(str::to_owned),
+        lineno: Some(line),
+        in_app: Some(in_app),
+        ..Default::default()
+    };
+    Some((frame, after))
+}
+
+/// (path, line, label, rest) of `path:12:in 'label'rest` or `path.rb:12rest`.
+fn location_prefix(t: &str) -> Option<(&str, u32, Option<&str>, &str)> {
     let (location, label, after) = match t.find(":in `").or_else(|| t.find(":in '")) {
         Some(at) => {
             let label_and_rest = &t[at + 5..];
@@ -158,17 +173,7 @@ fn frame_prefix(t: &str) -> Option<(Frame, &str)> {
     if path.is_empty() || (label.is_none() && !path.ends_with(".rb")) {
         return None;
     }
-    let label = label.filter(|l| !l.is_empty());
-    let in_app = is_in_app(Language::Ruby, Some(path), None, label);
-    let frame = Frame {
-        filename: Some(short_filename(path)),
-        abs_path: Some(path.to_owned()),
-        function: label.map(str::to_owned),
-        lineno: Some(line),
-        in_app: Some(in_app),
-        ..Default::default()
-    };
-    Some((frame, after))
+    Some((path, line, label.filter(|l| !l.is_empty()), after))
 }
 
 /// `could not fetch order 42 (Shop::OrderError)` → (message, class). Ruby prints

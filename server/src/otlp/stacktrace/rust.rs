@@ -23,7 +23,9 @@
 //! anyhow's causes, which have only a message, follow the error in the chain typed `Error`.
 
 use super::in_app::is_in_app;
-use super::{after_last, indent, join_message, number, split_location, Language, RawException};
+use super::{
+    after_last, indent, join_message, number, slashes, split_location, Language, RawException,
+};
 use crate::event::Frame;
 
 #[derive(PartialEq)]
@@ -208,7 +210,7 @@ fn set_location(frame: &mut Frame, location: &str) {
 /// A crate's file without registry and version (`tokio/src/task/coop/mod.rs`), the standard
 /// library's without the toolchain's commit (`core/src/option.rs`); others as printed.
 fn short_filename(path: &str) -> String {
-    let normalized = path.replace('\\', "/");
+    let normalized = slashes(path);
     if let Some(rel) = after_last(&normalized, "/registry/src/") {
         // `index.crates.io-1949cf8c6b5b557f/tokio-1.54.1/src/...`
         if let Some((_, rel)) = rel.split_once('/') {

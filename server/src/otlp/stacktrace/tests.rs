@@ -210,6 +210,30 @@ fn a_wrong_hint_falls_back_to_sniffing() {
 }
 
 #[test]
+fn a_hint_does_not_read_another_format_s_frames_as_its_own() {
+    // `at X.Y(String s)` is .NET's, not a Java frame in a file named `String s`...
+    let dotnet = "System.Exception: boom\n   at Shop.Program.Main(String[] args)\n";
+    match parse(dotnet, Language::Java, None, None) {
+        Parsed::Chain {
+            language,
+            exceptions,
+        } => {
+            assert_eq!(language, Language::DotNet);
+            assert_eq!(
+                exceptions[0].frames[0].module.as_deref(),
+                Some("Shop.Program")
+            );
+        }
+        Parsed::Unparsed => panic!("unparsed"),
+    }
+    // ... and V8's `at fn (file:1:2)` is not a .NET frame.
+    match parse(fixture!("node_v8.txt"), Language::DotNet, None, None) {
+        Parsed::Chain { language, .. } => assert_eq!(language, Language::JavaScript),
+        Parsed::Unparsed => panic!("unparsed"),
+    }
+}
+
+#[test]
 fn text_in_no_known_format_is_unparsed() {
     for text in [
         "",
@@ -469,6 +493,20 @@ json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)
     assert_eq!(frames[3].module.as_deref(), Some("json.decoder"));
     assert_eq!(frames[3].filename.as_deref(), Some("json/decoder.py"));
     assert_eq!(frames[3].lineno, Some(355));
+}
+
+#[test]
+fn python_log_line_before_the_traceback_is_not_an_exception() {
+    let text = "ERROR:root:request failed
+Traceback (most recent call last):
+  File \"/srv/app/main.py\", line 3, in <module>
+    main()
+ValueError: bad
+";
+    let chain = read(text, Language::Python);
+    assert_eq!(types(&chain), ["ValueError"]);
+    assert_eq!(values(&chain), [Some("bad")]);
+    assert_eq!(frame_counts(&chain), [1]);
 }
 
 #[test]

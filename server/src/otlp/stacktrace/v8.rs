@@ -18,7 +18,7 @@
 //! `Error.stackTraceLimit` (10) frames, so the outermost calls are often missing.
 
 use super::in_app::is_in_app;
-use super::{after_last, join_message, split_location, Language, RawException};
+use super::{after_last, join_message, slashes, split_location, Language, RawException};
 use crate::event::Frame;
 
 pub(super) fn parse(text: &str) -> Vec<RawException> {
@@ -131,22 +131,31 @@ fn parse_firefox_frame(t: &str) -> Option<Frame> {
     if t == "[native code]" {
         return Some(frame(None, ""));
     }
+    let (function, location) = firefox_parts(t)?;
+    Some(frame(Some(function), location))
+}
+
+/// (function, location) of a Firefox or Safari frame; the location is empty for native code.
+fn firefox_parts(t: &str) -> Option<(&str, &str)> {
     let (function, location) = t.split_once('@')?;
-    if function.contains(": ") || (location.contains(' ') && location != "[native code]") {
+    if function.contains(": ") {
         return None;
     }
     if location == "[native code]" {
-        return Some(frame(Some(function), ""));
+        return Some((function, ""));
+    }
+    if location.contains(' ') {
+        return None;
     }
     match split_location(location) {
-        (_, Some(_), _) => Some(frame(Some(function), location)),
+        (_, Some(_), _) => Some((function, location)),
         _ => None,
     }
 }
 
-/// Whether a line reads as a Firefox or Safari frame.
+/// Whether a line reads as a Firefox or Safari frame with a location.
 pub(super) fn looks_like_firefox_frame(t: &str) -> bool {
-    t.contains('@') && parse_firefox_frame(t).is_some_and(|f| f.lineno.is_some())
+    firefox_parts(t).is_some_and(|(_, location)| !location.is_empty())
 }
 
 fn frame(function: Option<&str>, location: &str) -> Frame {
@@ -178,7 +187,7 @@ fn short_filename(path: &str) -> String {
             None => path,
         },
     };
-    let normalized = path.replace('\\', "/");
+    let normalized = slashes(path);
     match after_last(&normalized, "node_modules/") {
         Some(rest) => format!("node_modules/{rest}"),
         None => path.to_owned(),
