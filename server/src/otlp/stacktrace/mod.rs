@@ -54,7 +54,7 @@ mod tests;
 
 use crate::event::{Exception, Frame};
 
-pub use in_app::{LibraryTest, LIBRARY_FRAMES};
+pub use in_app::{LibraryTest, GO_STD_PACKAGES, LIBRARY_FRAMES};
 
 /// Bytes of a stack trace read; the rest is ignored.
 pub const MAX_INPUT_BYTES: usize = 512 * 1024;
@@ -85,6 +85,21 @@ pub enum Language {
 }
 
 impl Language {
+    /// The name Bugle's events use in `language` (as the Sentry mapper fills it): `python`,
+    /// `java`, `javascript`, `go`, `csharp`, `ruby`, `rust`; `None` when unknown.
+    pub fn as_str(self) -> Option<&'static str> {
+        Some(match self {
+            Language::Python => "python",
+            Language::Java => "java",
+            Language::JavaScript => "javascript",
+            Language::Go => "go",
+            Language::DotNet => "csharp",
+            Language::Ruby => "ruby",
+            Language::Rust => "rust",
+            Language::Unknown => return None,
+        })
+    }
+
     /// The language from OpenTelemetry resource attributes: `telemetry.sdk.language` (`python`,
     /// `java`, `nodejs`, `webjs`, `go`, `dotnet`, `ruby`, `rust`), else `process.runtime.name`
     /// (`cpython`, `OpenJDK Runtime Environment`, `nodejs`, `.NET`...). Unknown values give

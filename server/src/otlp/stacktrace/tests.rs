@@ -283,6 +283,9 @@ fn language_from_resource_attributes() {
             "{sdk:?} {runtime:?}"
         );
     }
+    assert_eq!(DotNet.as_str(), Some("csharp"));
+    assert_eq!(JavaScript.as_str(), Some("javascript"));
+    assert_eq!(Unknown.as_str(), None);
 }
 
 // --- Python ------------------------------------------------------------------------------------
