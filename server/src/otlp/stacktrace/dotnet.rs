@@ -21,7 +21,7 @@
 //! read too. The type is kept whole (`System.IO.FileNotFoundException`), as .NET reports it.
 
 use super::in_app::is_in_app;
-use super::{join_message, number, Language, RawException};
+use super::{join_message, number, Frames, Language, RawException};
 use crate::event::Frame;
 
 const END_OF_INNER: &str = "--- End of inner exception stack trace ---";
@@ -29,8 +29,9 @@ const END_OF_INNER: &str = "--- End of inner exception stack trace ---";
 pub(super) fn parse(text: &str) -> Vec<RawException> {
     // Each header's lines: `Type: message` and the message's further lines.
     let mut headers: Vec<Vec<&str>> = Vec::new();
-    // Stacks in printed order (innermost exception first), frames innermost first.
-    let mut stacks: Vec<Vec<Frame>> = vec![Vec::new()];
+    // Stacks in printed order (innermost exception first).
+    let mut stacks: Vec<Frames> = vec![Frames::innermost_first()];
+    let mut seen_frame = false;
 
     for line in text.lines() {
         let t = line.trim();
@@ -43,23 +44,24 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             }
             headers.push(vec![inner]);
         } else if t == END_OF_INNER {
-            stacks.push(Vec::new());
+            stacks.push(Frames::innermost_first());
         } else if t.starts_with("--- End of stack trace from previous location") {
         } else if let Some(frame) = t.strip_prefix("at ").and_then(parse_frame) {
             if let Some(stack) = stacks.last_mut() {
                 stack.push(frame);
+                seen_frame = true;
             }
         } else if headers.is_empty() {
             // .NET Framework: `Outer: m ---> Inner: m2 ---> Innermost: m3` on one line.
             headers.extend(t.split(" ---> ").map(|h| vec![h]));
-        } else if stacks.iter().all(Vec::is_empty) {
+        } else if !seen_frame {
             // A message's further lines, before the first frame.
             if let Some(header) = headers.last_mut() {
                 header.push(line);
             }
         }
     }
-    if headers.is_empty() && stacks.iter().all(Vec::is_empty) {
+    if headers.is_empty() && !seen_frame {
         return Vec::new();
     }
     if headers.is_empty() {
@@ -83,16 +85,13 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         })
         .collect();
     // The last stack is the outermost exception's, the one before it the next inner one's...
-    let n = chain.len();
-    for (i, mut stack) in stacks.into_iter().rev().enumerate() {
-        stack.reverse();
-        let owner = i.min(n - 1);
-        if chain[owner].frames.is_empty() {
-            chain[owner].frames = stack;
-        } else {
-            // More stacks than headers: keep them with the innermost exception, outer first.
-            chain[owner].frames.splice(0..0, stack);
-        }
+    // More stacks than headers (a header not recognized) stay with the innermost exception,
+    // after its own: they were printed before it, so were deeper.
+    let innermost = chain.len() - 1;
+    for (i, stack) in stacks.into_iter().rev().enumerate() {
+        chain[i.min(innermost)]
+            .frames
+            .extend(stack.into_outermost_first());
     }
     chain
 }

@@ -24,7 +24,7 @@
 //! Go prints no type: it comes from the attribute, else `panic` / `fatal error`.
 
 use super::in_app::is_in_app;
-use super::{after_last, number, slashes, trailing_parens, Language, RawException};
+use super::{after_last, number, slashes, trailing_parens, Frames, Language, RawException};
 use crate::event::Frame;
 
 /// `goroutine 1 [running]:`, also Go 1.23's `goroutine 1 gp=0x... m=0 [running]:`.
@@ -35,8 +35,7 @@ pub(super) fn goroutine_header(t: &str) -> bool {
 pub(super) fn parse(text: &str) -> Vec<RawException> {
     let mut panics: Vec<String> = Vec::new();
     let mut fatal = false;
-    // Innermost first, as printed.
-    let mut frames: Vec<Frame> = Vec::new();
+    let mut frames = Frames::innermost_first();
     let mut pending: Option<Frame> = None;
     let mut in_goroutine = false;
     let mut block_done = false;
@@ -87,14 +86,18 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         } else if t.starts_with("...") {
             // `...additional frames elided...`
         } else {
-            frames.extend(pending.take());
+            if let Some(frame) = pending.take() {
+                frames.push(frame);
+            }
             if complete {
                 pending = function_frame(t);
             }
         }
     }
-    frames.extend(pending);
-    for frame in &mut frames {
+    if let Some(frame) = pending {
+        frames.push(frame);
+    }
+    for frame in frames.iter_mut() {
         let in_app = is_in_app(
             Language::Go,
             frame.abs_path.as_deref(),
@@ -103,7 +106,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         );
         frame.in_app = Some(in_app);
     }
-    frames.reverse();
+    let frames = frames.into_outermost_first();
 
     let fallback_ty = Some(if fatal { "fatal error" } else { "panic" });
     let mut chain: Vec<RawException> = Vec::new();

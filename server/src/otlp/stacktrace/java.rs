@@ -20,14 +20,27 @@
 //! (`$$Lambda$14/0x0000000800c03000`) and logback's `~[spring-web-6.1.jar:6.1]` suffix.
 
 use super::in_app::is_in_app;
-use super::{indent, join_message, number, Language, RawException};
+use super::{indent, join_message, number, Frames, Language, RawException, MAX_CHAIN};
 use crate::event::Frame;
+
+/// Exceptions read from one trace: deeper `Caused by:` levels are not read, since each
+/// `... N more` copies up to [`MAX_FRAMES`](super::MAX_FRAMES) frames.
+const MAX_PRINTED: usize = 4 * MAX_CHAIN;
 
 struct Printed<'a> {
     header: Vec<&'a str>,
-    /// Innermost first, as printed.
-    frames: Vec<Frame>,
+    frames: Frames,
     more: usize,
+}
+
+impl<'a> Printed<'a> {
+    fn new(header: Vec<&'a str>) -> Self {
+        Printed {
+            header,
+            frames: Frames::innermost_first(),
+            more: 0,
+        }
+    }
 }
 
 pub(super) fn parse(text: &str) -> Vec<RawException> {
@@ -49,13 +62,11 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             suppressed_at = None;
         }
         if let Some(frame) = t.strip_prefix("at ").and_then(parse_frame) {
-            match chain.last_mut() {
-                Some(current) => current.frames.push(frame),
-                None => chain.push(Printed {
-                    header: Vec::new(),
-                    frames: vec![frame],
-                    more: 0,
-                }),
+            if chain.is_empty() {
+                chain.push(Printed::new(Vec::new()));
+            }
+            if let Some(current) = chain.last_mut() {
+                current.frames.push(frame);
             }
         } else if let Some(n) = more_line(t) {
             if let Some(current) = chain.last_mut() {
@@ -64,17 +75,12 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         } else if t.starts_with("Suppressed: ") {
             suppressed_at = Some(depth);
         } else if let Some(cause) = t.strip_prefix("Caused by: ") {
-            chain.push(Printed {
-                header: vec![cause],
-                frames: Vec::new(),
-                more: 0,
-            });
+            if chain.len() == MAX_PRINTED {
+                break;
+            }
+            chain.push(Printed::new(vec![cause]));
         } else if chain.is_empty() {
-            chain.push(Printed {
-                header: vec![strip_thread(t)],
-                frames: Vec::new(),
-                more: 0,
-            });
+            chain.push(Printed::new(vec![strip_thread(t)]));
         } else if let Some(current) = chain.last_mut().filter(|c| c.frames.is_empty()) {
             let header_is_text = current.header.first().is_none_or(|h| header(h).0.is_none());
             if first_only && header_is_text && header(strip_thread(t)).0.is_some() {
@@ -91,9 +97,10 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
     for i in 1..chain.len() {
         let more = chain[i].more;
         if more > 0 {
-            let enclosing = &chain[i - 1].frames;
-            let shared = enclosing[enclosing.len().saturating_sub(more)..].to_vec();
-            chain[i].frames.extend(shared);
+            let shared: Vec<Frame> = chain[i - 1].frames.printed_last(more).cloned().collect();
+            for frame in shared {
+                chain[i].frames.push(frame);
+            }
         }
     }
 
@@ -106,13 +113,11 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             };
             let mut lines: Vec<&str> = first.into_iter().collect();
             lines.extend(printed.header.iter().skip(1));
-            let mut frames = printed.frames;
-            frames.reverse();
             RawException {
                 ty,
                 module,
                 value: join_message(&lines),
-                frames,
+                frames: printed.frames.into_outermost_first(),
                 ..Default::default()
             }
         })

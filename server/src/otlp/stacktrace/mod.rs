@@ -34,9 +34,11 @@
 //! Parsing never panics and its output is bounded whatever the input:
 //!
 //! - only the first [`MAX_INPUT_BYTES`] of the text are read;
-//! - a chain keeps at most [`MAX_CHAIN`] exceptions: the outermost ones and the root cause;
+//! - a chain keeps at most [`MAX_CHAIN`] exceptions: the outermost ones and the root cause
+//!   (Java's are read up to `4 × MAX_CHAIN` deep, as each `... N more` copies frames);
 //! - an exception keeps at most [`MAX_FRAMES`] frames: the [`KEPT_OUTERMOST`] outermost calls
-//!   and the innermost rest, where the error happened;
+//!   and the innermost rest, where the error happened (applied while reading, so memory is
+//!   bounded too);
 //! - a message keeps [`MAX_MESSAGE_BYTES`], every other string [`MAX_FIELD_BYTES`] (cut on a
 //!   character boundary).
 
@@ -51,6 +53,8 @@ mod v8;
 
 #[cfg(test)]
 mod tests;
+
+use std::collections::VecDeque;
 
 use crate::event::{Exception, Frame};
 
@@ -218,6 +222,91 @@ pub fn parse(stacktrace: &str, lang: Language, ty: Option<&str>, message: Option
     match hinted {
         Some(chain) => finish(lang, chain, ty, message),
         None => Parsed::Unparsed,
+    }
+}
+
+/// One exception's frames as they are read, bounded as they come: of a long list, only what
+/// [`MAX_FRAMES`] keeps (the innermost calls and [`KEPT_OUTERMOST`] outermost ones) is kept,
+/// so no input makes a parser hold more than that per exception.
+#[derive(Debug)]
+struct Frames {
+    /// Whether the runtime prints the innermost call first (all but Python and Ruby's
+    /// bottom order do).
+    innermost_first: bool,
+    /// The first frames printed.
+    head: Vec<Frame>,
+    /// The last frames printed, the oldest dropped when full.
+    tail: VecDeque<Frame>,
+}
+
+impl Frames {
+    fn innermost_first() -> Frames {
+        Frames {
+            innermost_first: true,
+            head: Vec::new(),
+            tail: VecDeque::new(),
+        }
+    }
+
+    fn outermost_first() -> Frames {
+        Frames {
+            innermost_first: false,
+            ..Frames::innermost_first()
+        }
+    }
+
+    fn head_cap(&self) -> usize {
+        if self.innermost_first {
+            MAX_FRAMES - KEPT_OUTERMOST
+        } else {
+            KEPT_OUTERMOST
+        }
+    }
+
+    fn push(&mut self, frame: Frame) {
+        if self.head.len() < self.head_cap() {
+            self.head.push(frame);
+        } else {
+            if self.tail.len() == MAX_FRAMES - self.head_cap() {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(frame);
+        }
+    }
+
+    /// The frame printed last.
+    fn last_mut(&mut self) -> Option<&mut Frame> {
+        match self.tail.back_mut() {
+            Some(frame) => Some(frame),
+            None => self.head.last_mut(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_empty()
+    }
+
+    /// The last `n` frames kept, in printed order.
+    fn printed_last(&self, n: usize) -> impl Iterator<Item = &Frame> {
+        let kept = self.head.len() + self.tail.len();
+        self.head
+            .iter()
+            .chain(self.tail.iter())
+            .skip(kept.saturating_sub(n))
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Frame> {
+        self.head.iter_mut().chain(self.tail.iter_mut())
+    }
+
+    /// Outermost call first, as Bugle orders frames.
+    fn into_outermost_first(self) -> Vec<Frame> {
+        let mut frames = self.head;
+        frames.extend(self.tail);
+        if self.innermost_first {
+            frames.reverse();
+        }
+        frames
     }
 }
 

@@ -27,20 +27,27 @@
 //! and the group comes first, followed by each sub-exception (with its own causes), flattened.
 
 use super::in_app::is_in_app;
-use super::{after_last, join_message, number, slashes, Language, RawException};
+use super::{after_last, join_message, number, slashes, Frames, Language, RawException};
 use crate::event::Frame;
 
 const CAUSE: &str = "The above exception was the direct cause of the following exception:";
 const CONTEXT: &str = "During handling of the above exception, another exception occurred:";
 
-#[derive(Default)]
 struct Segment<'a> {
-    frames: Vec<Frame>,
+    frames: Frames,
     header: Option<&'a str>,
     message: Vec<&'a str>,
 }
 
 impl Segment<'_> {
+    fn new() -> Self {
+        Segment {
+            frames: Frames::outermost_first(),
+            header: None,
+            message: Vec::new(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.frames.is_empty() && self.header.is_none()
     }
@@ -50,7 +57,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
     let grouped = text.contains("Exception Group Traceback (most recent call last):");
     // Sections are split by exception-group boxes; each is printed cause first.
     let mut sections: Vec<Vec<RawException>> = vec![Vec::new()];
-    let mut segment = Segment::default();
+    let mut segment = Segment::new();
     let mut in_message = false;
 
     for raw_line in text.lines() {
@@ -58,7 +65,10 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             match unbox(raw_line) {
                 Some(line) => line,
                 None => {
-                    push_segment(&mut sections, std::mem::take(&mut segment));
+                    push_segment(
+                        &mut sections,
+                        std::mem::replace(&mut segment, Segment::new()),
+                    );
                     sections.push(Vec::new());
                     in_message = false;
                     continue;
@@ -69,7 +79,10 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         };
         let t = line.trim();
         if t == CAUSE || t == CONTEXT {
-            push_segment(&mut sections, std::mem::take(&mut segment));
+            push_segment(
+                &mut sections,
+                std::mem::replace(&mut segment, Segment::new()),
+            );
             in_message = false;
             continue;
         }
@@ -80,7 +93,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
                     .is_some_and(|h| exception_line(h).0.is_none());
             if junk_header && t.starts_with("Traceback (most recent call last):") {
                 // What came before the traceback was a log line, not an exception.
-                segment = Segment::default();
+                segment = Segment::new();
                 in_message = false;
             } else {
                 segment.message.push(line);
@@ -91,7 +104,10 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             || t.starts_with("Exception Group Traceback (most recent call last):")
         {
             if !segment.is_empty() {
-                push_segment(&mut sections, std::mem::take(&mut segment));
+                push_segment(
+                    &mut sections,
+                    std::mem::replace(&mut segment, Segment::new()),
+                );
             }
             continue;
         }
@@ -139,7 +155,7 @@ fn push_segment(sections: &mut [Vec<RawException>], segment: Segment) {
             ty,
             module,
             value: join_message(&lines),
-            frames: segment.frames,
+            frames: segment.frames.into_outermost_first(),
             ..Default::default()
         });
     }

@@ -18,23 +18,33 @@
 //! both are read, and kept as printed.
 
 use super::in_app::is_in_app;
-use super::{after_last, join_message, number, Language, RawException};
+use super::{after_last, join_message, number, Frames, Language, RawException};
 use crate::event::Frame;
 
-#[derive(Default)]
 struct Printed<'a> {
     class: Option<String>,
     message: Vec<&'a str>,
     /// Innermost first (top order) or outermost first (bottom order).
-    frames: Vec<Frame>,
+    frames: Frames,
     has_from: bool,
+}
+
+impl Printed<'_> {
+    fn new(frames: Frames) -> Self {
+        Printed {
+            class: None,
+            message: Vec::new(),
+            frames,
+            has_from: false,
+        }
+    }
 }
 
 pub(super) fn parse(text: &str) -> Vec<RawException> {
     let mut chain: Vec<Printed> = Vec::new();
     let mut bottom = false;
     // Bottom order: the numbered frames printed before their exception, outermost first.
-    let mut numbered: Vec<Frame> = Vec::new();
+    let mut numbered = Frames::outermost_first();
 
     for line in text.lines() {
         let t = line.trim();
@@ -70,13 +80,16 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         match frame_prefix(t) {
             Some((frame, after)) if starts_line && after.starts_with(": ") => {
                 let (message, class) = message_and_class(&after[2..]);
-                let mut frames = std::mem::take(&mut numbered);
+                let mut frames = if bottom {
+                    std::mem::replace(&mut numbered, Frames::outermost_first())
+                } else {
+                    Frames::innermost_first()
+                };
                 frames.push(frame);
                 chain.push(Printed {
                     class,
                     message: message.into_iter().collect(),
-                    frames,
-                    has_from: false,
+                    ..Printed::new(frames)
                 });
             }
             // A bare backtrace line.
@@ -94,19 +107,15 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
     }
 
     if bottom {
-        // Causes were printed first; each exception's frames are already outermost first.
+        // Causes were printed first.
         chain.reverse();
-    } else {
-        for printed in &mut chain {
-            printed.frames.reverse();
-        }
     }
     chain
         .into_iter()
         .map(|printed| RawException {
             ty: printed.class,
             value: join_message(&printed.message),
-            frames: printed.frames,
+            frames: printed.frames.into_outermost_first(),
             ..Default::default()
         })
         .collect()
@@ -114,7 +123,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
 
 fn current<'a, 'b>(chain: &'b mut Vec<Printed<'a>>) -> &'b mut Printed<'a> {
     if chain.is_empty() {
-        chain.push(Printed::default());
+        chain.push(Printed::new(Frames::innermost_first()));
     }
     let last = chain.len() - 1;
     &mut chain[last]

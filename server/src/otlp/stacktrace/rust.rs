@@ -24,7 +24,8 @@
 
 use super::in_app::is_in_app;
 use super::{
-    after_last, indent, join_message, number, slashes, split_location, Language, RawException,
+    after_last, indent, join_message, number, slashes, split_location, Frames, Language,
+    RawException,
 };
 use crate::event::Frame;
 
@@ -41,8 +42,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
     let mut panic_location: Option<Frame> = None;
     let mut panicked = false;
     let mut causes: Vec<String> = Vec::new();
-    // Innermost first, as printed.
-    let mut frames: Vec<Frame> = Vec::new();
+    let mut frames = Frames::innermost_first();
 
     for line in text.lines() {
         let t = line.trim();
@@ -105,6 +105,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         }
     }
 
+    let mut frames = frames.into_outermost_first();
     // `57:                0x0 - <unknown>`: an address and nothing else says nothing.
     frames.retain(|f| f.function.is_some() || f.abs_path.is_some());
     for frame in &mut frames {
@@ -116,7 +117,6 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         );
         frame.in_app = Some(in_app);
     }
-    frames.reverse();
     if frames.is_empty() {
         frames.extend(panic_location);
     }

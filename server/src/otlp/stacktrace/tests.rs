@@ -1884,6 +1884,41 @@ fn long_strings_and_inputs_are_cut_on_character_boundaries() {
     assert!(lines_read > MAX_FRAMES);
 }
 
+#[test]
+fn copied_and_repeated_frames_stay_bounded() {
+    // Each `... N more` copies frames; a crafted chain must not multiply them.
+    let mut text = String::from("java.lang.Error: top\n");
+    for i in 0..300 {
+        text.push_str(&format!("\tat com.acme.A.f{i}(A.java:{i})\n"));
+    }
+    for _ in 0..5000 {
+        text.push_str("Caused by: java.lang.Error: again\n\t... 300 more\n");
+    }
+    text.push_str("Caused by: java.lang.Error: root\n\tat com.acme.A.root(A.java:1)\n");
+    let chain = read(&text, Language::Java);
+    assert_eq!(chain.len(), MAX_CHAIN);
+    assert!(chain.iter().all(|e| e.frames.len() == MAX_FRAMES));
+    // Deeper than 4 × MAX_CHAIN is not read: the last kept is the 80th exception.
+    assert_eq!(chain.last().unwrap().value.as_deref(), Some("again"));
+    assert_eq!(
+        last(&chain[0]).function.as_deref(),
+        Some("f0"),
+        "the innermost frame is kept"
+    );
+    assert_eq!(first(&chain[0]).function.as_deref(), Some("f299"));
+
+    // Many `--- End of inner exception stack trace ---` markers: linear, and bounded.
+    let mut text = String::from("System.Exception: x\n");
+    for _ in 0..20_000 {
+        text.push_str(
+            "   at A.B.C() in /a.cs:line 1\n   --- End of inner exception stack trace ---\n",
+        );
+    }
+    let chain = read(&text, Language::DotNet);
+    assert_eq!(chain.len(), 1);
+    assert_eq!(chain[0].frames.len(), MAX_FRAMES);
+}
+
 // --- robustness --------------------------------------------------------------------------------
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.

@@ -18,12 +18,12 @@
 //! `Error.stackTraceLimit` (10) frames, so the outermost calls are often missing.
 
 use super::in_app::is_in_app;
-use super::{after_last, join_message, slashes, split_location, Language, RawException};
+use super::{after_last, join_message, slashes, split_location, Frames, Language, RawException};
 use crate::event::Frame;
 
 pub(super) fn parse(text: &str) -> Vec<RawException> {
     let mut header: Vec<&str> = Vec::new();
-    let mut frames: Vec<Frame> = Vec::new();
+    let mut frames = Frames::innermost_first();
     for line in text.lines() {
         let t = line.trim();
         if t.is_empty() {
@@ -43,7 +43,6 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             None => {}
         }
     }
-    frames.reverse();
     let (ty, value) = match header.split_first() {
         Some((first, rest)) => {
             let (ty, message) = header_line(first.trim());
@@ -56,7 +55,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
     vec![RawException {
         ty,
         value,
-        frames,
+        frames: frames.into_outermost_first(),
         ..Default::default()
     }]
 }
