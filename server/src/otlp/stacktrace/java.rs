@@ -29,6 +29,8 @@ const MAX_PRINTED: usize = 4 * MAX_CHAIN;
 
 struct Printed<'a> {
     header: Vec<&'a str>,
+    /// Whether the header's first line reads as `pkg.Type: message`.
+    typed: bool,
     frames: Frames,
     more: usize,
 }
@@ -36,6 +38,7 @@ struct Printed<'a> {
 impl<'a> Printed<'a> {
     fn new(header: Vec<&'a str>) -> Self {
         Printed {
+            typed: header.first().is_some_and(|h| self::header(h).0.is_some()),
             header,
             frames: Frames::innermost_first(),
             more: 0,
@@ -82,10 +85,10 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
         } else if chain.is_empty() {
             chain.push(Printed::new(vec![strip_thread(t)]));
         } else if let Some(current) = chain.last_mut().filter(|c| c.frames.is_empty()) {
-            let header_is_text = current.header.first().is_none_or(|h| header(h).0.is_none());
-            if first_only && header_is_text && header(strip_thread(t)).0.is_some() {
+            if first_only && !current.typed && header(strip_thread(t)).0.is_some() {
                 // What came before the exception was a log line, not its header.
                 current.header = vec![strip_thread(t)];
+                current.typed = true;
             } else {
                 // A message over several lines, before the exception's first frame.
                 current.header.push(line);

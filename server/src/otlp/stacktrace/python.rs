@@ -36,6 +36,8 @@ const CONTEXT: &str = "During handling of the above exception, another exception
 struct Segment<'a> {
     frames: Frames,
     header: Option<&'a str>,
+    /// Whether the header reads as `Type: message` (else it may be a log line).
+    header_is_type: bool,
     message: Vec<&'a str>,
 }
 
@@ -44,6 +46,7 @@ impl Segment<'_> {
         Segment {
             frames: Frames::outermost_first(),
             header: None,
+            header_is_type: false,
             message: Vec::new(),
         }
     }
@@ -87,10 +90,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             continue;
         }
         if in_message {
-            let junk_header = segment.frames.is_empty()
-                && segment
-                    .header
-                    .is_some_and(|h| exception_line(h).0.is_none());
+            let junk_header = segment.frames.is_empty() && !segment.header_is_type;
             if junk_header && t.starts_with("Traceback (most recent call last):") {
                 // What came before the traceback was a log line, not an exception.
                 segment = Segment::new();
@@ -127,6 +127,7 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             continue;
         }
         segment.header = Some(line);
+        segment.header_is_type = exception_line(line).0.is_some();
         in_message = true;
     }
     push_segment(&mut sections, segment);
