@@ -45,6 +45,8 @@ pub static LIBRARY_FRAMES: &[(Language, &[LibraryTest])] = &[
             // The standard library: /usr/lib/python3.12/, ~/.pyenv/versions/3.12.1/lib/python3.12/
             PathContainsVersion("/lib/python"),
             PathContainsVersion("/lib64/python"),
+            // Windows installs: C:\Users\me\AppData\Local\Programs\Python\Python312\Lib\
+            PathContainsVersion("/Python3"),
             PathStartsWith("<frozen "),
         ],
     ),
@@ -169,8 +171,11 @@ pub static LIBRARY_FRAMES: &[(Language, &[LibraryTest])] = &[
         Language::Rust,
         &[
             PathStartsWith("/rustc/"),
+            // $CARGO_HOME: ~/.cargo, or /usr/local/cargo in the official Docker images.
+            PathContains("/cargo/registry/"),
             PathContains("/.cargo/registry/"),
-            PathContains("/.cargo/git/"),
+            PathContains("/cargo/git/checkouts/"),
+            PathContains("/.cargo/git/checkouts/"),
             PathContains("/rustlib/src/rust/library/"),
             // glibc's start-up code, e.g. ./csu/../sysdeps/nptl/libc_start_call_main.h
             PathContains("/csu/"),

@@ -288,6 +288,82 @@ fn language_from_resource_attributes() {
     assert_eq!(Unknown.as_str(), None);
 }
 
+#[test]
+fn the_in_app_table() {
+    use in_app::is_in_app;
+    use Language::*;
+    let path = |lang, p| is_in_app(lang, Some(p), None, None);
+    assert!(!path(Python, "/usr/lib/python3.12/json/decoder.py"));
+    assert!(!path(
+        Python,
+        "C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python312\\Lib\\json\\decoder.py"
+    ));
+    assert!(!path(
+        Python,
+        "C:\\app\\.venv\\Lib\\site-packages\\flask\\app.py"
+    ));
+    assert!(path(Python, "/srv/python3-app/shop/views.py"));
+    assert!(path(Python, "/home/me/Python3Projects/app.py"));
+    assert!(!path(JavaScript, "node:internal/process/task_queues"));
+    assert!(!path(
+        JavaScript,
+        "/app/node_modules/.pnpm/express@4.19.2/node_modules/express/lib/router/layer.js"
+    ));
+    assert!(path(JavaScript, "webpack://shop/./src/cart.ts"));
+    assert!(!path(Go, "/usr/local/go/src/net/http/server.go"));
+    assert!(!path(Go, "/usr/lib/go-1.22/src/runtime/panic.go"));
+    assert!(!path(
+        Go,
+        "/home/me/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go"
+    ));
+    assert!(!path(Go, "github.com/lib/pq@v1.10.9/conn.go"));
+    assert!(!path(Go, "runtime/panic.go"));
+    assert!(path(Go, "/go/src/app/main.go"));
+    assert!(path(Go, "example.com/shop/internal/orders.go"));
+    assert!(!is_in_app(Go, None, Some("internal/poll"), None));
+    assert!(is_in_app(Go, None, Some("myapp/internal/poll"), None));
+    assert!(is_in_app(Go, None, Some("main"), None));
+    assert!(!path(Ruby, "/usr/local/bundle/gems/rack-3.1.8/lib/rack.rb"));
+    assert!(!path(
+        Ruby,
+        "/home/me/.rbenv/versions/3.3.0/lib/ruby/3.3.0/json/common.rb"
+    ));
+    assert!(path(Ruby, "/app/lib/ruby_helpers.rb"));
+    assert!(!path(Rust, "/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/tokio-1.40.0/src/runtime/park.rs"));
+    assert!(!path(
+        Rust,
+        "/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/core/src/option.rs"
+    ));
+    let function = |lang, f| is_in_app(lang, None, None, Some(f));
+    assert!(!function(
+        Rust,
+        "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once"
+    ));
+    assert!(!function(
+        Rust,
+        "<&mut dyn core::fmt::Write as core::fmt::Write>::write_fmt"
+    ));
+    assert!(function(Rust, "<shop::Order as core::fmt::Display>::fmt"));
+    assert!(function(Rust, "shop::main"));
+    assert!(!function(Rust, "main"));
+    let module = |lang, m| is_in_app(lang, None, Some(m), None);
+    assert!(!module(
+        Java,
+        "org.springframework.web.servlet.DispatcherServlet"
+    ));
+    assert!(!module(Java, "kotlinx.coroutines.DispatchedTask"));
+    assert!(module(Java, "com.acme.shop.Checkout"));
+    assert!(
+        module(Java, "javalin.App"),
+        "a prefix is a package, not a word start"
+    );
+    assert!(!module(
+        DotNet,
+        "Microsoft.AspNetCore.Routing.EndpointMiddleware"
+    ));
+    assert!(module(DotNet, "Shop.Orders.OrderService"));
+}
+
 // --- Python ------------------------------------------------------------------------------------
 
 #[test]
