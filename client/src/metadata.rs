@@ -67,5 +67,6 @@ pub(crate) fn current_thread() -> crate::Thread {
     crate::Thread {
         name: t.name().unwrap_or("<unnamed>").to_owned(),
         id: Some(format!("{:?}", t.id())),
+        ..crate::Thread::default()
     }
 }

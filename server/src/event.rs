@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 pub use bugle_wire::time::from_unix as timestamp_from_unix;
 pub use bugle_wire::{
-    Breadcrumb, Exception, Frame, Level, Mechanism, Person, Request, Sdk, Server, Trace,
+    Breadcrumb, Exception, Frame, Level, Mechanism, Person, Request, Sdk, Server, Thread, Trace,
     UnknownLevel,
 };
 
@@ -51,6 +51,10 @@ pub struct Event {
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The message's format string, when the sender knows it (Sentry `logentry.message` with
+    /// `params`): grouping uses it instead of the formatted message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_template: Option<String>,
     /// The exception chain, outermost (the reported error) first, then its causes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
@@ -69,6 +73,9 @@ pub struct Event {
     pub custom: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub breadcrumbs: Vec<Breadcrumb>,
+    /// The process's threads, when the sender reports them (native crashes, Sentry `threads`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<Thread>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Trace>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,6 +120,8 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
                 EventKey::Release => e.release = map.next_value()?,
                 EventKey::Title => e.title = map.next_value()?,
                 EventKey::Message => e.message = map.next_value()?,
+                EventKey::MessageTemplate => e.message_template = map.next_value()?,
+                EventKey::Threads => e.threads = map.next_value()?,
                 EventKey::Exceptions => e.exceptions = map.next_value()?,
                 EventKey::Fingerprint => e.fingerprint = map.next_value()?,
                 EventKey::Server => e.server = map.next_value()?,
@@ -145,6 +154,8 @@ enum EventKey {
     Release,
     Title,
     Message,
+    MessageTemplate,
+    Threads,
     Exceptions,
     Fingerprint,
     Server,
@@ -179,6 +190,8 @@ impl<'de> Deserialize<'de> for EventKey {
                     "release" => EventKey::Release,
                     "title" => EventKey::Title,
                     "message" => EventKey::Message,
+                    "message_template" => EventKey::MessageTemplate,
+                    "threads" => EventKey::Threads,
                     "exceptions" => EventKey::Exceptions,
                     "fingerprint" => EventKey::Fingerprint,
                     "server" => EventKey::Server,
@@ -309,6 +322,7 @@ impl From<bugle_wire::Event> for Event {
             release: w.release,
             title: w.title,
             message: w.message,
+            message_template: w.message_template,
             exceptions: w.exceptions,
             fingerprint: w.fingerprint,
             server,
@@ -317,6 +331,7 @@ impl From<bugle_wire::Event> for Event {
             tags: w.tags,
             custom: (!w.custom.is_empty()).then_some(Value::Object(w.custom)),
             breadcrumbs: w.breadcrumbs,
+            threads: Vec::new(),
             trace: w.trace,
             sdk,
             contexts: w.contexts,

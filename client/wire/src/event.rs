@@ -54,6 +54,10 @@ pub struct Event {
     /// Free text; optional when exceptions are present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The message's template (the format string before its arguments were put in), when the
+    /// sender knows it: events of one template are one issue, whatever the arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_template: Option<String>,
     /// Outermost first: the reported error, then its causes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
@@ -111,6 +115,7 @@ impl Event {
             release: None,
             title: None,
             message: None,
+            message_template: None,
             exceptions: Vec::new(),
             fingerprint: None,
             server: Server::default(),

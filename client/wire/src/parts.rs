@@ -100,6 +100,18 @@ pub struct Frame {
     /// Local variables (Rollbar `locals`, Sentry `vars`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vars: Option<Value>,
+    /// Native code: the binary or library the frame is in (`/usr/lib/libc.so.6`, `MyApp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Native code: the raw (possibly mangled) symbol, when `function` is its readable form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Native code: the address of the instruction (`0x1a2b3c`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instruction_addr: Option<String>,
+    /// Native code: where the frame's image was loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_addr: Option<String>,
 }
 
 /// Where the process runs.
@@ -276,12 +288,28 @@ pub struct Sdk {
     pub version: Option<String>,
 }
 
-/// The thread an event was captured on.
+/// A thread of the process: the one an event was captured on, or one of a crash's threads.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct Thread {
     /// `main`, the name given to `thread::Builder`, or `<unnamed>`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// `ThreadId(N)`, unique within the process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The thread that crashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashed: Option<bool>,
+    /// The thread that captured the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+    /// The process's main thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<bool>,
+    /// `Runnable`, `Waiting`…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Its stack, outermost call first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
 }

@@ -1,70 +1,170 @@
 //! Which issue an event belongs to, and how that issue is titled.
 //!
-//! [`group`] is pure and versioned: the same event always gives the same [`Grouping`], and every
-//! hash input starts with [`GROUPING_VERSION`], so a better algorithm later adds new hashes
-//! instead of silently splitting or merging the issues that old hashes point to.
+//! [`group`] is pure and versioned: the same event and rules always give the same
+//! [`Grouping`], and every hash input starts with the algorithm's version, so a better
+//! algorithm adds new hashes instead of silently splitting or merging the issues old hashes
+//! point to. An event carries its version-2 hashes first, then its version-1 hashes: it joins
+//! the issue its version-2 hashes point to, else the one its version-1 hashes point to (which
+//! then learns the new hashes), else a new issue.
 //!
-//! What is hashed, in order of precedence:
-//! 1. a client fingerprint (`{{ default }}` in it expands to the default components);
-//! 2. the exception chain: per exception its type and its frames, each frame reduced to
-//!    `module-or-filename in function` with everything that varies between builds, hosts and
-//!    lines removed. Two variants are hashed: in-app frames only, then all frames, so an event
-//!    joins an issue that either one points to and a change in what counts as in-app never
-//!    splits an issue. An exception without frames contributes its parameterized message;
-//! 3. otherwise the parameterized message.
+//! One bug is one failing statement failing the same way. What version 2 hashes, in order of
+//! precedence:
+//! 1. the project's fingerprint rules ([`rules`]), then a client fingerprint (`{{ default }}`
+//!    in either expands to the default components);
+//! 2. an exception chain: per exception its type and its failing site ([`frames`]: the
+//!    innermost in-app frame, or a recursion's cycle) — never the path that led there, which
+//!    is kept as the call path for the issue's "call paths" breakdown. The project's stack
+//!    rules first mark frames in-app or not and drop frames from grouping; frames an SDK left
+//!    unmarked are judged by path. When no exception has frames, the crashed (else current)
+//!    thread's stack stands in for them;
+//! 3. a chain without frames (or whose frames only say where it was reported, as the Bugle
+//!    client's `capture_error`): the chain's types and the outermost exception's
+//!    parameterized message ([`parameterize`]);
+//! 4. a message: its template when the event carries one (`logentry.message` with params, the
+//!    client's `log` integration), else the parameterized message;
+//! 5. nothing of these: one `<unlabeled event>` issue.
 //!
 //! The hashed components are kept in [`Grouping::components`], so the issue page can show why
-//! two errors are together.
+//! two errors are together. Each stage has its module: [`frames`] (labels, in-app, recursion,
+//! site), [`parameterize`], [`rules`], `hash` (hashing, fingerprints), `title` (title,
+//! culprit), `v1` (version 1, kept for the upgrade).
 
+pub mod frames;
+mod hash;
+pub mod parameterize;
 pub mod rules;
-
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::LazyLock;
-
-use regex::{Captures, Regex};
-use sha2::{Digest, Sha256};
+mod title;
+mod v1;
 
 use crate::event::{Event, Exception, Frame};
+use frames::Labelled;
+use rules::Rules;
 
-/// Bumped when the algorithm changes; stored with each hash so old issues never silently split.
-pub const GROUPING_VERSION: u32 = 1;
+pub use parameterize::parameterize;
+pub use title::{MAX_TITLE_CHARS, UNLABELED};
 
-/// Longest title, in chars; it is indexed and shown in lists and mail subjects.
-const MAX_TITLE_CHARS: usize = 255;
+/// The current algorithm; stored with each hash so old issues never silently split.
+pub const GROUPING_VERSION: u32 = 2;
+
+/// A version of the algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    pub fn number(self) -> u32 {
+        match self {
+            Version::V1 => 1,
+            Version::V2 => 2,
+        }
+    }
+}
+
+/// One hash an event may join an issue by, with the version that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct GroupHash {
+    pub version: u32,
+    /// Hex sha256.
+    pub hash: String,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grouping {
-    /// Hex sha256 hashes this event may join an issue by, best first, deduplicated, never empty:
-    /// the hash over in-app frames (when the event has any in-app frame), then the hash over all frames.
-    /// A client fingerprint gives exactly one hash. The version is part of each hash's input.
-    pub hashes: Vec<String>,
-    /// Human-readable components that were hashed for hashes[0], shown on the issue page to explain
-    /// "why these are together", e.g. ["type: std::io::Error", "frame: app::config in load", "message: ..."].
+    /// Hashes this event may join an issue by, best first, deduplicated, never empty: version 2
+    /// with the project's rules, version 2 without its stack rules (when they changed
+    /// anything), then version 1's (in-app frames, all frames).
+    pub hashes: Vec<GroupHash>,
+    /// Human-readable components hashed for `hashes[0]`, shown on the issue page to explain
+    /// "why these are together": `["type: KeyError", "site: app.cart in total"]`.
     pub components: Vec<String>,
-    /// `Type: first line of message` (or event.title when the client set one; or the message's first line); ≤ 255 chars.
+    /// `Type: first line of message`, the template, a rule's or the client's title; ≤ 255 chars.
     pub title: String,
-    /// The innermost in-app frame as `module in function` (or `file in function`); None without frames.
+    /// The innermost in-app frame as `module in function` (or `file in function`).
     pub culprit: Option<String>,
+    /// The frames that led to the failing site, outermost first (`a → b → c`), for the issue's
+    /// call paths breakdown; None without frames or callers.
+    pub call_path: Option<String>,
 }
 
-/// The one grouping function.
-pub fn group(event: &Event) -> Grouping {
-    group_version(event, GROUPING_VERSION)
-}
-
-/// Grouping as version `version` of the algorithm did it.
-pub fn group_version(event: &Event, version: u32) -> Grouping {
+/// The one grouping function, with the project's rules.
+pub fn group(event: &Event, rules: &Rules) -> Grouping {
     let root = event.server.as_ref().and_then(|s| s.root.as_deref());
-    let variants = default_variants(event, root);
-    let (hashes, components) = match client_fingerprint(event) {
+    let plain = version_2(event, root, None);
+    let ruled = rules
+        .has_stack_rules()
+        .then(|| version_2(event, root, Some(rules)));
+    let defaults = ruled.as_ref().unwrap_or(&plain);
+    let rule_fingerprint = rules.fingerprint(event);
+    let fingerprint = rule_fingerprint
+        .as_ref()
+        .map(|f| f.values.as_slice())
+        .or_else(|| hash::client_fingerprint(event));
+    let mut hashes = Vec::new();
+    let components = match fingerprint {
         Some(fingerprint) => {
-            let components = expand_fingerprint(fingerprint, &variants[0]);
-            (vec![hash_components(version, &components)], components)
+            let components = hash::expand_fingerprint(fingerprint, &defaults.components);
+            hashes.push(v2_hash(&components));
+            components
+        }
+        None => {
+            hashes.push(v2_hash(&defaults.components));
+            if defaults.components != plain.components {
+                // Stack rules apply to new events; events of an issue made before the rules
+                // still find it through their hash without them.
+                hashes.push(v2_hash(&plain.components));
+            }
+            defaults.components.clone()
+        }
+    };
+    hashes.extend(version_1(event, root).hashes);
+    dedup(&mut hashes);
+    let title = match rule_fingerprint.and_then(|f| f.title) {
+        Some(t) => title::truncate_chars(t.trim(), MAX_TITLE_CHARS),
+        None => title::title(event, Version::V2),
+    };
+    Grouping {
+        hashes,
+        components,
+        title,
+        culprit: title::culprit(event, root),
+        call_path: defaults.call_path.clone(),
+    }
+}
+
+/// Grouping as one version of the algorithm did it, without project rules: version 1's
+/// hashes alone, or version 2's followed by version 1's (what [`group`] gives with no rules).
+pub fn group_version(event: &Event, version: u32) -> Grouping {
+    match version {
+        1 => version_1(event, event.server.as_ref().and_then(|s| s.root.as_deref())),
+        _ => group(event, &Rules::default()),
+    }
+}
+
+fn v2_hash(components: &[String]) -> GroupHash {
+    GroupHash {
+        version: 2,
+        hash: hash::hash_components(2, components),
+    }
+}
+
+fn dedup(hashes: &mut Vec<GroupHash>) {
+    let mut seen = std::collections::HashSet::new();
+    hashes.retain(|h| seen.insert(h.hash.clone()));
+}
+
+fn version_1(event: &Event, root: Option<&str>) -> Grouping {
+    let variants = v1::variants(event, root);
+    let (hashes, components) = match hash::client_fingerprint(event) {
+        Some(fingerprint) => {
+            let components = hash::expand_fingerprint(fingerprint, &variants[0]);
+            (vec![hash::hash_components(1, &components)], components)
         }
         None => {
             let mut hashes: Vec<String> = variants
                 .iter()
-                .map(|components| hash_components(version, components))
+                .map(|components| hash::hash_components(1, components))
                 .collect();
             // All frames in-app: both variants are the same list.
             hashes.dedup();
@@ -72,570 +172,179 @@ pub fn group_version(event: &Event, version: u32) -> Grouping {
         }
     };
     Grouping {
-        hashes,
+        hashes: hashes
+            .into_iter()
+            .map(|hash| GroupHash { version: 1, hash })
+            .collect(),
         components,
-        title: title(event),
-        culprit: culprit(event, root),
+        title: title::title(event, Version::V1),
+        culprit: title::culprit(event, root),
+        call_path: None,
     }
 }
 
-/// Length-prefixed, so no two component lists share an input.
-fn hash_components(version: u32, components: &[String]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(format!("bugle-grouping v{version}").as_bytes());
-    for component in components {
-        hasher.update((component.len() as u64).to_le_bytes());
-        hasher.update(component.as_bytes());
-    }
-    hex::encode(hasher.finalize())
+/// Version 2's default components, with or without the project's stack rules.
+struct Components {
+    components: Vec<String>,
+    call_path: Option<String>,
 }
 
-fn client_fingerprint(event: &Event) -> Option<&[String]> {
-    event.fingerprint.as_deref().filter(|fp| !fp.is_empty())
-}
+/// Mechanisms whose frames say where an error was reported, not where it failed.
+const REPORTED_AT: &[&str] = &["capture_error"];
 
-fn expand_fingerprint(fingerprint: &[String], defaults: &[String]) -> Vec<String> {
-    let mut components = Vec::new();
-    for part in fingerprint {
-        if is_default_marker(part) {
-            components.extend_from_slice(defaults);
-        } else {
-            components.push(format!("fingerprint: {part}"));
-        }
-    }
-    components
-}
+/// Longest call path kept, in chars; the innermost callers are kept.
+const MAX_CALL_PATH: usize = 255;
+const CALL_PATH_FRAMES: usize = 6;
 
-/// `{{ default }}` and `{{default}}`, as Sentry SDKs send it.
-fn is_default_marker(part: &str) -> bool {
-    part.trim()
-        .strip_prefix("{{")
-        .and_then(|p| p.strip_suffix("}}"))
-        .is_some_and(|inner| inner.trim() == "default")
-}
-
-/// The component lists to hash, best first; never empty.
-fn default_variants(event: &Event, root: Option<&str>) -> Vec<Vec<String>> {
-    if event.exceptions.is_empty() {
-        let message = event.message.as_deref().unwrap_or_default();
-        return vec![vec![format!("message: {}", parameterize(message))]];
-    }
-    let chain: Vec<(&Exception, Vec<LabelledFrame>)> = event
-        .exceptions
+fn version_2(event: &Event, root: Option<&str>, rules: Option<&Rules>) -> Components {
+    let label = |frames: &[Frame]| labelled(event, frames, root, rules);
+    let mut stacks: Vec<Vec<Labelled>> =
+        event.exceptions.iter().map(|e| label(&e.frames)).collect();
+    let thread = stacks
         .iter()
-        .map(|exc| (exc, labelled_frames(exc, root)))
-        .collect();
-    let all = chain_components(&chain, false);
-    let any_in_app = chain.iter().flat_map(|(_, f)| f).any(|f| f.in_app);
-    if any_in_app {
-        vec![chain_components(&chain, true), all]
-    } else {
-        vec![all]
-    }
-}
-
-fn chain_components(chain: &[(&Exception, Vec<LabelledFrame>)], in_app_only: bool) -> Vec<String> {
+        .all(Vec::is_empty)
+        .then(|| failing_thread(event))
+        .flatten()
+        .map(|t| label(&t.frames))
+        .filter(|frames| !frames.is_empty());
     let mut components = Vec::new();
-    for (exc, frames) in chain {
-        components.push(format!("type: {}", exc.ty.trim()));
-        if frames.is_empty() {
-            // Without frames the message is all that tells two errors of one type apart.
-            if let Some(value) = exc.value.as_deref().filter(|v| !v.trim().is_empty()) {
-                components.push(format!("message: {}", parameterize(value.trim())));
+    let mut call_path = None;
+    let mut site_components = |frames: &[Labelled], out: &mut Vec<String>| {
+        if let Some(site) = frames::failing_site(frames) {
+            let kind = if site.recursion { "recursion" } else { "site" };
+            out.extend(site.frames.iter().map(|l| format!("{kind}: {l}")));
+            if call_path.is_none() && !site.callers.is_empty() {
+                call_path = Some(render_call_path(&site.callers));
             }
-            continue;
         }
-        let mut previous: Option<&str> = None;
-        for frame in frames.iter().filter(|f| f.in_app || !in_app_only) {
-            // Recursion depth varies from one occurrence to the next; a run counts once.
-            if previous != Some(frame.label.as_str()) {
-                components.push(format!("frame: {}", frame.label));
-            }
-            previous = Some(&frame.label);
+    };
+    if event.exceptions.is_empty() {
+        if let Some(frames) = &thread {
+            components.push("thread: crashed".to_owned());
+            site_components(frames, &mut components);
+        } else {
+            components.push(message_component(event));
+        }
+        return Components {
+            components,
+            call_path,
+        };
+    }
+    if let (Some(frames), Some(first)) = (thread, stacks.first_mut()) {
+        *first = frames;
+    }
+    for (exc, frames) in event.exceptions.iter().zip(&stacks) {
+        components.push(format!("type: {}", exc.ty.trim()));
+        site_components(frames, &mut components);
+    }
+    let outermost = &event.exceptions[0];
+    let located = stacks.iter().any(|s| !s.is_empty());
+    if !located || reported_at(outermost) {
+        if let Some(value) = outermost
+            .value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            components.push(format!("message: {}", parameterize(value, Version::V2)));
         }
     }
-    components
+    Components {
+        components,
+        call_path,
+    }
 }
 
-struct LabelledFrame {
-    label: String,
-    in_app: bool,
+fn reported_at(exc: &Exception) -> bool {
+    exc.mechanism
+        .as_ref()
+        .is_some_and(|m| REPORTED_AT.contains(&m.ty.as_str()))
 }
 
-/// The frames that say where they are, outermost first.
-fn labelled_frames(exc: &Exception, root: Option<&str>) -> Vec<LabelledFrame> {
-    exc.frames
+fn text(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn message_component(event: &Event) -> String {
+    if let Some(template) = text(event.message_template.as_deref()) {
+        format!("template: {}", parameterize(template, Version::V2))
+    } else if let Some(message) = text(event.message.as_deref()) {
+        format!("message: {}", parameterize(message, Version::V2))
+    } else {
+        "unlabeled".to_owned()
+    }
+}
+
+/// The thread whose stack tells where a crash happened: the crashed one, else the current
+/// one, else the only one with frames.
+fn failing_thread(event: &Event) -> Option<&crate::event::Thread> {
+    let with_frames = || event.threads.iter().filter(|t| !t.frames.is_empty());
+    with_frames()
+        .find(|t| t.crashed == Some(true))
+        .or_else(|| with_frames().find(|t| t.current == Some(true)))
+        .or_else(|| {
+            let mut it = with_frames();
+            let only = it.next();
+            it.next().is_none().then_some(only).flatten()
+        })
+}
+
+/// The frames grouping counts, labelled, with the project's stack rules applied and
+/// unmarked frames judged by path.
+fn labelled(
+    event: &Event,
+    frames: &[Frame],
+    root: Option<&str>,
+    rules: Option<&Rules>,
+) -> Vec<Labelled> {
+    let language = event.language.as_deref();
+    frames
         .iter()
         .filter_map(|frame| {
-            Some(LabelledFrame {
-                label: frame_label(frame, root)?,
-                in_app: frame.in_app == Some(true),
+            let action = rules
+                .map(|r| r.frame_action(event, frame))
+                .unwrap_or_default();
+            if action.group == Some(false) {
+                return None;
+            }
+            let in_app = action
+                .in_app
+                .or(frame.in_app)
+                .or_else(|| crate::otlp::stacktrace::guess_in_app(language, frame))
+                .unwrap_or(false);
+            Some(Labelled {
+                label: frames::label(frame, root, Version::V2)?,
+                in_app,
             })
         })
         .collect()
 }
 
-// Labels already computed on this thread. Real traffic repeats the same frames endlessly and
-// normalizing one runs a dozen regexes, so the label is remembered (it is a pure function of
-// the frame's strings and the root). Cleared when it grows past LABEL_CACHE_MAX.
-thread_local! {
-    static LABELS: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-const LABEL_CACHE_MAX: usize = 50_000;
-
-/// `module in function` (or `file in function`); None for a frame with only an address.
-fn frame_label(frame: &Frame, root: Option<&str>) -> Option<String> {
-    let key = [
-        frame.module.as_deref(),
-        frame.filename.as_deref(),
-        frame.abs_path.as_deref(),
-        frame.function.as_deref(),
-        root,
-    ]
-    .map(|part| part.unwrap_or("\u{1}"))
-    .join("\0");
-    if let Some(label) = LABELS.with(|cache| cache.borrow().get(&key).cloned()) {
-        return label;
+fn render_call_path(callers: &[&str]) -> String {
+    let skip = callers.len().saturating_sub(CALL_PATH_FRAMES);
+    let mut path = callers[skip..].join(" → ");
+    if skip > 0 {
+        path = format!("… → {path}");
     }
-    let label = compute_frame_label(frame, root);
-    LABELS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= LABEL_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(key, label.clone());
-    });
-    label
-}
-
-fn compute_frame_label(frame: &Frame, root: Option<&str>) -> Option<String> {
-    let location = non_empty(frame.module.as_deref())
-        .map(str::to_owned)
-        .or_else(|| {
-            non_empty(frame.filename.as_deref().or(frame.abs_path.as_deref()))
-                .map(|file| normalize_filename(file, root))
-        });
-    let function = non_empty(frame.function.as_deref()).map(normalize_function);
-    match (location, function) {
-        (Some(location), Some(function)) => Some(format!("{location} in {function}")),
-        (Some(location), None) => Some(format!("{location} in ?")),
-        (None, function) => function,
+    if path.chars().count() > MAX_CALL_PATH {
+        let tail: Vec<char> = path.chars().rev().take(MAX_CALL_PATH - 2).collect();
+        path = format!("… {}", tail.into_iter().rev().collect::<String>());
     }
-}
-
-fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn title(event: &Event) -> String {
-    let title = if let Some(title) = event.title.as_deref().and_then(first_line) {
-        title.to_owned()
-    } else if let Some(exc) = event.exceptions.first() {
-        match exc.value.as_deref().and_then(first_line) {
-            Some(value) => format!("{}: {value}", exc.ty.trim()),
-            None => exc.ty.trim().to_owned(),
-        }
-    } else {
-        event
-            .message
-            .as_deref()
-            .and_then(first_line)
-            .unwrap_or("(no message)")
-            .to_owned()
-    };
-    truncate_chars(&title, MAX_TITLE_CHARS)
-}
-
-fn first_line(s: &str) -> Option<&str> {
-    s.lines().map(str::trim).find(|line| !line.is_empty())
-}
-
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max - 1) {
-        Some((cut, _)) if s[cut..].chars().nth(1).is_some() => format!("{}…", &s[..cut]),
-        _ => s.to_owned(),
-    }
-}
-
-/// The innermost in-app frame of the outermost exception that has frames, else its last frame.
-fn culprit(event: &Event, root: Option<&str>) -> Option<String> {
-    let frames = event
-        .exceptions
-        .iter()
-        .map(|exc| labelled_frames(exc, root))
-        .find(|frames| !frames.is_empty())?;
-    let index = frames
-        .iter()
-        .rposition(|f| f.in_app)
-        .unwrap_or(frames.len() - 1);
-    frames.into_iter().nth(index).map(|f| f.label)
-}
-
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("grouping regexes are valid")
-}
-
-// --- functions -------------------------------------------------------------------------------
-
-/// `::h0123456789abcdef`, the hash rustc appends to legacy symbols.
-static RUST_HASH: LazyLock<Regex> = LazyLock::new(|| regex(r"::h[0-9a-f]{16}\b"));
-/// `17h0123456789abcdefE`, the same hash left in a half-demangled legacy symbol.
-static RUST_LEGACY_HASH: LazyLock<Regex> = LazyLock::new(|| regex(r"17h[0-9a-f]{16}E"));
-/// How a function was reached, not what it is: V8's `async ` and `new `, Firefox's
-/// `async*`, `promise callback*` and `setTimeout handler*`.
-static ASYNC_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?:(?:async|await|new) +|(?:async|promise callback|[A-Za-z]+ handler)\*)+")
-});
-/// Node's ` [as handle_request]`: the property a function was called through, not the function.
-static JS_ALIAS: LazyLock<Regex> = LazyLock::new(|| regex(r" *\[as [^\]]*\]"));
-/// Rust closures and async bodies in every mangling: `{{closure}}`, `{closure#0}`, `{async_block#1}`.
-static RUST_CLOSURE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\{\{?(?:closure|coroutine|async[a-z_ ]*)(?:#[0-9]+)?\}\}?"));
-static RUST_CLOSURE_RUN: LazyLock<Regex> = LazyLock::new(|| regex(r"(?:::\{closure\})+"));
-/// Other compiler-made names: `{{vtable.shim}}`, `{shim:vtable#0}`, `{{constant}}`.
-static RUST_BRACED: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\{\{?([a-z_.: ]+?)(?:#[0-9]+)?\}\}?"));
-static RUST_IMPL_FOR: LazyLock<Regex> = LazyLock::new(|| regex(r"<impl ([^<>]+?) for ([^<>]+)>"));
-static RUST_IMPL: LazyLock<Regex> = LazyLock::new(|| regex(r"<impl ([^<>]+)>"));
-/// v0 demangling writes an inherent impl as `<app::Foo>::new`, legacy as `app::Foo::new`.
-static RUST_INHERENT: LazyLock<Regex> = LazyLock::new(|| regex(r"^<([^<> ]+)>::"));
-static JS_ANONYMOUS: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:(?:[\w$]+\.)?<anonymous>|anonymous|\?|<unknown>)$"));
-
-/// The function as a stable, readable name: what the code is, not how it was compiled or called.
-fn normalize_function(raw: &str) -> String {
-    let f = RUST_HASH.replace_all(raw.trim(), "");
-    let f = RUST_LEGACY_HASH.replace_all(&f, "");
-    let f = ASYNC_PREFIX.replace(&f, "");
-    let f = JS_ALIAS.replace_all(&f, "");
-    let f = f.strip_suffix(" (async)").unwrap_or(&f).replace("/<", "");
-    let f = RUST_CLOSURE.replace_all(&f, "{closure}");
-    let f = RUST_CLOSURE_RUN.replace_all(&f, "::{closure}");
-    let f = RUST_BRACED.replace_all(&f, "{$1}");
-    let f = strip_generic_args(&f);
-    let f = RUST_IMPL_FOR.replace_all(&f, "<$2 as $1>");
-    let f = RUST_IMPL.replace_all(&f, "<$1>");
-    let f = RUST_INHERENT.replace(&f, "${1}::");
-    let f = f.trim();
-    if f.is_empty() || JS_ANONYMOUS.is_match(f) {
-        "<anonymous>".to_owned()
-    } else {
-        f.to_owned()
-    }
-}
-
-/// Drops generic arguments (`Vec<T>`, `parse::<u32>`, `Foo<'a, dyn Fn() -> T>`) and keeps groups
-/// that name something: `<Foo as Trait>`, `<impl Trait for Foo>`, `<lambda>`, `Object.<anonymous>`.
-fn strip_generic_args(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '<' {
-            let turbofish = out.ends_with("::");
-            let after_name = out
-                .chars()
-                .next_back()
-                .is_some_and(|p| p.is_alphanumeric() || p == '_');
-            if turbofish || after_name {
-                if let Some(close) = matching_angle(&chars, i) {
-                    if turbofish {
-                        out.truncate(out.len() - 2);
-                    }
-                    i = close + 1;
-                    continue;
-                }
-            }
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
-}
-
-fn matching_angle(chars: &[char], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, &c) in chars.iter().enumerate().skip(open) {
-        match c {
-            '<' => depth += 1,
-            // `->` in `dyn Fn() -> T` closes nothing.
-            '>' if i > 0 && chars[i - 1] == '-' => {}
-            '>' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-// --- filenames -------------------------------------------------------------------------------
-
-static URL_PREFIX: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/]*)"));
-/// `~/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/tokio-1.40.0/` → `tokio/`.
-static CARGO_REGISTRY: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^.*/registry/src/[^/]+/([^/]+?)-[0-9]+\.[0-9]+\.[0-9]+[^/]*/"));
-/// `~/.cargo/git/checkouts/serde-1ecc6299db9ec823/3f2a9c1/` → `serde/`.
-static CARGO_GIT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^.*/git/checkouts/([^/]+?)-[0-9a-f]{16}/[^/]+/"));
-static PYTHON_PACKAGES: LazyLock<Regex> = LazyLock::new(|| regex(r"^.*/(?:site|dist)-packages/"));
-static PYTHON_STDLIB: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^.*/lib/python[0-9]+(?:\.[0-9]+)?/"));
-/// Go modules (`bar@v1.2.3/`) and pnpm stores (`foo@1.2.3/`) put the version in a directory.
-static PATH_VERSION: LazyLock<Regex> = LazyLock::new(|| regex(r"@v?[0-9][^/]*/"));
-
-/// The filename as the code knows it: no host, root, install location, release or build hash.
-fn normalize_filename(raw: &str, root: Option<&str>) -> String {
-    let mut path = raw.trim().replace('\\', "/");
-    if let Some(caps) = URL_PREFIX.captures(&path) {
-        let scheme_and_host = caps[0].len();
-        let is_file = caps[1].eq_ignore_ascii_case("file");
-        let rest = &path[scheme_and_host..];
-        let rest = rest.split(['?', '#']).next().unwrap_or_default();
-        // A URL's path says nothing about the server's disk; file:// keeps its leading /.
-        path = if is_file {
-            rest
-        } else {
-            rest.trim_start_matches('/')
-        }
-        .to_owned();
-    }
-    if let Some(root) = root
-        .map(|r| r.trim().replace('\\', "/"))
-        .map(|r| r.trim_end_matches('/').to_owned())
-        .filter(|r| !r.is_empty())
-    {
-        if let Some(rest) = path.strip_prefix(&root).and_then(|r| r.strip_prefix('/')) {
-            path = rest.to_owned();
-        }
-    }
-    if let Some(at) = path.rfind("node_modules/") {
-        if at == 0 || path[..at].ends_with('/') {
-            path = path[at..].to_owned();
-        }
-    }
-    for (pattern, replacement) in [
-        (&CARGO_REGISTRY, "${1}/"),
-        (&CARGO_GIT, "${1}/"),
-        (&PYTHON_PACKAGES, ""),
-        (&PYTHON_STDLIB, ""),
-        (&PATH_VERSION, "/"),
-    ] {
-        path = pattern.replace_all(&path, replacement).into_owned();
-    }
-    let path = strip_hash_dirs(&path);
-    let path = hash_file_tokens(&path);
-    path.trim_start_matches("./").to_owned()
-}
-
-/// Everything up to a release or build directory (`releases/20261101123456/`,
-/// `/rustc/<sha>/`) is where the code was deployed, not what it is.
-fn strip_hash_dirs(path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').collect();
-    let dirs = &segments[..segments.len() - 1];
-    match dirs.iter().rposition(|s| is_hash_like(s)) {
-        Some(last) => segments[last + 1..].join("/"),
-        None => path.to_owned(),
-    }
-}
-
-/// `main.3f2a9c1b.js` → `main.<hash>.js`, `index-3f2a9c1b.js` → `index-<hash>.js`.
-fn hash_file_tokens(path: &str) -> String {
-    let (dir, file) = match path.rsplit_once('/') {
-        Some((dir, file)) => (Some(dir), file),
-        None => (None, path),
-    };
-    let file = file
-        .split('.')
-        .map(|part| {
-            part.split('-')
-                .map(|t| if is_hash_like(t) { "<hash>" } else { t })
-                .collect::<Vec<_>>()
-                .join("-")
-        })
-        .collect::<Vec<_>>()
-        .join(".");
-    match dir {
-        Some(dir) => format!("{dir}/{file}"),
-        None => file,
-    }
-}
-
-/// A build id, content hash, timestamp or uuid: ≥ 8 hex digits with at least one digit.
-fn is_hash_like(s: &str) -> bool {
-    let hex_id = s.len() >= 8
-        && s.bytes().all(|b| b.is_ascii_hexdigit())
-        && s.bytes().any(|b| b.is_ascii_digit());
-    hex_id || UUID_EXACT.is_match(s)
-}
-
-// --- messages --------------------------------------------------------------------------------
-
-static URL: LazyLock<Regex> =
-    LazyLock::new(|| regex(r#"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>"'`]*[^\s<>"'`.,;:!?)\]}]"#));
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-});
-static UUID: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-});
-static UUID_EXACT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-});
-static DATETIME: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?",
-    )
-});
-static DATE: LazyLock<Regex> = LazyLock::new(|| regex(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b"));
-static TIME: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\b[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?\b"));
-/// Candidates only; [`replace_ip`] keeps what does not parse (`std::io`, `a::b`).
-static IPV6: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*"));
-static IPV4: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b"));
-static HEX_PREFIXED: LazyLock<Regex> = LazyLock::new(|| regex(r"\b0[xX][0-9a-fA-F]+\b"));
-static LONG_HEX: LazyLock<Regex> = LazyLock::new(|| regex(r"\b[0-9a-fA-F]{8,}\b"));
-static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    regex(concat!(
-        // Compact forms (`150ms`, `1h30m`) as Go and Rust print them; no bare `d`, which is a hex byte.
-        r"\b(?:(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+",
-        r"|[0-9]+(?:\.[0-9]+)? ?(?:nanoseconds?|microseconds?|milliseconds?|millis|msecs?|ns|us|µs|ms",
-        r"|s|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?))\b",
-    ))
-});
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"[0-9]+(?:\.[0-9]+)*(?:[eE][+-]?[0-9]+)?"));
-
-/// Replaces the variable parts of a message with placeholders.
-pub fn parameterize(message: &str) -> String {
-    let mut s = replace_quoted(message);
-    for (pattern, placeholder) in [
-        (&URL, "<url>"),
-        (&EMAIL, "<email>"),
-        (&UUID, "<uuid>"),
-        (&DATETIME, "<datetime>"),
-        (&DATE, "<date>"),
-        (&TIME, "<time>"),
-    ] {
-        s = pattern.replace_all(&s, placeholder).into_owned();
-    }
-    s = replace_ip(&s, &IPV6, |c| {
-        c.contains(|ch: char| ch.is_ascii_digit()) && c.parse::<Ipv6Addr>().is_ok()
-    });
-    s = replace_ip(&s, &IPV4, |c| c.parse::<Ipv4Addr>().is_ok());
-    s = HEX_PREFIXED.replace_all(&s, "<hex>").into_owned();
-    s = LONG_HEX
-        .replace_all(&s, |caps: &Captures| {
-            let m = &caps[0];
-            let mixed =
-                m.bytes().any(|b| b.is_ascii_digit()) && m.bytes().any(|b| b.is_ascii_alphabetic());
-            if mixed {
-                "<hex>".to_owned()
-            } else {
-                m.to_owned()
-            }
-        })
-        .into_owned();
-    s = DURATION.replace_all(&s, "<duration>").into_owned();
-    replace_numbers(&s)
-}
-
-fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// `'…'`, `"…"` and `` `…` `` on one line, opened and closed at word boundaries, so the
-/// apostrophes in `can't` and `users'` are not quotes.
-fn replace_quoted(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let quote = chars[i];
-        let opens = matches!(quote, '\'' | '"' | '`') && (i == 0 || !is_word(chars[i - 1]));
-        let close = opens
-            .then(|| {
-                (i + 1..chars.len())
-                    .take_while(|&j| chars[j] != '\n')
-                    .find(|&j| {
-                        chars[j] == quote
-                            && chars[j - 1] != '\\'
-                            && chars.get(j + 1).is_none_or(|&next| !is_word(next))
-                    })
-            })
-            .flatten();
-        match close {
-            Some(close) => {
-                out.push(quote);
-                out.push_str("<quoted>");
-                out.push(quote);
-                i = close + 1;
-            }
-            None => {
-                out.push(quote);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// Replaces candidates that stand alone (not inside a word or a longer address) and pass `valid`.
-fn replace_ip(s: &str, candidates: &Regex, valid: impl Fn(&str) -> bool) -> String {
-    candidates
-        .replace_all(s, |caps: &Captures| {
-            let m = caps.get(0).expect("group 0 always matches");
-            let joined = |c: char| is_word(c) || c == ':' || c == '.';
-            let alone = !s[..m.start()].chars().next_back().is_some_and(joined)
-                && !s[m.end()..].chars().next().is_some_and(is_word);
-            // `fe80::1:` at the end of a clause: the colon belongs to the sentence.
-            let address = m.as_str().trim_end_matches([':', '.']);
-            if alone && valid(m.as_str()) {
-                "<ip>".to_owned()
-            } else if alone && valid(address) {
-                format!("<ip>{}", &m.as_str()[address.len()..])
-            } else {
-                m.as_str().to_owned()
-            }
-        })
-        .into_owned()
-}
-
-/// Standalone numbers only: digits inside identifiers (`utf8`, `x86_64`, `python3.12`, `3rd`) stay.
-fn replace_numbers(s: &str) -> String {
-    NUMBER
-        .replace_all(s, |caps: &Captures| {
-            let m = caps.get(0).expect("group 0 always matches");
-            let number = m.as_str();
-            let before = s[..m.start()].chars().next_back();
-            let after = s[m.end()..].chars().next();
-            if before.is_some_and(is_word) || after.is_some_and(is_word) {
-                return number.to_owned();
-            }
-            let dots = number.matches('.').count();
-            if number.contains(['e', 'E']) || dots == 1 {
-                "<float>".to_owned()
-            } else if dots == 0 {
-                "<int>".to_owned()
-            } else {
-                vec!["<int>"; dots + 1].join(".")
-            }
-        })
-        .into_owned()
+    path
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::Server;
+
+    fn grouped(event: &Event) -> Grouping {
+        group(event, &Rules::default())
+    }
+
+    fn primary(event: &Event) -> GroupHash {
+        grouped(event).hashes[0].clone()
+    }
 
     const RUSTC: &str = "/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library";
     const CRATES: &str = "/home/ci/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
@@ -840,25 +549,199 @@ mod tests {
     }
 
     #[test]
-    fn the_same_error_from_different_line_numbers_and_columns_is_one_group() {
-        assert_eq!(group(&rust_panic(31)).hashes, group(&rust_panic(48)).hashes);
+    fn title_and_culprit_for_a_rust_panic() {
+        let g = grouped(&rust_panic(31));
         assert_eq!(
-            group(&django_error(12)).hashes,
-            group(&django_error(19)).hashes
+            g.title,
+            "panic: called `Result::unwrap()` on an `Err` value: Os { code: 2, kind: NotFound, message: \"No such file or directory\" }"
+        );
+        assert_eq!(
+            g.culprit.as_deref(),
+            Some("src/config.rs in app::config::load")
+        );
+    }
+
+    #[test]
+    fn title_and_culprit_for_a_python_error() {
+        let g = grouped(&django_error(12));
+        assert_eq!(
+            g.title,
+            "ValueError: invalid literal for int() with base 10: 'abc'"
+        );
+        assert_eq!(
+            g.culprit.as_deref(),
+            Some("app.services.payments in charge")
+        );
+    }
+
+    #[test]
+    fn title_and_culprit_for_a_javascript_error() {
+        let g = grouped(&express_error("/srv/app", "web-1", 7, 10));
+        assert_eq!(
+            g.title,
+            "TypeError: Cannot read properties of undefined (reading 'price')"
+        );
+        assert_eq!(
+            g.culprit.as_deref(),
+            Some("src/services/cart.js in CartService.total")
+        );
+    }
+
+    #[test]
+    fn the_culprit_is_the_last_frame_when_none_is_in_app() {
+        let mut event = express_error("/srv/app", "web-1", 7, 10);
+        event.exceptions[0].frames.truncate(2);
+        let g = grouped(&event);
+        assert_eq!(
+            g.culprit.as_deref(),
+            Some("node_modules/express/lib/router/route.js in next")
+        );
+    }
+
+    #[test]
+    fn the_culprit_comes_from_the_outermost_exception_with_frames() {
+        let event = with_exceptions(vec![
+            exception("anyhow::Error", "request failed", vec![]),
+            exception("hyper::Error", "connection closed", rust_panic_frames(3)),
+        ]);
+        assert_eq!(
+            grouped(&event).culprit.as_deref(),
+            Some("src/config.rs in app::config::load")
+        );
+        assert_eq!(grouped(&message_event("disk full")).culprit, None);
+        assert_eq!(
+            grouped(&with_exceptions(vec![exception("E", "x", vec![])])).culprit,
+            None
+        );
+    }
+
+    #[test]
+    fn the_title_uses_the_client_title_then_the_first_line() {
+        let mut event = django_error(12);
+        event.title = Some("Checkout failed".into());
+        assert_eq!(grouped(&event).title, "Checkout failed");
+
+        let event = with_exceptions(vec![exception(
+            "KeyError",
+            "\n'card_token'\nTraceback follows",
+            vec![],
+        )]);
+        assert_eq!(grouped(&event).title, "KeyError: 'card_token'");
+
+        let mut event = with_exceptions(vec![exception("StopIteration", "", vec![])]);
+        assert_eq!(grouped(&event).title, "StopIteration");
+        event.exceptions[0].value = None;
+        assert_eq!(grouped(&event).title, "StopIteration");
+
+        assert_eq!(
+            grouped(&message_event("Disk almost full\nused: 97%")).title,
+            "Disk almost full"
+        );
+    }
+
+    #[test]
+    fn a_long_title_is_cut_on_a_char_boundary_to_255_chars() {
+        let exactly = "é".repeat(255);
+        assert_eq!(grouped(&message_event(&exactly)).title, exactly);
+
+        let title = grouped(&message_event(&"é".repeat(300))).title;
+        assert_eq!(title.chars().count(), 255);
+        assert!(title.ends_with("é…"));
+    }
+
+    #[test]
+    fn symbol_hashes_closure_numbering_and_generic_args_do_not_split_groups() {
+        // The same binary built with the v0 symbol mangling, and demangled without hashes.
+        let mut v0 = rust_panic(31);
+        let functions = [
+            "std::rt::lang_start_internal",
+            "<tokio::runtime::scheduler::multi_thread::worker::Context>::run",
+            "<tokio::runtime::task::harness::Harness<app::main::{closure#0}, alloc::sync::Arc<tokio::runtime::scheduler::multi_thread::handle::Handle>>>::poll",
+            "app::main::{closure#0}",
+            "app::config::load",
+            "<core::result::Result<app::config::Config, std::io::error::Error>>::unwrap",
+            "core::result::unwrap_failed",
+            "core::panicking::panic_fmt",
+            "std::panicking::begin_panic_handler",
+        ];
+        for (f, name) in v0.exceptions[0].frames.iter_mut().zip(functions) {
+            f.function = Some(name.into());
+        }
+        let (legacy, v0) = (grouped(&rust_panic(31)), grouped(&v0));
+        assert_eq!(
+            legacy.hashes, v0.hashes,
+            "{:?}\n{:?}",
+            legacy.components, v0.components
+        );
+        assert_eq!(
+            legacy.components,
+            ["type: panic", "site: src/config.rs in app::config::load"]
+        );
+    }
+
+    #[test]
+    fn webpack_bundles_from_different_deploys_are_one_group() {
+        let bundle = |hash: &str, host: &str| {
+            with_exceptions(vec![exception(
+                "TypeError",
+                "Cannot read properties of null (reading 'addEventListener')",
+                vec![
+                    frame(
+                        &format!("https://{host}/static/js/vendors.{hash}.js"),
+                        "Object.<anonymous>",
+                        2,
+                        false,
+                    ),
+                    frame(
+                        &format!("https://{host}/static/js/main.{hash}.js?v=3"),
+                        "initCart",
+                        1,
+                        true,
+                    ),
+                ],
+            )])
+        };
+        let (a, b) = (
+            grouped(&bundle("3f2a9c1b", "shop.example.com")),
+            grouped(&bundle("7d1e4b2a", "cdn.example.net")),
+        );
+        assert_eq!(a.hashes, b.hashes);
+        assert_eq!(
+            a.culprit.as_deref(),
+            Some("static/js/main.<hash>.js in initCart")
+        );
+    }
+
+    #[test]
+    fn messages_with_different_words_are_different_groups() {
+        let a = grouped(&message_event("disk almost full on /var"));
+        let b = grouped(&message_event("certificate expires soon"));
+        assert_ne!(a.hashes, b.hashes);
+    }
+
+    #[test]
+    fn the_same_error_from_different_line_numbers_and_columns_is_one_group() {
+        assert_eq!(
+            grouped(&rust_panic(31)).hashes,
+            grouped(&rust_panic(48)).hashes
+        );
+        assert_eq!(
+            grouped(&django_error(12)).hashes,
+            grouped(&django_error(19)).hashes
         );
         let a = express_error("/srv/app", "web-1", 7, 10);
         let b = express_error("/srv/app", "web-1", 7, 24);
-        assert_eq!(group(&a).hashes, group(&b).hashes);
+        assert_eq!(grouped(&a).hashes, grouped(&b).hashes);
     }
 
     #[test]
     fn the_same_error_from_different_hosts_pids_and_roots_is_one_group() {
-        let a = group(&express_error("/srv/app", "web-1", 4242, 10));
-        let b = group(&express_error("/home/ci/app", "ci-runner-7", 99, 10));
+        let a = grouped(&express_error("/srv/app", "web-1", 4242, 10));
+        let b = grouped(&express_error("/home/ci/app", "ci-runner-7", 99, 10));
         assert_eq!(a.hashes, b.hashes);
         assert!(
             a.components
-                .contains(&"frame: src/routes/cart.js in CartController.checkout".to_owned()),
+                .contains(&"site: src/services/cart.js in CartService.total".to_owned()),
             "{:?}",
             a.components
         );
@@ -880,8 +763,8 @@ mod tests {
             });
             event
         };
-        let a = group(&deployed("/srv/shop", VENV));
-        let b = group(&deployed(
+        let a = grouped(&deployed("/srv/shop", VENV));
+        let b = grouped(&deployed(
             "/home/ci/shop",
             "/home/ci/.virtualenvs/shop/lib/python3.11/site-packages",
         ));
@@ -890,8 +773,7 @@ mod tests {
             a.components,
             [
                 "type: ValueError",
-                "frame: app/views.py in checkout",
-                "frame: app/services/payments.py in charge"
+                "site: app/services/payments.py in charge"
             ]
         );
         assert_eq!(
@@ -940,7 +822,7 @@ mod tests {
             ("load average 0.75", "load average 12.5"),
         ];
         for (a, b) in pairs {
-            let (ga, gb) = (group(&message_event(a)), group(&message_event(b)));
+            let (ga, gb) = (grouped(&message_event(a)), grouped(&message_event(b)));
             assert_eq!(
                 ga.hashes, gb.hashes,
                 "{a:?} vs {b:?}: {:?} vs {:?}",
@@ -949,18 +831,11 @@ mod tests {
             let without_frames =
                 |m: &str| with_exceptions(vec![exception("app::Error", m, vec![])]);
             assert_eq!(
-                group(&without_frames(a)).hashes,
-                group(&without_frames(b)).hashes,
+                grouped(&without_frames(a)).hashes,
+                grouped(&without_frames(b)).hashes,
                 "{a:?} vs {b:?}"
             );
         }
-    }
-
-    #[test]
-    fn messages_with_different_words_are_different_groups() {
-        let a = group(&message_event("disk almost full on /var"));
-        let b = group(&message_event("certificate expires soon"));
-        assert_ne!(a.hashes, b.hashes);
     }
 
     #[test]
@@ -970,7 +845,7 @@ mod tests {
             "pool timed out after 30s while waiting for a connection",
             vec![],
         )]);
-        let g = group(&event);
+        let g = grouped(&event);
         assert_eq!(
             g.components,
             [
@@ -978,33 +853,24 @@ mod tests {
                 "message: pool timed out after <duration> while waiting for a connection"
             ]
         );
-        assert_eq!(g.hashes.len(), 1);
+        assert_eq!(g.hashes.iter().filter(|h| h.version == 2).count(), 1);
         let other = with_exceptions(vec![exception(
             "sqlx::Error",
             "database \"bugle\" does not exist",
             vec![],
         )]);
-        assert_ne!(group(&other).hashes, g.hashes);
+        assert_ne!(grouped(&other).hashes, g.hashes);
     }
 
     #[test]
     fn the_exception_message_is_not_hashed_when_frames_exist() {
         let mut other = django_error(12);
         other.exceptions[0].value = Some("invalid literal for int() with base 16: 'zz'".into());
-        assert_eq!(group(&django_error(12)).hashes, group(&other).hashes);
-        assert!(group(&other)
+        assert_eq!(grouped(&django_error(12)).hashes, grouped(&other).hashes);
+        assert!(grouped(&other)
             .components
             .iter()
             .all(|c| !c.starts_with("message:")));
-    }
-
-    #[test]
-    fn a_different_exception_type_is_a_different_group() {
-        let mut other = django_error(12);
-        other.exceptions[0].ty = "KeyError".into();
-        let (a, b) = (group(&django_error(12)), group(&other));
-        assert_ne!(a.hashes[0], b.hashes[0]);
-        assert_ne!(a.hashes[1], b.hashes[1]);
     }
 
     #[test]
@@ -1016,165 +882,17 @@ mod tests {
             ])
         };
         let (a, b) = (
-            group(&chain("std::io::Error")),
-            group(&chain("toml::de::Error")),
+            grouped(&chain("std::io::Error")),
+            grouped(&chain("toml::de::Error")),
         );
         assert_ne!(a.hashes[0], b.hashes[0]);
         assert_eq!(
-            a.components.last().unwrap(),
-            "message: No such file or directory (os error <int>)"
-        );
-    }
-
-    #[test]
-    fn a_different_in_app_call_path_is_a_different_group() {
-        let mut other = django_error(12);
-        other.exceptions[0].frames[2].function = Some("update_cart".into());
-        let (a, b) = (group(&django_error(12)), group(&other));
-        assert_ne!(a.hashes[0], b.hashes[0]);
-        assert_ne!(a.hashes[1], b.hashes[1]);
-    }
-
-    #[test]
-    fn a_change_in_library_frames_keeps_the_in_app_hash() {
-        // A Django upgrade renames its internals; the bug in the app is the same.
-        let mut upgraded = django_error(12);
-        upgraded.exceptions[0].frames[1].function = Some("_get_response_async".into());
-        upgraded.exceptions[0].frames.insert(
-            0,
-            py_frame(
-                "asgiref.sync",
-                &format!("{VENV}/asgiref/sync.py"),
-                "thread_handler",
-                522,
-                false,
-            ),
-        );
-        let (a, b) = (group(&django_error(12)), group(&upgraded));
-        assert_eq!(a.hashes.len(), 2);
-        assert_eq!(a.hashes[0], b.hashes[0]);
-        assert_ne!(a.hashes[1], b.hashes[1]);
-    }
-
-    #[test]
-    fn a_change_in_what_counts_as_in_app_still_joins_through_the_all_frames_hash() {
-        let mut unmarked = django_error(12);
-        for f in &mut unmarked.exceptions[0].frames {
-            f.in_app = None;
-        }
-        let (a, b) = (group(&django_error(12)), group(&unmarked));
-        assert_eq!(b.hashes, [a.hashes[1].clone()]);
-    }
-
-    #[test]
-    fn without_in_app_frames_there_is_only_the_all_frames_hash() {
-        let mut event = rust_panic(31);
-        for f in &mut event.exceptions[0].frames {
-            f.in_app = Some(false);
-        }
-        let g = group(&event);
-        assert_eq!(g.hashes.len(), 1);
-        assert_eq!(g.hashes[0], group(&rust_panic(31)).hashes[1]);
-    }
-
-    #[test]
-    fn hashes_are_hex_sha256_deduplicated_and_never_empty() {
-        let mut all_in_app = django_error(12);
-        all_in_app.exceptions[0].frames.drain(..2);
-        for event in [
-            all_in_app,
-            message_event(""),
-            Event::default(),
-            rust_panic(1),
-        ] {
-            let g = group(&event);
-            assert!(!g.hashes.is_empty());
-            assert!(g
-                .hashes
-                .iter()
-                .all(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())));
-            let mut unique = g.hashes.clone();
-            unique.dedup();
-            assert_eq!(unique, g.hashes);
-        }
-    }
-
-    #[test]
-    fn symbol_hashes_closure_numbering_and_generic_args_do_not_split_groups() {
-        // The same binary built with the v0 symbol mangling, and demangled without hashes.
-        let mut v0 = rust_panic(31);
-        let functions = [
-            "std::rt::lang_start_internal",
-            "<tokio::runtime::scheduler::multi_thread::worker::Context>::run",
-            "<tokio::runtime::task::harness::Harness<app::main::{closure#0}, alloc::sync::Arc<tokio::runtime::scheduler::multi_thread::handle::Handle>>>::poll",
-            "app::main::{closure#0}",
-            "app::config::load",
-            "<core::result::Result<app::config::Config, std::io::error::Error>>::unwrap",
-            "core::result::unwrap_failed",
-            "core::panicking::panic_fmt",
-            "std::panicking::begin_panic_handler",
-        ];
-        for (f, name) in v0.exceptions[0].frames.iter_mut().zip(functions) {
-            f.function = Some(name.into());
-        }
-        let (legacy, v0) = (group(&rust_panic(31)), group(&v0));
-        assert_eq!(
-            legacy.hashes, v0.hashes,
-            "{:?}\n{:?}",
-            legacy.components, v0.components
-        );
-        assert_eq!(
-            legacy.components,
+            a.components,
             [
-                "type: panic",
-                "frame: src/main.rs in app::main::{closure}",
-                "frame: src/config.rs in app::config::load"
+                "type: anyhow::Error",
+                "site: src/config.rs in app::config::load",
+                "type: std::io::Error"
             ]
-        );
-    }
-
-    #[test]
-    fn recursion_depth_does_not_split_groups() {
-        let walk = |depth: usize| {
-            let mut frames = vec![frame("src/main.rs", "app::main", 3, true)];
-            frames.extend(
-                (0..depth).map(|i| frame("src/tree.rs", "app::tree::walk", 10 + i as u32, true)),
-            );
-            with_exceptions(vec![exception("panic", "stack overflow", frames)])
-        };
-        assert_eq!(group(&walk(3)).hashes, group(&walk(250)).hashes);
-    }
-
-    #[test]
-    fn webpack_bundles_from_different_deploys_are_one_group() {
-        let bundle = |hash: &str, host: &str| {
-            with_exceptions(vec![exception(
-                "TypeError",
-                "Cannot read properties of null (reading 'addEventListener')",
-                vec![
-                    frame(
-                        &format!("https://{host}/static/js/vendors.{hash}.js"),
-                        "Object.<anonymous>",
-                        2,
-                        false,
-                    ),
-                    frame(
-                        &format!("https://{host}/static/js/main.{hash}.js?v=3"),
-                        "initCart",
-                        1,
-                        true,
-                    ),
-                ],
-            )])
-        };
-        let (a, b) = (
-            group(&bundle("3f2a9c1b", "shop.example.com")),
-            group(&bundle("7d1e4b2a", "cdn.example.net")),
-        );
-        assert_eq!(a.hashes, b.hashes);
-        assert_eq!(
-            a.culprit.as_deref(),
-            Some("static/js/main.<hash>.js in initCart")
         );
     }
 
@@ -1185,10 +903,11 @@ mod tests {
             ..event
         };
         let (a, b) = (
-            group(&fingerprinted(django_error(12))),
-            group(&fingerprinted(rust_panic(31))),
+            grouped(&fingerprinted(django_error(12))),
+            grouped(&fingerprinted(rust_panic(31))),
         );
-        assert_eq!(a.hashes.len(), 1);
+        // One version-2 hash and one version-1 hash, the same for both events.
+        assert_eq!(a.hashes.len(), 2);
         assert_eq!(a.hashes, b.hashes);
         assert_eq!(a.components, ["fingerprint: payment-provider-down"]);
         // Title and culprit still describe the event itself.
@@ -1200,15 +919,15 @@ mod tests {
 
     #[test]
     fn default_in_a_client_fingerprint_expands_to_the_default_components() {
-        let default = group(&django_error(12));
+        let default = grouped(&django_error(12));
         for marker in ["{{ default }}", "{{default}}"] {
             let only_default = Event {
                 fingerprint: Some(vec![marker.into()]),
                 ..django_error(12)
             };
             assert_eq!(
-                group(&only_default).hashes,
-                [default.hashes[0].clone()],
+                grouped(&only_default).hashes[0],
+                default.hashes[0],
                 "{marker}"
             );
 
@@ -1217,8 +936,8 @@ mod tests {
                 ..django_error(12)
             };
             let (a, b) = (
-                group(&per_tenant("tenant-a")),
-                group(&per_tenant("tenant-b")),
+                grouped(&per_tenant("tenant-a")),
+                grouped(&per_tenant("tenant-b")),
             );
             assert_ne!(a.hashes, b.hashes);
             assert_eq!(
@@ -1235,325 +954,308 @@ mod tests {
             fingerprint: Some(vec![]),
             ..django_error(12)
         };
-        assert_eq!(group(&event), group(&django_error(12)));
+        assert_eq!(grouped(&event), grouped(&django_error(12)));
     }
 
     #[test]
-    fn the_grouping_version_is_part_of_the_hash() {
-        for event in [django_error(12), message_event("disk full"), rust_panic(3)] {
-            let (v1, v2) = (group_version(&event, 1), group_version(&event, 2));
-            assert_eq!(v1.components, v2.components);
-            assert!(v1.hashes.iter().all(|h| !v2.hashes.contains(h)));
-            assert_eq!(group(&event), group_version(&event, GROUPING_VERSION));
+    fn recursion_depth_does_not_split_groups() {
+        let walk = |depth: usize| {
+            let mut frames = vec![frame("src/main.rs", "app::main", 3, true)];
+            frames.extend(
+                (0..depth).map(|i| frame("src/tree.rs", "app::tree::walk", 10 + i as u32, true)),
+            );
+            with_exceptions(vec![exception("panic", "stack overflow", frames)])
+        };
+        assert_eq!(grouped(&walk(3)).hashes[0], grouped(&walk(250)).hashes[0]);
+        let parser = |depth: usize| {
+            let mut frames = vec![py_frame("app.main", "/srv/app/main.py", "main", 3, true)];
+            for i in 0..depth {
+                frames.push(py_frame(
+                    "app.parse",
+                    "/srv/app/parse.py",
+                    "parse_value",
+                    10 + i as u32,
+                    true,
+                ));
+                frames.push(py_frame(
+                    "app.parse",
+                    "/srv/app/parse.py",
+                    "parse_list",
+                    30,
+                    true,
+                ));
+            }
+            frames.push(py_frame(
+                "app.parse",
+                "/srv/app/parse.py",
+                "parse_value",
+                12,
+                true,
+            ));
+            with_exceptions(vec![exception("ParseError", "unexpected token", frames)])
+        };
+        let five = primary(&parser(5));
+        for depth in 6..=30 {
+            assert_eq!(primary(&parser(depth)), five, "depth {depth}");
         }
+    }
+
+    #[test]
+    fn a_different_exception_type_is_a_different_group() {
+        let mut other = django_error(12);
+        other.exceptions[0].ty = "KeyError".into();
+        assert_ne!(primary(&django_error(12)), primary(&other));
+    }
+
+    #[test]
+    fn the_same_failing_function_reached_through_two_callers_is_one_group() {
+        let mut other = django_error(12);
+        other.exceptions[0].frames[2].function = Some("update_cart".into());
+        let (a, b) = (grouped(&django_error(12)), grouped(&other));
+        assert_eq!(a.hashes[0], b.hashes[0]);
+        assert_eq!(a.call_path.as_deref(), Some("app.views in checkout"));
+        assert_eq!(b.call_path.as_deref(), Some("app.views in update_cart"));
+        // Version 1 told them apart; the version-1 hashes still do.
+        assert_ne!(a.hashes[1..], b.hashes[1..]);
+    }
+
+    #[test]
+    fn two_functions_failing_alike_are_two_groups() {
+        let mut other = django_error(12);
+        other.exceptions[0].frames[3].function = Some("refund".into());
+        assert_ne!(primary(&django_error(12)), primary(&other));
+    }
+
+    #[test]
+    fn a_frame_added_or_removed_at_the_outer_end_does_not_split() {
+        let mut fewer = django_error(12);
+        fewer.exceptions[0].frames.remove(2);
+        let mut more = django_error(12);
+        more.exceptions[0].frames.insert(
+            0,
+            py_frame("app.wsgi", "/srv/shop/app/wsgi.py", "application", 3, true),
+        );
+        let mut library_changed = django_error(12);
+        library_changed.exceptions[0].frames[1].function = Some("_get_response_async".into());
+        for other in [fewer, more, library_changed] {
+            assert_eq!(primary(&django_error(12)), primary(&other));
+        }
+    }
+
+    #[test]
+    fn frames_an_sdk_left_unmarked_are_judged_by_path() {
+        let mut unmarked = django_error(12);
+        unmarked.language = Some("python".into());
+        for f in &mut unmarked.exceptions[0].frames {
+            f.in_app = None;
+        }
+        assert_eq!(primary(&django_error(12)), primary(&unmarked));
+        let mut node = express_error("/srv/app", "web-1", 7, 10);
+        node.language = Some("javascript".into());
+        let marked = primary(&node);
+        for f in &mut node.exceptions[0].frames {
+            f.in_app = None;
+        }
+        assert_eq!(marked, primary(&node));
+    }
+
+    #[test]
+    fn version_2_hashes_come_first_then_version_1s_deduplicated_and_never_empty() {
+        for event in [
+            django_error(12),
+            message_event(""),
+            Event::default(),
+            rust_panic(1),
+        ] {
+            let grouping = grouped(&event);
+            assert_eq!(grouping.hashes[0].version, 2);
+            let v1 = group_version(&event, 1).hashes;
+            assert!(!v1.is_empty() && v1.iter().all(|h| h.version == 1));
+            assert!(grouping.hashes.ends_with(&v1), "{:?}", grouping.hashes);
+            assert!(grouping
+                .hashes
+                .iter()
+                .all(|h| h.hash.len() == 64 && h.hash.bytes().all(|b| b.is_ascii_hexdigit())));
+            let mut unique = grouping.hashes.clone();
+            unique.dedup();
+            assert_eq!(unique, grouping.hashes);
+        }
+        assert_eq!(
+            group_version(&django_error(12), 2),
+            grouped(&django_error(12))
+        );
     }
 
     #[test]
     fn components_explain_the_group() {
-        let g = group(&django_error(12));
         assert_eq!(
-            g.components,
-            [
-                "type: ValueError",
-                "frame: app.views in checkout",
-                "frame: app.services.payments in charge"
-            ]
+            grouped(&django_error(12)).components,
+            ["type: ValueError", "site: app.services.payments in charge"]
         );
-        let g = group(&message_event("user 42 signed in from 10.0.0.1"));
-        assert_eq!(g.components, ["message: user <int> signed in from <ip>"]);
+        assert_eq!(
+            grouped(&message_event("user 42 signed in from 10.0.0.1")).components,
+            ["message: user <int> signed in from <ip>"]
+        );
+        assert_eq!(grouped(&Event::default()).components, ["unlabeled"]);
+        assert_eq!(grouped(&Event::default()).title, UNLABELED);
     }
 
     #[test]
-    fn title_and_culprit_for_a_rust_panic() {
-        let g = group(&rust_panic(31));
-        assert_eq!(
-            g.title,
-            "panic: called `Result::unwrap()` on an `Err` value: Os { code: 2, kind: NotFound, message: \"No such file or directory\" }"
-        );
-        assert_eq!(
-            g.culprit.as_deref(),
-            Some("src/config.rs in app::config::load")
-        );
-    }
-
-    #[test]
-    fn title_and_culprit_for_a_python_error() {
-        let g = group(&django_error(12));
-        assert_eq!(
-            g.title,
-            "ValueError: invalid literal for int() with base 10: 'abc'"
-        );
-        assert_eq!(
-            g.culprit.as_deref(),
-            Some("app.services.payments in charge")
-        );
-    }
-
-    #[test]
-    fn title_and_culprit_for_a_javascript_error() {
-        let g = group(&express_error("/srv/app", "web-1", 7, 10));
-        assert_eq!(
-            g.title,
-            "TypeError: Cannot read properties of undefined (reading 'price')"
-        );
-        assert_eq!(
-            g.culprit.as_deref(),
-            Some("src/services/cart.js in CartService.total")
-        );
-    }
-
-    #[test]
-    fn the_culprit_is_the_last_frame_when_none_is_in_app() {
-        let mut event = express_error("/srv/app", "web-1", 7, 10);
-        event.exceptions[0].frames.truncate(2);
-        let g = group(&event);
-        assert_eq!(
-            g.culprit.as_deref(),
-            Some("node_modules/express/lib/router/route.js in next")
-        );
-    }
-
-    #[test]
-    fn the_culprit_comes_from_the_outermost_exception_with_frames() {
-        let event = with_exceptions(vec![
-            exception("anyhow::Error", "request failed", vec![]),
-            exception("hyper::Error", "connection closed", rust_panic_frames(3)),
-        ]);
-        assert_eq!(
-            group(&event).culprit.as_deref(),
-            Some("src/config.rs in app::config::load")
-        );
-        assert_eq!(group(&message_event("disk full")).culprit, None);
-        assert_eq!(
-            group(&with_exceptions(vec![exception("E", "x", vec![])])).culprit,
-            None
-        );
-    }
-
-    #[test]
-    fn the_title_uses_the_client_title_then_the_first_line() {
-        let mut event = django_error(12);
-        event.title = Some("Checkout failed".into());
-        assert_eq!(group(&event).title, "Checkout failed");
-
-        let event = with_exceptions(vec![exception(
-            "KeyError",
-            "\n'card_token'\nTraceback follows",
-            vec![],
-        )]);
-        assert_eq!(group(&event).title, "KeyError: 'card_token'");
-
-        let mut event = with_exceptions(vec![exception("StopIteration", "", vec![])]);
-        assert_eq!(group(&event).title, "StopIteration");
-        event.exceptions[0].value = None;
-        assert_eq!(group(&event).title, "StopIteration");
-
-        assert_eq!(
-            group(&message_event("Disk almost full\nused: 97%")).title,
-            "Disk almost full"
-        );
-    }
-
-    #[test]
-    fn a_long_title_is_cut_on_a_char_boundary_to_255_chars() {
-        let exactly = "é".repeat(255);
-        assert_eq!(group(&message_event(&exactly)).title, exactly);
-
-        let title = group(&message_event(&"é".repeat(300))).title;
-        assert_eq!(title.chars().count(), 255);
-        assert!(title.ends_with("é…"));
-    }
-
-    #[test]
-    fn function_names_are_normalized() {
-        let cases = [
-            // Rust: symbol hashes, legacy remnants, closures, generics, impls.
-            ("app::config::load::h3e4f5a6b7c8d9e0f", "app::config::load"),
-            (
-                "_ZN3app6config4load17h3e4f5a6b7c8d9e0fE",
-                "_ZN3app6config4load",
-            ),
-            (
-                "app::main::{{closure}}::{{closure}}",
-                "app::main::{closure}",
-            ),
-            (
-                "app::main::{closure#0}::{closure#1}",
-                "app::main::{closure}",
-            ),
-            ("app::handler::{async_fn#0}", "app::handler::{closure}"),
-            ("app::handler::{{async_block}}", "app::handler::{closure}"),
-            (
-                "core::ops::function::FnOnce::call_once{{vtable.shim}}",
-                "core::ops::function::FnOnce::call_once{vtable.shim}",
-            ),
-            (
-                "core::ptr::drop_in_place<app::cart::Cart>",
-                "core::ptr::drop_in_place",
-            ),
-            ("app::parse::<u32>", "app::parse"),
-            (
-                "hyper::proto::h1::dispatch::Dispatcher<D,Bs,I,T>::poll_catch",
-                "hyper::proto::h1::dispatch::Dispatcher::poll_catch",
-            ),
-            (
-                "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once",
-                "<alloc::boxed::Box as core::ops::function::FnOnce>::call_once",
-            ),
-            (
-                "<F as axum::handler::Handler<(M,T1),S>>::call::{{closure}}",
-                "<F as axum::handler::Handler>::call::{closure}",
-            ),
-            (
-                "<impl core::fmt::Display for app::Error>::fmt",
-                "<app::Error as core::fmt::Display>::fmt",
-            ),
-            ("<app::cart::Cart>::total", "app::cart::Cart::total"),
-            ("app::run<Box<dyn Fn() -> Result<(), E>>>", "app::run"),
-            // Python.
-            ("checkout", "checkout"),
-            ("<lambda>", "<lambda>"),
-            ("<module>", "<module>"),
-            (
-                "Checkout.post.<locals>.inner",
-                "Checkout.post.<locals>.inner",
-            ),
-            // JavaScript.
-            ("Layer.handle [as handle_request]", "Layer.handle"),
-            ("Object.<anonymous>", "<anonymous>"),
-            ("<anonymous>", "<anonymous>"),
-            ("?", "<anonymous>"),
-            ("async CartController.checkout", "CartController.checkout"),
-            ("async*loadCart", "loadCart"),
-            ("promise callback*loadCart", "loadCart"),
-            ("new CartService", "CartService"),
-            ("loadCart/<", "loadCart"),
-            // C++ operators are not generics.
-            ("std::ostream::operator<<", "std::ostream::operator<<"),
-        ];
-        for (raw, expected) in cases {
-            assert_eq!(normalize_function(raw), expected, "{raw}");
-        }
-    }
-
-    #[test]
-    fn filenames_are_normalized() {
-        let cases = [
-            ("src/config.rs", None, "src/config.rs"),
-            ("/srv/app/src/config.rs", Some("/srv/app"), "src/config.rs"),
-            ("/srv/app/src/config.rs", Some("/srv/app/"), "src/config.rs"),
-            ("/srv/application/src/x.rs", Some("/srv/app"), "/srv/application/src/x.rs"),
-            (r"C:\build\app\src\main.rs", Some(r"C:\build\app"), "src/main.rs"),
-            ("/var/www/shop/releases/20261101123456/app/models/user.rb", None, "app/models/user.rb"),
-            (&format!("{RUSTC}/core/src/result.rs"), None, "library/core/src/result.rs"),
-            (&format!("{CRATES}/tokio-1.40.0/src/runtime/task/harness.rs"), None, "tokio/src/runtime/task/harness.rs"),
-            ("/home/ci/.cargo/git/checkouts/sqlx-1ecc6299db9ec823/3f2a9c1/sqlx-core/src/pool.rs", None, "sqlx/sqlx-core/src/pool.rs"),
-            (&format!("{VENV}/django/core/handlers/base.py"), None, "django/core/handlers/base.py"),
-            ("/usr/lib/python3.11/dist-packages/requests/api.py", None, "requests/api.py"),
-            ("/usr/lib/python3.12/asyncio/events.py", None, "asyncio/events.py"),
-            ("/srv/shop/node_modules/express/lib/router/layer.js", None, "node_modules/express/lib/router/layer.js"),
-            ("/srv/shop/node_modules/.pnpm/express@4.19.2/node_modules/express/lib/router/layer.js", None, "node_modules/express/lib/router/layer.js"),
-            ("/root/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go", None, "/root/go/pkg/mod/github.com/lib/pq/conn.go"),
-            ("https://shop.example.com/static/js/main.3f2a9c1b.js?v=2#L1", None, "static/js/main.<hash>.js"),
-            ("https://shop.example.com/assets/index-3f2a9c1b.js", None, "assets/index-<hash>.js"),
-            ("webpack:///./src/routes/cart.js", None, "src/routes/cart.js"),
-            ("app:///src/routes/cart.js", None, "src/routes/cart.js"),
-            ("file:///srv/app/src/routes/cart.js", Some("/srv/app"), "src/routes/cart.js"),
-            ("node:internal/process/task_queues", None, "node:internal/process/task_queues"),
-            ("./src/logo@2x.png", None, "src/logo@2x.png"),
-        ];
-        for (raw, root, expected) in cases {
+    fn a_stack_overflow_cut_anywhere_in_its_cycle_is_one_group() {
+        // V8 keeps only the innermost frames of a RangeError: the cycle starts anywhere.
+        let cut = |start: usize, depth: usize| {
+            let cycle = ["parseValue", "parseArray", "parseElement"];
+            let frames = (0..depth)
+                .map(|i| {
+                    let f = cycle[(start + i) % 3];
+                    frame("/srv/app/src/parser.js", f, 10 + i as u32, true)
+                })
+                .collect();
+            with_exceptions(vec![exception(
+                "RangeError",
+                "Maximum call stack size exceeded",
+                frames,
+            )])
+        };
+        let first = grouped(&cut(0, 10));
+        for (start, depth) in [(1, 10), (2, 10), (0, 11), (2, 50)] {
             assert_eq!(
-                normalize_filename(raw, root),
-                expected,
-                "{raw} with root {root:?}"
+                grouped(&cut(start, depth)).hashes[0],
+                first.hashes[0],
+                "{start} {depth}"
             );
         }
+        assert!(
+            first.components[1].starts_with("recursion: "),
+            "{:?}",
+            first.components
+        );
     }
 
     #[test]
-    fn parameterize_replaces_variable_parts() {
-        let cases = [
-            ("user 42 not found", "user <int> not found"),
-            ("price -3 is negative", "price -<int> is negative"),
-            ("load average 0.75", "load average <float>"),
-            ("overflow at 6.02e23", "overflow at <float>"),
-            ("upgrade 1.2.3 failed", "upgrade <int>.<int>.<int> failed"),
-            (
-                "mail to alice@example.com bounced",
-                "mail to <email> bounced",
+    fn a_template_groups_messages_whatever_their_arguments() {
+        let logged = |customer: &str, relay: &str| Event {
+            message: Some(format!(
+                "Invoice 7 was not sent to {customer}: mail relay {relay} refused it"
+            )),
+            message_template: Some(
+                "Invoice %s was not sent to %s: mail relay %s refused it".into(),
             ),
-            (
-                "GET https://api.example.com/v1/users/42?x=1 failed.",
-                "GET <url> failed.",
-            ),
-            ("from 10.0.3.17:5432", "from <ip>:<int>"),
-            ("from 2001:db8::ff00:42:8329", "from <ip>"),
-            ("bound [::1]:8080", "bound [<ip>]:<int>"),
-            ("peer fe80::1: reset", "peer <ip>: reset"),
-            ("order 3f2a9c1b-8d4e-4f6a-9b2c-7e5d1a0f3c8b", "order <uuid>"),
-            ("segfault at 0x7ffd5fbff8a8", "segfault at <hex>"),
-            (
-                "blob sha256:9f86d081884c7d659a2feaa0c55ad015",
-                "blob sha256:<hex>",
-            ),
-            ("commit 3f2a9c1b8d4e missing", "commit <hex> missing"),
-            ("at 2026-11-01T12:34:56.789Z", "at <datetime>"),
-            ("at 2026-11-01 12:34", "at <datetime>"),
-            ("on 2026-11-01 only", "on <date> only"),
-            ("at 12:34:56 sharp", "at <time> sharp"),
-            ("took 150ms", "took <duration>"),
-            ("took 2.5s", "took <duration>"),
-            ("took 1h30m", "took <duration>"),
-            ("took 10µs", "took <duration>"),
-            ("retry in 3 minutes", "retry in <duration>"),
-            ("retry in 5min", "retry in <duration>"),
-            ("expires in 2 days", "expires in <duration>"),
-            ("unknown key 'user_id'", "unknown key '<quoted>'"),
-            ("no table \"orders\"", "no table \"<quoted>\""),
-            (
-                "called `Option::unwrap()` on a `None` value",
-                "called `<quoted>` on a `<quoted>` value",
-            ),
-            (r#"bad json "a \"b\" c" here"#, "bad json \"<quoted>\" here"),
-            ("can't parse 'don't'", "can't parse '<quoted>'"),
-            ("users' cart 'x'", "users' cart '<quoted>'"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(parameterize(input), expected, "{input}");
+            ..Event::default()
+        };
+        let (a, b) = (
+            grouped(&logged("Ada Lovelace", "mx.one")),
+            grouped(&logged("Bob", "relay two")),
+        );
+        assert_eq!(a.hashes[0], b.hashes[0]);
+        assert_eq!(
+            a.title,
+            "Invoice %s was not sent to %s: mail relay %s refused it"
+        );
+        assert_eq!(
+            a.components,
+            ["template: Invoice %s was not sent to %s: mail relay %s refused it"]
+        );
+    }
+
+    #[test]
+    fn a_frameless_chain_groups_on_its_types_and_the_outermost_parameterized_message() {
+        let chain = |invoice: &str, path: &str, zone: &str| {
+            with_exceptions(vec![
+                exception(
+                    "app::SyncError",
+                    &format!("cannot sync invoice {invoice} in {zone}"),
+                    vec![],
+                ),
+                exception(
+                    "std::io::Error",
+                    &format!("cannot open {path}: permission denied"),
+                    vec![],
+                ),
+            ])
+        };
+        let a = grouped(&chain("INV-88213", "/var/lib/app/7731.db", "eu-west7-b"));
+        let b = grouped(&chain("INV-3", "/srv/data/x.db", "us-east2-a"));
+        assert_eq!(a.hashes[0], b.hashes[0]);
+        assert_eq!(
+            a.components,
+            [
+                "type: app::SyncError",
+                "type: std::io::Error",
+                "message: cannot sync invoice <id> in <id>"
+            ]
+        );
+        let other = grouped(&chain_other());
+        assert_ne!(other.hashes[0], a.hashes[0]);
+        fn chain_other() -> Event {
+            with_exceptions(vec![exception(
+                "app::SyncError",
+                "remote refused the invoice",
+                vec![],
+            )])
         }
     }
 
     #[test]
-    fn parameterize_keeps_words_and_identifiers() {
-        let unchanged = [
-            "invalid utf8 in header",
-            "ipv4 only",
-            "sha256 mismatch",
-            "http2 stream reset",
-            "unsupported target x86_64-unknown-linux-gnu",
-            "python3.12 not found",
-            "v1.2 of the api is gone",
-            "3rd retry",
-            "i18n bundle missing",
-            "failed to resolve std::io::Error",
-            "no such field deadbeef",
-            "can't connect",
-            "a::b::c",
-            "Os { code: NotFound }",
-            "hex bytes 4d 5e 0a",
-            "",
-        ];
-        for input in unchanged {
-            assert_eq!(parameterize(input), input);
-        }
+    fn frames_of_where_an_error_was_reported_do_not_hide_its_message() {
+        let reported = |message: &str| {
+            let mut event =
+                with_exceptions(vec![exception("app::Error", message, rust_panic_frames(3))]);
+            event.exceptions[0].mechanism =
+                Some(crate::event::Mechanism::new("capture_error", true));
+            event
+        };
+        let (a, b) = (
+            grouped(&reported("config missing")),
+            grouped(&reported("database down")),
+        );
+        assert_ne!(a.hashes[0], b.hashes[0]);
+        assert_eq!(a.components.last().unwrap(), "message: config missing");
     }
 
     #[test]
-    fn parameterize_is_idempotent() {
-        let message =
-            "user 42 (alice@example.com) from 10.0.0.1 at 2026-11-01T12:34:56Z: 'x' took 150ms";
-        let once = parameterize(message);
-        assert_eq!(parameterize(&once), once);
+    fn a_native_crash_groups_on_the_crashed_threads_stack() {
+        let crash = |idle: &str| Event {
+            exceptions: vec![exception("EXC_BAD_ACCESS", "SIGSEGV at 0x0", vec![])],
+            threads: vec![
+                crate::event::Thread {
+                    name: "worker".into(),
+                    frames: vec![frame("idle.c", idle, 3, false)],
+                    ..Default::default()
+                },
+                crate::event::Thread {
+                    crashed: Some(true),
+                    frames: vec![
+                        Frame {
+                            package: Some("/Applications/Shop.app/Shop".into()),
+                            function: Some("main".into()),
+                            in_app: Some(true),
+                            ..Frame::default()
+                        },
+                        Frame {
+                            package: Some("/Applications/Shop.app/Shop".into()),
+                            function: Some("-[Cart total]".into()),
+                            in_app: Some(true),
+                            instruction_addr: Some("0x10004a2b0".into()),
+                            ..Frame::default()
+                        },
+                    ],
+                    ..Default::default()
+                },
+            ],
+            ..Event::default()
+        };
+        let a = grouped(&crash("wait"));
+        assert_eq!(a.hashes[0], grouped(&crash("poll")).hashes[0]);
+        assert_eq!(
+            a.components,
+            ["type: EXC_BAD_ACCESS", "site: Shop in -[Cart total]"]
+        );
+    }
+
+    #[test]
+    fn an_empty_stack_rules_pass_leaves_one_version_2_hash() {
+        let grouping = grouped(&django_error(12));
+        assert_eq!(grouping.hashes.iter().filter(|h| h.version == 2).count(), 1);
     }
 }

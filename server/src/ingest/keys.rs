@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use std::sync::Arc;
+
 use crate::error::ApiError;
-use crate::store::projects::KeyOwner;
+use crate::grouping::rules::{self, Rules};
 use crate::store::Store;
 
 /// Project ingest keys seen recently (so the hot path does not query the database per event),
@@ -15,18 +17,28 @@ use crate::store::Store;
 /// limit takes effect within [`KEY_TTL`]. Limits are counted per server process.
 #[derive(Default)]
 pub struct KeyCache {
-    keys: RwLock<HashMap<String, (KeyOwner, Instant)>>,
+    keys: RwLock<HashMap<String, (Owner, Instant)>>,
     /// project id -> (unix minute, events admitted in it)
     windows: Mutex<HashMap<i64, (i64, u64)>>,
 }
 
 const KEY_TTL: Duration = Duration::from_secs(30);
 
-/// An ingest request let in: its project, and the state of the project's rate limit if any.
-#[derive(Debug, Clone, Copy)]
+/// An ingest request let in: its project, its grouping rules, and the state of the project's
+/// rate limit if any.
+#[derive(Debug, Clone)]
 pub struct Admitted {
     pub project_id: i64,
     pub window: Option<RateWindow>,
+    pub rules: Arc<Rules>,
+}
+
+/// What a key grants, with the project's grouping rules parsed once per cache entry.
+#[derive(Debug, Clone)]
+struct Owner {
+    project_id: i64,
+    rate_limit_per_minute: Option<i64>,
+    rules: Arc<Rules>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +61,7 @@ impl KeyCache {
         Ok(Admitted {
             project_id: owner.project_id,
             window,
+            rules: owner.rules,
         })
     }
 
@@ -61,19 +74,31 @@ impl KeyCache {
             .retain(|_, (owner, _)| owner.project_id != project_id);
     }
 
-    async fn owner(&self, store: &Store, key: &str) -> Result<KeyOwner, ApiError> {
-        if let Some(&(owner, at)) = self.keys.read().expect("not poisoned").get(key) {
+    async fn owner(&self, store: &Store, key: &str) -> Result<Owner, ApiError> {
+        if let Some((owner, at)) = self.keys.read().expect("not poisoned").get(key) {
             if at.elapsed() < KEY_TTL {
-                return Ok(owner);
+                return Ok(owner.clone());
             }
         }
         match store.project_for_key(key).await? {
-            Some(owner) => {
+            Some(found) => {
+                // Saved rules were parsed when saved; should they not parse now (written by
+                // hand into the database), grouping goes on without them.
+                let rules = found
+                    .grouping_rules
+                    .as_deref()
+                    .and_then(|text| rules::parse(text).ok())
+                    .unwrap_or_default();
+                let owner = Owner {
+                    project_id: found.project_id,
+                    rate_limit_per_minute: found.rate_limit_per_minute,
+                    rules: Arc::new(rules),
+                };
                 let mut keys = self.keys.write().expect("not poisoned");
                 if keys.len() > 10_000 {
                     keys.clear();
                 }
-                keys.insert(key.to_owned(), (owner, Instant::now()));
+                keys.insert(key.to_owned(), (owner.clone(), Instant::now()));
                 Ok(owner)
             }
             None => Err(ApiError::Forbidden(

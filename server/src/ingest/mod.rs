@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 
 use crate::error::ApiError;
 use crate::event::Event;
+use crate::grouping::rules::Rules;
 use crate::grouping::{self, Grouping};
 use crate::store::{Committed, NewOccurrence};
 
@@ -159,6 +160,7 @@ fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
 /// groups it, compresses it. `raw` is the body as received when it is not native JSON.
 pub fn prepare(
     project_id: i64,
+    rules: &Rules,
     mut event: Event,
     protocol: &'static str,
     raw: Option<&[u8]>,
@@ -168,12 +170,13 @@ pub fn prepare(
         .validate()
         .map_err(|e| ApiError::Unprocessable(format!("invalid event: {e}")))?;
     event.finalize(received_at);
-    let g = grouping::group(&event);
+    let g = grouping::group(&event, rules);
     let grouping = Grouping {
         hashes: g.hashes,
         components: g.components.iter().map(|c| column_text(c, 1024)).collect(),
         title: column_text(&g.title, MAX_TEXT),
         culprit: optional_text(g.culprit.as_deref()),
+        call_path: optional_text(g.call_path.as_deref()),
     };
     let json = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(NewOccurrence {

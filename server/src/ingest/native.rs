@@ -55,15 +55,18 @@ async fn handle(
     state: &AppState,
 ) -> Result<Committed, ApiError> {
     let received_at = Utc::now();
-    let project_id = state
-        .keys
-        .admit(&state.store, project_token(req)?)
-        .await?
-        .project_id;
+    let admitted = state.keys.admit(&state.store, project_token(req)?).await?;
     let limits = &state.config.ingest;
     let body = read_body(req, payload, limits.max_body_bytes).await?;
     let json = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
     let event: Event = crate::json::parse(&json, "event")?;
-    let occurrence = prepare(project_id, event, "native", None, received_at)?;
+    let occurrence = prepare(
+        admitted.project_id,
+        &admitted.rules,
+        event,
+        "native",
+        None,
+        received_at,
+    )?;
     Ok(state.writer.submit(occurrence).await?)
 }

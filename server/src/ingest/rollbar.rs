@@ -100,6 +100,7 @@ async fn handle(
     fill_client_ip(&mut event, peer.as_deref());
     let occurrence = prepare(
         admitted.project_id,
+        &admitted.rules,
         event,
         "rollbar",
         Some(&json),

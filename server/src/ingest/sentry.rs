@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{content_encoding, decode_body, map_error, prepare, read_body};
 use crate::error::ApiError;
 use crate::event::Event;
+use crate::ingest::Admitted;
 use crate::protocol::envelope::{parse_envelope, ItemType};
 use crate::protocol::{fill_client_ip, sentry};
 use crate::state::AppState;
@@ -126,9 +127,10 @@ async fn handle(
         .map_err(|_| ApiError::NotFound(format!("no project {project_id:?}")))?;
     let header_key = key_from_request(req);
     // With a key in the headers the project is known before the body is read.
-    if let Some(key) = &header_key {
-        check_project(state, key, project_id).await?;
-    }
+    let mut admitted = match &header_key {
+        Some(key) => Some(check_project(state, key, project_id).await?),
+        None => None,
+    };
     let limits = &state.config.ingest;
     let body = read_body(req, payload, limits.max_body_bytes).await?;
     let body = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
@@ -146,7 +148,7 @@ async fn handle(
                     .dsn()
                     .and_then(sentry::key_from_dsn)
                     .ok_or_else(missing_key)?;
-                check_project(state, &key, project_id).await?;
+                admitted = Some(check_project(state, &key, project_id).await?);
             }
             for item in &envelope.items {
                 if item.ty != ItemType::Event {
@@ -165,16 +167,23 @@ async fn handle(
             (event, raw)
         }
     };
-    if header_key.is_none() && kind == Kind::Store {
+    let Some(admitted) = admitted else {
         return Err(missing_key());
-    }
+    };
     let mut event = event.expect("an event to store");
     let peer = req
         .connection_info()
         .realip_remote_addr()
         .map(str::to_owned);
     fill_client_ip(&mut event, peer.as_deref());
-    let occurrence = prepare(project_id, event, "sentry", Some(&raw), received_at)?;
+    let occurrence = prepare(
+        project_id,
+        &admitted.rules,
+        event,
+        "sentry",
+        Some(&raw),
+        received_at,
+    )?;
     Ok(Some(state.writer.submit(occurrence).await?))
 }
 
@@ -201,10 +210,10 @@ fn key_from_request(req: &HttpRequest) -> Option<String> {
     })
 }
 
-async fn check_project(state: &AppState, key: &str, project_id: i64) -> Result<(), ApiError> {
-    let owner = state.keys.admit(&state.store, key).await?.project_id;
-    if owner == project_id {
-        Ok(())
+async fn check_project(state: &AppState, key: &str, project_id: i64) -> Result<Admitted, ApiError> {
+    let admitted = state.keys.admit(&state.store, key).await?;
+    if admitted.project_id == project_id {
+        Ok(admitted)
     } else {
         Err(ApiError::Forbidden(format!(
             "the key does not belong to project {project_id}"

@@ -314,6 +314,7 @@ fn frame(v: &Value) -> Option<Frame> {
         pre_context: lines(context.and_then(|c| c.get("pre"))),
         post_context: lines(context.and_then(|c| c.get("post"))),
         vars,
+        ..Frame::default()
     })
 }
 

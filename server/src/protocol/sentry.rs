@@ -288,7 +288,16 @@ fn frames(stacktrace: Option<&Value>) -> Option<Vec<Frame>> {
     (!frames.is_empty()).then_some(frames)
 }
 
-/// A frame; one that names no file, module or function (a bare native address) is skipped.
+/// A native address as `0x…` hex: SDKs send hex strings, some send numbers.
+fn address(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_ascii_lowercase()),
+        Value::Number(n) => n.as_u64().map(|n| format!("{n:#x}")),
+        _ => None,
+    }
+}
+
+/// A frame; one that names nothing at all (not even a native address) is skipped.
 fn frame(v: &Value) -> Option<Frame> {
     let m = v.as_object()?;
     let frame = Frame {
@@ -306,10 +315,17 @@ fn frame(v: &Value) -> Option<Frame> {
         pre_context: lines(m.get("pre_context")),
         post_context: lines(m.get("post_context")),
         vars: m.get("vars").filter(|v| v.is_object()).cloned(),
+        package: string(m.get("package")),
+        symbol: string(m.get("symbol")),
+        instruction_addr: address(m.get("instruction_addr")),
+        image_addr: address(m.get("image_addr")),
     };
     let named = frame.filename.is_some()
         || frame.abs_path.is_some()
         || frame.module.is_some()
+        || frame.package.is_some()
+        || frame.symbol.is_some()
+        || frame.instruction_addr.is_some()
         || frame.function.is_some();
     named.then_some(frame)
 }
@@ -774,7 +790,9 @@ mod tests {
             ]}}]}}),
         );
         let frames = &ev.exceptions[0].frames;
-        assert_eq!(frames.len(), 2, "the bare address frame is skipped");
+        // A bare native address is shown (grouping passes over it).
+        assert_eq!(frames.len(), 3);
+        assert_eq!(frames[2].instruction_addr.as_deref(), Some("0x1234"));
         assert_eq!(frames[0].function.as_deref(), Some("main"));
         let f = &frames[1];
         assert_eq!(f.abs_path.as_deref(), Some("/srv/app.py"));

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::batch_tx::{Arg, BatchTx, Col};
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
-use crate::grouping::{Grouping, GROUPING_VERSION};
+use crate::grouping::{GroupHash, Grouping, GROUPING_VERSION};
 
 /// An occurrence ready to store: validated, grouped and compressed by the ingest pipeline.
 #[derive(Debug, Clone)]
@@ -94,6 +94,8 @@ impl IssueDelta {
             ("release", &occ.release),
             ("os", &occ.os),
             ("browser", &occ.browser),
+            // How the failing site was reached: the issue page's "call paths" breakdown.
+            ("call_path", &occ.grouping.call_path),
         ];
         for (facet, value) in facets {
             if let Some(value) = value {
@@ -159,7 +161,7 @@ async fn commit_in(
     }
     order.sort_by(|&a, &b| {
         let (a, b) = (&batch[a], &batch[b]);
-        (a.project_id, &a.grouping.hashes[0]).cmp(&(b.project_id, &b.grouping.hashes[0]))
+        (a.project_id, &a.grouping.hashes[0].hash).cmp(&(b.project_id, &b.grouping.hashes[0].hash))
     });
 
     // Round trips, not rows, are what a batch costs on PostgreSQL: every hash of the batch
@@ -298,17 +300,19 @@ async fn resolve_issue(
     let hashes = &occ.grouping.hashes;
     let found = hashes
         .iter()
-        .find_map(|hash| cache.get(&(occ.project_id, hash.clone())).copied());
+        .find_map(|h| cache.get(&(occ.project_id, h.hash.clone())).copied());
     let (issue_id, new_issue) = match found {
         Some(id) => (id, false),
         None => create_issue(tx, occ).await?,
     };
-    for hash in hashes {
-        if cache
-            .insert((occ.project_id, hash.clone()), issue_id)
-            .is_none()
+    // Unknown hashes learn the issue (an upgraded algorithm's new hashes, a rule's); a hash
+    // that points elsewhere keeps pointing there, as it does in the table.
+    for h in hashes {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            cache.entry((occ.project_id, h.hash.clone()))
         {
-            link_hash(tx, occ.project_id, hash, issue_id).await?;
+            slot.insert(issue_id);
+            link_hash(tx, occ.project_id, h, issue_id).await?;
         }
     }
     Ok((issue_id, new_issue))
@@ -325,7 +329,7 @@ async fn known_hashes(
     for &i in order {
         let occ = &batch[i];
         let set = wanted.entry(occ.project_id).or_default();
-        set.extend(occ.grouping.hashes.iter().map(String::as_str));
+        set.extend(occ.grouping.hashes.iter().map(|h| h.hash.as_str()));
     }
     let mut known = HashMap::new();
     for (project, hashes) in wanted {
@@ -373,7 +377,7 @@ async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult
         )
         .await?;
     let id = created[0].int(0);
-    let hash = [occ.project_id.into(), g.hashes[0].as_str().into()];
+    let hash = [occ.project_id.into(), g.hashes[0].hash.as_str().into()];
     let linked = tx
         .rows(
             "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) \
@@ -381,7 +385,7 @@ async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult
             &[
                 hash[0],
                 hash[1],
-                i64::from(GROUPING_VERSION).into(),
+                i64::from(g.hashes[0].version).into(),
                 id.into(),
             ],
             &[Col::Int],
@@ -405,7 +409,7 @@ async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult
 async fn link_hash(
     tx: &mut impl BatchTx,
     project_id: i64,
-    hash: &str,
+    hash: &GroupHash,
     issue_id: i64,
 ) -> StoreResult<()> {
     tx.run(
@@ -413,8 +417,8 @@ async fn link_hash(
          VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING",
         &[
             project_id.into(),
-            hash.into(),
-            i64::from(GROUPING_VERSION).into(),
+            hash.hash.as_str().into(),
+            i64::from(hash.version).into(),
             issue_id.into(),
         ],
     )

@@ -9,6 +9,7 @@
 mod batch_tx;
 pub mod ingest;
 pub mod issues;
+pub mod merges;
 pub mod notify;
 pub mod projects;
 pub mod retention;
@@ -61,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "ingest storage",
         include_str!("../../../migrations/sqlite/0005_ingest_storage.sql"),
         include_str!("../../../migrations/postgres/0005_ingest_storage.sql"),
+    ),
+    (
+        6,
+        "grouping",
+        include_str!("../../../migrations/sqlite/0006_grouping.sql"),
+        include_str!("../../../migrations/postgres/0006_grouping.sql"),
     ),
 ];
 

@@ -29,10 +29,12 @@ impl Project {
 }
 
 /// What an ingest key grants: which project, under which rate limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyOwner {
     pub project_id: i64,
     pub rate_limit_per_minute: Option<i64>,
+    /// The project's grouping rules as typed (see `grouping::rules`).
+    pub grouping_rules: Option<String>,
 }
 
 const PROJECT_COLUMNS: &str = "id, slug, name, created_at";
@@ -169,7 +171,7 @@ impl Store {
     /// The project an ingest key belongs to, unless the key is unknown or revoked.
     pub async fn project_for_key(&self, token: &str) -> StoreResult<Option<KeyOwner>> {
         let row = sqlx::query(
-            "SELECT k.project_id, p.rate_limit_per_minute FROM project_keys k \
+            "SELECT k.project_id, p.rate_limit_per_minute, p.grouping_rules FROM project_keys k \
              JOIN projects p ON p.id = k.project_id WHERE k.token = $1 AND k.revoked_at IS NULL",
         )
         .bind(token)
@@ -179,6 +181,7 @@ impl Store {
             Ok(KeyOwner {
                 project_id: r.try_get("project_id")?,
                 rate_limit_per_minute: r.try_get("rate_limit_per_minute")?,
+                grouping_rules: r.try_get("grouping_rules")?,
             })
         })
         .transpose()

@@ -121,7 +121,7 @@ impl Writer {
     /// The queue of the writer that owns the occurrence's issue (found by its first hash).
     fn shard_of(&self, occurrence: &NewOccurrence) -> &mpsc::Sender<Job> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let key = (occurrence.project_id, &occurrence.grouping.hashes[0]);
+        let key = (occurrence.project_id, &occurrence.grouping.hashes[0].hash);
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
         &self.shards[(hash % self.shards.len() as u64) as usize]
     }

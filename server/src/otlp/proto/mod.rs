@@ -27,6 +27,7 @@
 
 pub mod access;
 mod json;
+mod json_any_value;
 mod response;
 mod types;
 

@@ -330,3 +330,19 @@ fn trait_self_type(function: &str) -> &str {
         }
     }
 }
+
+/// Whether a frame its SDK left unmarked is the application's own code, guessed from the
+/// event's language (`python`, `javascript`, `java`…); `None` for a language without a table.
+pub fn guess_in_app(language: Option<&str>, frame: &crate::event::Frame) -> Option<bool> {
+    let lang = Language::from_hint(language, None);
+    if lang == Language::Unknown {
+        return None;
+    }
+    let path = frame.abs_path.as_deref().or(frame.filename.as_deref());
+    Some(is_in_app(
+        lang,
+        path,
+        frame.module.as_deref(),
+        frame.function.as_deref(),
+    ))
+}

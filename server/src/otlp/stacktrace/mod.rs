@@ -58,7 +58,7 @@ use std::collections::VecDeque;
 
 use crate::event::{Exception, Frame};
 
-pub use in_app::{LibraryTest, GO_STD_PACKAGES, LIBRARY_FRAMES};
+pub use in_app::{guess_in_app, LibraryTest, GO_STD_PACKAGES, LIBRARY_FRAMES};
 
 /// Bytes of a stack trace read; the rest is ignored.
 pub const MAX_INPUT_BYTES: usize = 512 * 1024;

@@ -1,0 +1,88 @@
+//! Grouping in the store: upgrading the algorithm splits no issue and keeps counts exact.
+
+use super::*;
+use bugle_server::grouping::{self, Grouping};
+
+/// The occurrence as a version-1 server grouped it: version-1 hashes only.
+fn prepared_by_version_1(project: i64, event: Event) -> NewOccurrence {
+    let mut occ = prepared(project, event.clone());
+    let v1 = grouping::group_version(&event, 1);
+    occ.grouping = Grouping {
+        hashes: v1.hashes,
+        ..occ.grouping
+    };
+    occ
+}
+
+/// Bugs as they arrive over time: each call is a new occurrence of the same bug.
+fn bugs() -> Vec<Box<dyn Fn(u32) -> Event>> {
+    vec![
+        Box::new(|i| error_event("KeyError", 10 + i, &format!("web-{}", i % 3))),
+        Box::new(|i| error_event("ValueError", 20 + i, "web-1")),
+        Box::new(|i| Event {
+            message: Some(format!("user {i} logged in from 10.0.0.{}", i % 250)),
+            ..Event::default()
+        }),
+        Box::new(|i| Event {
+            exceptions: vec![Exception {
+                ty: "app::SyncError".into(),
+                value: Some(format!("sync of order {i} failed after {}ms", 10 * i)),
+                ..Exception::default()
+            }],
+            ..Event::default()
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn events_of_version_1_issues_find_them_after_the_upgrade_with_exact_counts() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let bugs = bugs();
+        // Before the upgrade: three occurrences of each bug, version-1 hashes only.
+        let before: Vec<_> = (0..3)
+            .flat_map(|i| bugs.iter().map(move |bug| bug(i)))
+            .map(|e| prepared_by_version_1(project, e))
+            .collect();
+        let committed = store.commit_batch(&before).await.unwrap();
+        let issue_of_bug: Vec<i64> = committed[..bugs.len()].iter().map(|c| c.issue_id).collect();
+        let distinct: BTreeSet<_> = issue_of_bug.iter().collect();
+        assert_eq!(distinct.len(), bugs.len(), "{name}: one issue per bug");
+
+        // After: the same bugs, grouped by the current algorithm, in two batches (the first
+        // finds issues by version-1 hashes and teaches them the new ones, the second by those).
+        for round in 0..2 {
+            let after: Vec<_> = (0..2)
+                .flat_map(|i| bugs.iter().map(move |bug| bug(100 + round * 10 + i)))
+                .map(|e| prepared(project, e))
+                .collect();
+            assert!(after.iter().all(|o| o.grouping.hashes[0].version == 2));
+            let committed = store.commit_batch(&after).await.unwrap();
+            for (k, c) in committed.iter().enumerate() {
+                assert_eq!(
+                    c.issue_id,
+                    issue_of_bug[k % bugs.len()],
+                    "{name}: round {round}, bug {k}"
+                );
+                assert!(!c.new_issue, "{name}: no new issue");
+            }
+        }
+        for &id in &issue_of_bug {
+            let issue = store.issue(id).await.unwrap();
+            assert_eq!(issue.count, 7, "{name}: exact count of issue {id}");
+            assert_eq!(hourly_total(&store, id).await, 7, "{name}");
+            let versions: BTreeSet<i64> = store
+                .issue_hashes(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|h| h.version)
+                .collect();
+            assert_eq!(
+                versions,
+                BTreeSet::from([1, 2]),
+                "{name}: the issue learnt version 2"
+            );
+        }
+    }
+}
