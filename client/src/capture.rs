@@ -3,7 +3,7 @@
 use std::error::Error;
 
 use crate::backtrace::{self, FrameConfig, Trim};
-use crate::{Event, Exception, Level};
+use crate::{Event, Exception, Level, Mechanism};
 
 /// The whole `source()` chain, outermost first, without frames.
 pub(crate) fn exceptions_from_error<E: Error + ?Sized>(err: &E) -> Vec<Exception> {
@@ -25,6 +25,9 @@ pub(crate) fn event_from_error<E: Error + ?Sized>(err: &E, frames: &FrameConfig)
     event.exceptions = exceptions_from_error(err);
     if let Some(first) = event.exceptions.first_mut() {
         first.frames = backtrace::capture(frames, Trim::Sdk);
+        // The stack says where the error was reported, not where it failed: the server
+        // groups such a chain by its message too.
+        first.mechanism = Some(Mechanism::new("capture_error", true));
     }
     event
 }
@@ -114,7 +117,11 @@ pub(crate) fn event_from_anyhow(err: &anyhow::Error, frames: &FrameConfig) -> Ev
         None
     };
     if let Some(first) = event.exceptions.first_mut() {
+        let reported_at = trace.is_none();
         first.frames = trace.unwrap_or_else(|| backtrace::capture(frames, Trim::Sdk));
+        if reported_at {
+            first.mechanism = Some(Mechanism::new("capture_error", true));
+        }
     }
     event
 }

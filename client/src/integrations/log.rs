@@ -116,12 +116,10 @@ impl<L: Log> Log for BugleLogger<L> {
                 }
                 let message = Some(record.args().to_string());
                 if level <= self.event_level {
-                    client.capture(record_event(
-                        level_of(level),
-                        record.target(),
-                        message,
-                        fields,
-                    ));
+                    let mut event = record_event(level_of(level), record.target(), message, fields);
+                    // A literal format string is known; with arguments only the text is.
+                    event.message_template = record.args().as_str().map(str::to_owned);
+                    client.capture(event);
                 } else {
                     client.add_breadcrumb(record_breadcrumb(
                         level_of(level),

@@ -86,7 +86,14 @@ pub async fn get_issue(
     let issue = visible_issue(&state, &user, *id).await?;
     let latest = state.store.latest_occurrence(issue.id).await?;
     let mut facets = serde_json::Map::new();
-    for facet in ["host", "environment", "release", "os", "browser"] {
+    for facet in [
+        "host",
+        "environment",
+        "release",
+        "os",
+        "browser",
+        "call_path",
+    ] {
         let values = state.store.issue_facet(issue.id, facet).await?;
         let values: Vec<_> = values
             .into_iter()
@@ -96,9 +103,10 @@ pub async fn get_issue(
     }
     let mut body = issue_json(&issue);
     let map = body.as_object_mut().expect("issue is an object");
+    let hashes = state.store.issue_hashes(issue.id).await?;
     map.insert(
         "grouping".into(),
-        json!({"version": issue.grouping_version, "components": issue.components}),
+        json!({"version": issue.grouping_version, "components": issue.components, "hashes": hashes}),
     );
     map.insert("latest".into(), json!(latest.as_ref().map(occurrence_json)));
     map.insert("facets".into(), facets.into());

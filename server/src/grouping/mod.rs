@@ -266,8 +266,10 @@ fn text(s: Option<&str>) -> Option<&str> {
 }
 
 fn message_component(event: &Event) -> String {
+    // One name for both: a message sent without its template groups with the same message
+    // sent with it (a template without arguments is the message).
     if let Some(template) = text(event.message_template.as_deref()) {
-        format!("template: {}", parameterize(template, Version::V2))
+        format!("message: {}", parameterize(template, Version::V2))
     } else if let Some(message) = text(event.message.as_deref()) {
         format!("message: {}", parameterize(message, Version::V2))
     } else {
@@ -1154,7 +1156,7 @@ mod tests {
         );
         assert_eq!(
             a.components,
-            ["template: Invoice %s was not sent to %s: mail relay %s refused it"]
+            ["message: Invoice %s was not sent to %s: mail relay %s refused it"]
         );
     }
 

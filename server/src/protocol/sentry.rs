@@ -92,6 +92,10 @@ impl Fields {
             .as_ref()
             .and_then(message_text)
             .or_else(|| message.as_ref().and_then(message_text));
+        ev.message_template = logentry
+            .as_ref()
+            .and_then(message_template)
+            .or_else(|| message.as_ref().and_then(message_template));
         if ev.message.is_none() {
             for (key, v) in [("logentry", logentry), ("message", message)] {
                 if let Some(v) = v {
@@ -360,6 +364,21 @@ fn message_text(v: &Value) -> Option<String> {
         }),
         _ => None,
     }
+}
+
+/// The format string of `{message, params, formatted}`, when the object has one: a `message`
+/// with `params`, or beside a different `formatted` (Python's logging integration sends
+/// `record.msg` there).
+fn message_template(v: &Value) -> Option<String> {
+    let m = v.as_object()?;
+    let template = string(m.get("message"))?;
+    let has_params = match m.get("params") {
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        _ => false,
+    };
+    let formatted = string(m.get("formatted"));
+    (has_params || formatted.is_some_and(|f| f != template)).then_some(template)
 }
 
 /// Fills `%s`-style (`%s %d %i %f %r`, `%(name)s`, `%%`) and `{}`-style (`{}`, `{0}`, `{name}`)
@@ -775,6 +794,24 @@ mod tests {
             ev.exceptions[0].value.as_deref(),
             Some("Non-Error promise rejection")
         );
+    }
+
+    #[test]
+    fn a_logentry_with_params_keeps_its_template() {
+        let ev = map(
+            json!({"logentry": {"message": "Invoice %s was not sent to %s",
+            "params": ["7", "Ada"], "formatted": "Invoice 7 was not sent to Ada"}}),
+        );
+        assert_eq!(ev.message.as_deref(), Some("Invoice 7 was not sent to Ada"));
+        assert_eq!(
+            ev.message_template.as_deref(),
+            Some("Invoice %s was not sent to %s")
+        );
+        let plain = map(json!({"logentry": {"message": "disk full"}, "message": "disk full"}));
+        assert_eq!(plain.message_template, None);
+        let legacy = map(json!({"message": {"message": "user %s", "params": ["7"]}}));
+        assert_eq!(legacy.message.as_deref(), Some("user 7"));
+        assert_eq!(legacy.message_template.as_deref(), Some("user %s"));
     }
 
     #[test]
