@@ -1,1 +1,0 @@
-//! Project grouping rules: fingerprint rules and stack-trace rules, as users write them.
