@@ -16,6 +16,11 @@ pub(super) enum Glob {
     Prefix(String),
     Suffix(String),
     Contains(String),
+    /// `**/name`: the path is `name` or ends with `/name` (the second string).
+    InDir(String, String),
+    /// `**/dir/**`: the path starts with `dir/` or holds `/dir/` (the second string); in
+    /// general `**/x**`: starts with `x` or holds `/x`.
+    UnderDir(String, String),
     /// `*` matches anything; chars are lowercased when `fold`.
     Wild {
         tokens: Vec<Token>,
@@ -76,50 +81,36 @@ impl Glob {
     /// A glob over `/`-separated paths: `*` and `?` stop at `/`, `**` crosses it, `**/` may
     /// match no directory.
     pub(super) fn path(pattern: &str) -> Result<Glob, String> {
-        if !pattern.contains(['*', '?']) {
-            return Ok(Glob::Exact(pattern.to_owned()));
-        }
-        if pattern.len() >= 2 && pattern.chars().all(|c| c == '*') {
-            return Ok(Glob::Any);
-        }
-        let chars: Vec<char> = pattern.chars().collect();
-        let mut re = String::from("(?s)^");
-        let mut literal = String::new();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            if c != '*' && c != '?' {
-                literal.push(c);
-                i += 1;
-                continue;
+        let pieces = path_pieces(pattern);
+        use PathPiece::{AnyDirs, Anything, Lit};
+        // The shapes rules are mostly made of, without a regex.
+        let glob = match pieces.as_slice() {
+            [] => Glob::Exact(String::new()),
+            [Lit(l)] => Glob::Exact(l.clone()),
+            [Anything] => Glob::Any,
+            [Lit(l), Anything] => Glob::Prefix(l.clone()),
+            [Anything, Lit(l)] => Glob::Suffix(l.clone()),
+            [Anything, Lit(l), Anything] => Glob::Contains(l.clone()),
+            [AnyDirs, Lit(l)] => Glob::InDir(l.clone(), format!("/{l}")),
+            [AnyDirs, Lit(l), Anything] => Glob::UnderDir(l.clone(), format!("/{l}")),
+            _ => {
+                let mut re = String::from("(?s)^");
+                for piece in &pieces {
+                    match piece {
+                        Lit(l) => re.push_str(&regex::escape(l)),
+                        PathPiece::One => re.push_str("[^/]"),
+                        PathPiece::Star => re.push_str("[^/]*"),
+                        Anything => re.push_str(".*"),
+                        AnyDirs => re.push_str("(?:.*/)?"),
+                    }
+                }
+                re.push('$');
+                Regex::new(&re)
+                    .map(Glob::Path)
+                    .map_err(|_| "this pattern is too complex".to_owned())?
             }
-            re.push_str(&regex::escape(&literal));
-            literal.clear();
-            if c == '?' {
-                re.push_str("[^/]");
-                i += 1;
-                continue;
-            }
-            let mut end = i;
-            while end < chars.len() && chars[end] == '*' {
-                end += 1;
-            }
-            if end - i == 1 {
-                re.push_str("[^/]*");
-            } else if (i == 0 || chars[i - 1] == '/') && chars.get(end) == Some(&'/') {
-                // `**/`: any directories, or none.
-                re.push_str("(?:.*/)?");
-                end += 1;
-            } else {
-                re.push_str(".*");
-            }
-            i = end;
-        }
-        re.push_str(&regex::escape(&literal));
-        re.push('$');
-        Regex::new(&re)
-            .map(Glob::Path)
-            .map_err(|_| "this pattern is too complex".to_owned())
+        };
+        Ok(glob)
     }
 
     pub(super) fn matches(&self, s: &str) -> bool {
@@ -129,10 +120,68 @@ impl Glob {
             Glob::Prefix(p) => s.starts_with(p.as_str()),
             Glob::Suffix(p) => s.ends_with(p.as_str()),
             Glob::Contains(p) => s.contains(p.as_str()),
+            Glob::InDir(name, slash_name) => s == name || s.ends_with(slash_name.as_str()),
+            Glob::UnderDir(dir, slash_dir) => {
+                s.starts_with(dir.as_str()) || s.contains(slash_dir.as_str())
+            }
             Glob::Wild { tokens, fold } => wild_match(tokens, s, *fold),
             Glob::Path(re) => re.is_match(s),
         }
     }
+}
+
+/// A path glob, read: literal runs and the four kinds of wildcard.
+#[derive(Debug, PartialEq, Eq)]
+enum PathPiece {
+    Lit(String),
+    /// `?`: one char but `/`.
+    One,
+    /// `*`: chars but `/`.
+    Star,
+    /// `**`: any chars.
+    Anything,
+    /// `**/` at the start or after a `/`: any directories, or none.
+    AnyDirs,
+}
+
+fn path_pieces(pattern: &str) -> Vec<PathPiece> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '*' && c != '?' {
+            literal.push(c);
+            i += 1;
+            continue;
+        }
+        if !literal.is_empty() {
+            pieces.push(PathPiece::Lit(std::mem::take(&mut literal)));
+        }
+        if c == '?' {
+            pieces.push(PathPiece::One);
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < chars.len() && chars[end] == '*' {
+            end += 1;
+        }
+        if end - i == 1 {
+            pieces.push(PathPiece::Star);
+        } else if (i == 0 || chars[i - 1] == '/') && chars.get(end) == Some(&'/') {
+            pieces.push(PathPiece::AnyDirs);
+            end += 1;
+        } else {
+            pieces.push(PathPiece::Anything);
+        }
+        i = end;
+    }
+    if !literal.is_empty() {
+        pieces.push(PathPiece::Lit(literal));
+    }
+    pieces
 }
 
 /// Simple per-character lowercase (the first char of a multi-char lowercase).
