@@ -424,7 +424,12 @@ impl Line {
             if !self.at_attribute() {
                 return Err(self.error(
                     self.pos,
-                    "expected \",\" and another fingerprint value, or title=\"...\"",
+                    if title.is_some() {
+                        "expected the end of the rule after the title (quote a title with \
+                         spaces: title=\"...\")"
+                    } else {
+                        "expected \",\" and another fingerprint value, or title=\"...\""
+                    },
                 ));
             }
             let name_start = self.pos;

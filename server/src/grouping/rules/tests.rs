@@ -1068,6 +1068,13 @@ fn bad_rules_give_the_line_column_and_reason() {
         ("error.type:X -> a title=T title=U", 1, 27, "the title is given twice"),
         ("error.type:X -> a title=", 1, 25, "missing value after \"title=\""),
         ("error.type:X -> a title=\"\"", 1, 25, "the title cannot be empty"),
+        (
+            "error.type:X -> a title=Database down",
+            1,
+            34,
+            "expected the end of the rule after the title (quote a title with spaces: \
+             title=\"...\")",
+        ),
         ("error.type:X -> \"\"", 1, 17, "a fingerprint value cannot be empty"),
         ("error.type:X -> \"abc", 1, 17, "unterminated quote"),
         ("error.type:X -> a title=\"abc", 1, 25, "unterminated quote"),
