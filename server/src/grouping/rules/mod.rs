@@ -1,6 +1,6 @@
 //! Project grouping rules: fingerprint rules and stack-trace rules, as users write them.
 //!
-//! A project's settings hold a text of rules, one per line. [`parse`] turns it into [`Rules`]
+//! A project's settings hold a text of rules, one per line. [`parse()`] turns it into [`Rules`]
 //! (or a [`RuleError`] naming the line and column, for a 400 on the settings page); the grouping
 //! code then asks [`Rules::fingerprint`] which issue an event belongs to, and
 //! [`Rules::frame_action`] (or [`Rules::for_event`] then [`EventRules::frame_action`], which
