@@ -197,7 +197,9 @@ const MAX_CALL_PATH: usize = 255;
 const CALL_PATH_FRAMES: usize = 6;
 
 fn version_2(event: &Event, root: Option<&str>, rules: Option<&Rules>) -> Components {
-    let label = |frames: &[Frame]| labelled(event, frames, root, rules);
+    // Event-level matchers of the stack rules are checked once, not per frame.
+    let rules = rules.map(|r| r.for_event(event));
+    let label = |frames: &[Frame]| labelled(event, frames, root, rules.as_ref());
     let mut stacks: Vec<Vec<Labelled>> =
         event.exceptions.iter().map(|e| label(&e.frames)).collect();
     let thread = stacks
@@ -297,15 +299,13 @@ fn labelled(
     event: &Event,
     frames: &[Frame],
     root: Option<&str>,
-    rules: Option<&Rules>,
+    rules: Option<&rules::EventRules<'_>>,
 ) -> Vec<Labelled> {
     let language = event.language.as_deref();
     frames
         .iter()
         .filter_map(|frame| {
-            let action = rules
-                .map(|r| r.frame_action(event, frame))
-                .unwrap_or_default();
+            let action = rules.map(|r| r.frame_action(frame)).unwrap_or_default();
             if action.group == Some(false) {
                 return None;
             }
@@ -1259,5 +1259,27 @@ mod tests {
     fn an_empty_stack_rules_pass_leaves_one_version_2_hash() {
         let grouping = grouped(&django_error(12));
         assert_eq!(grouping.hashes.iter().filter(|h| h.version == 2).count(), 1);
+    }
+
+    #[test]
+    fn a_fingerprint_rule_names_the_group_and_its_title() {
+        let rules = rules::parse(
+            "error.type:ValueError stack.function:charge -> payments title=\"Payments broken\"",
+        )
+        .unwrap();
+        let (a, b) = (group(&django_error(12), &rules), group(&rust_panic(3), &rules));
+        assert_eq!(a.components, ["fingerprint: payments"]);
+        assert_eq!(a.title, "Payments broken");
+        assert_ne!(b.components, a.components, "the rule does not match a Rust panic");
+    }
+
+    #[test]
+    fn a_stack_rule_moves_the_site_and_keeps_the_way_back_to_older_issues() {
+        let rules = rules::parse("stack.function:charge -group").unwrap();
+        let ruled = group(&django_error(12), &rules);
+        let plain = grouped(&django_error(12));
+        assert_eq!(ruled.components, ["type: ValueError", "site: app.views in checkout"]);
+        assert_eq!(ruled.hashes[1], plain.hashes[0], "the hash without the rule follows");
+        assert!(ruled.hashes.ends_with(&group_version(&django_error(12), 1).hashes));
     }
 }
