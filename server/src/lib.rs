@@ -27,6 +27,7 @@ pub mod ops;
 pub mod otlp;
 pub mod protocol;
 pub mod query;
+pub mod regroup;
 pub mod secrets;
 pub mod startup;
 pub mod state;

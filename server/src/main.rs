@@ -92,6 +92,17 @@ enum ProjectCommand {
         #[arg(long)]
         max_per_issue: Option<String>,
     },
+    /// Show a project's grouping rules, replace them from a file (`-` for stdin), or preview
+    /// what a file's rules would do to the project's newest 1,000 occurrences.
+    Grouping {
+        slug: String,
+        /// Saves the rules of FILE (checked first: nothing is saved when they do not parse).
+        #[arg(long, value_name = "FILE", conflicts_with = "preview_file")]
+        set_file: Option<String>,
+        /// Prints, as JSON, how the rules of FILE would group the newest occurrences.
+        #[arg(long, value_name = "FILE")]
+        preview_file: Option<String>,
+    },
     /// Limit how many events per minute a project may send (`off` for no limit).
     RateLimit {
         slug: String,
@@ -374,6 +385,48 @@ async fn project(cmd: ProjectCommand, config: &Config) -> anyhow::Result<()> {
                 show(days),
                 show(max)
             );
+        }
+        ProjectCommand::Grouping {
+            slug,
+            set_file,
+            preview_file,
+        } => {
+            let project = store
+                .project_by_slug(&slug)
+                .await
+                .with_context(|| format!("no project {slug}"))?;
+            let read = |path: &str| -> anyhow::Result<String> {
+                if path == "-" {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                    Ok(text)
+                } else {
+                    std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
+                }
+            };
+            let parse = |text: &str, path: &str| {
+                bugle_server::grouping::rules::parse(text)
+                    .map_err(|e| anyhow::anyhow!("{path}: {e} (nothing saved)"))
+            };
+            if let Some(path) = set_file {
+                let text = read(&path)?;
+                let rules = parse(&text, &path)?;
+                store.set_grouping_rules(project.id, Some(&text)).await?;
+                println!(
+                    "{}: grouping rules saved ({} rules); new events use them within 30 s",
+                    project.slug,
+                    rules.len()
+                );
+            } else if let Some(path) = preview_file {
+                let text = read(&path)?;
+                let rules = parse(&text, &path)?;
+                let preview =
+                    bugle_server::regroup::preview_project(&store, project.id, &rules).await?;
+                println!("{}", serde_json::to_string_pretty(&preview)?);
+            } else {
+                let rules = store.project_settings(project.id).await?.grouping_rules;
+                print!("{}", rules.unwrap_or_default());
+            }
         }
         ProjectCommand::RateLimit { slug, per_minute } => {
             let project = store

@@ -34,7 +34,11 @@ fn limit(params: &Params, default: i64) -> Result<i64, ApiError> {
 }
 
 /// The issue, if the user may see its project; 404 otherwise.
-async fn visible_issue(state: &AppState, user: &ApiUser, id: i64) -> Result<Issue, ApiError> {
+pub(super) async fn visible_issue(
+    state: &AppState,
+    user: &ApiUser,
+    id: i64,
+) -> Result<Issue, ApiError> {
     let issue = state.store.issue(id).await?;
     user.check_project(state, issue.project_id).await?;
     Ok(issue)

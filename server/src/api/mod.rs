@@ -3,6 +3,7 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod grouping;
 mod issues;
 mod projects;
 
@@ -26,7 +27,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(issues::update_issue)
         .service(issues::merge_issue)
         .service(issues::list_occurrences)
-        .service(issues::get_occurrence);
+        .service(issues::get_occurrence)
+        .service(grouping::get_rules)
+        .service(grouping::put_rules)
+        .service(grouping::preview_rules)
+        .service(grouping::unmerge);
 }
 
 /// The user behind the request's API token.

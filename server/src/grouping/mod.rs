@@ -74,7 +74,7 @@ pub struct GroupHash {
 pub struct Grouping {
     /// Hashes this event may join an issue by, best first, deduplicated, never empty: version 2
     /// with the project's rules, version 2 without its stack rules (when they changed
-    /// anything), then version 1's (in-app frames, all frames).
+    /// anything), then version 1's (in-app frames, all frames) unless a fingerprint rule matched.
     pub hashes: Vec<GroupHash>,
     /// Human-readable components hashed for `hashes[0]`, shown on the issue page to explain
     /// "why these are together": `["type: KeyError", "site: app.cart in total"]`.
@@ -118,7 +118,11 @@ pub fn group(event: &Event, rules: &Rules) -> Grouping {
             defaults.components.clone()
         }
     };
-    hashes.extend(version_1(event, root).hashes);
+    // A project's fingerprint rule means a new issue for what it matches (the preview shows
+    // which issues it gathers); any other event may find the issue its version-1 hashes had.
+    if rule_fingerprint.is_none() {
+        hashes.extend(version_1(event, root).hashes);
+    }
     dedup(&mut hashes);
     let title = match rule_fingerprint.and_then(|f| f.title) {
         Some(t) => title::truncate_chars(t.trim(), MAX_TITLE_CHARS),
@@ -1267,10 +1271,16 @@ mod tests {
             "error.type:ValueError stack.function:charge -> payments title=\"Payments broken\"",
         )
         .unwrap();
-        let (a, b) = (group(&django_error(12), &rules), group(&rust_panic(3), &rules));
+        let (a, b) = (
+            group(&django_error(12), &rules),
+            group(&rust_panic(3), &rules),
+        );
         assert_eq!(a.components, ["fingerprint: payments"]);
         assert_eq!(a.title, "Payments broken");
-        assert_ne!(b.components, a.components, "the rule does not match a Rust panic");
+        assert_ne!(
+            b.components, a.components,
+            "the rule does not match a Rust panic"
+        );
     }
 
     #[test]
@@ -1278,8 +1288,16 @@ mod tests {
         let rules = rules::parse("stack.function:charge -group").unwrap();
         let ruled = group(&django_error(12), &rules);
         let plain = grouped(&django_error(12));
-        assert_eq!(ruled.components, ["type: ValueError", "site: app.views in checkout"]);
-        assert_eq!(ruled.hashes[1], plain.hashes[0], "the hash without the rule follows");
-        assert!(ruled.hashes.ends_with(&group_version(&django_error(12), 1).hashes));
+        assert_eq!(
+            ruled.components,
+            ["type: ValueError", "site: app.views in checkout"]
+        );
+        assert_eq!(
+            ruled.hashes[1], plain.hashes[0],
+            "the hash without the rule follows"
+        );
+        assert!(ruled
+            .hashes
+            .ends_with(&group_version(&django_error(12), 1).hashes));
     }
 }

@@ -56,23 +56,23 @@ pub struct Committed {
 
 /// What a batch adds to one issue.
 #[derive(Default)]
-struct IssueDelta {
-    count: i64,
-    first_seen: i64,
-    last_seen: i64,
-    level: Option<Level>,
-    hours: BTreeMap<i64, i64>,
+pub(super) struct IssueDelta {
+    pub(super) count: i64,
+    pub(super) first_seen: i64,
+    pub(super) last_seen: i64,
+    pub(super) level: Option<Level>,
+    pub(super) hours: BTreeMap<i64, i64>,
     /// Occurrences per minute (unix minute), for spike detection.
-    minutes: BTreeMap<i64, i64>,
-    facets: BTreeMap<(&'static str, String), (i64, i64)>,
+    pub(super) minutes: BTreeMap<i64, i64>,
+    pub(super) facets: BTreeMap<(&'static str, String), (i64, i64)>,
     /// Index (in the batch) of the first occurrence, which a regression is attributed to.
-    first_index: usize,
+    pub(super) first_index: usize,
 }
 
 const HOUR_MS: i64 = 3_600_000;
 
 impl IssueDelta {
-    fn add(&mut self, occ: &NewOccurrence) {
+    pub(super) fn add(&mut self, occ: &NewOccurrence) {
         if self.count == 0 {
             self.first_seen = occ.received_at;
         }

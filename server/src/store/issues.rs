@@ -580,6 +580,23 @@ impl Store {
         rows.iter().map(Occurrence::from_row).collect()
     }
 
+    /// A project's newest retained occurrences, newest first (for grouping previews).
+    pub async fn recent_occurrences(
+        &self,
+        project_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Occurrence>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OCCURRENCE_COLUMNS} FROM occurrences WHERE project_id = $1 \
+             ORDER BY received_at DESC LIMIT $2"
+        ))
+        .bind(project_id)
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Occurrence::from_row).collect()
+    }
+
     pub async fn latest_occurrence(&self, issue_id: i64) -> StoreResult<Option<Occurrence>> {
         Ok(self
             .occurrences(issue_id, None, 1)

@@ -70,6 +70,8 @@ pub struct ProjectSettings {
     pub rate_limit_per_minute: Option<i64>,
     pub retention_days: Option<i64>,
     pub max_occurrences_per_issue: Option<i64>,
+    /// Grouping rules as typed (`grouping::rules`); applied to new events.
+    pub grouping_rules: Option<String>,
 }
 
 /// One row of the projects page.
@@ -307,8 +309,8 @@ impl Store {
 
     pub async fn project_settings(&self, project_id: i64) -> StoreResult<ProjectSettings> {
         let row = sqlx::query(
-            "SELECT rate_limit_per_minute, retention_days, max_occurrences_per_issue \
-             FROM projects WHERE id = $1",
+            "SELECT rate_limit_per_minute, retention_days, max_occurrences_per_issue, \
+             grouping_rules FROM projects WHERE id = $1",
         )
         .bind(project_id)
         .fetch_optional(&self.pool)
@@ -318,7 +320,26 @@ impl Store {
             rate_limit_per_minute: row.try_get("rate_limit_per_minute")?,
             retention_days: row.try_get("retention_days")?,
             max_occurrences_per_issue: row.try_get("max_occurrences_per_issue")?,
+            grouping_rules: row.try_get("grouping_rules")?,
         })
+    }
+
+    /// Saves a project's grouping rules (`None` or blank: none). The caller has parsed them.
+    pub async fn set_grouping_rules(
+        &self,
+        project_id: i64,
+        rules: Option<&str>,
+    ) -> StoreResult<()> {
+        let rules = rules.filter(|r| !r.trim().is_empty());
+        let done = sqlx::query("UPDATE projects SET grouping_rules = $2 WHERE id = $1")
+            .bind(project_id)
+            .bind(rules)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// The projects page: open issues and the last 24 hours per project, summed from the

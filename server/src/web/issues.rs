@@ -12,6 +12,7 @@ use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, E
 use super::{redirect, render, WebError};
 use crate::state::AppState;
 use crate::store::issues::{Issue, IssueFilter, Occurrence, Snooze, Sort, StatusFilter};
+use crate::store::merges::IssueHash;
 use crate::store::projects::Project;
 use crate::store::users::User;
 use crate::time::now_ms;
@@ -233,7 +234,11 @@ async fn issue_list(
 }
 
 /// The issue, if the user may see its project.
-async fn visible_issue(state: &AppState, user: &User, id: i64) -> Result<Issue, WebError> {
+pub(super) async fn visible_issue(
+    state: &AppState,
+    user: &User,
+    id: i64,
+) -> Result<Issue, WebError> {
     let issue = state.store.issue(id).await?;
     if state.store.can_access(user, issue.project_id).await? {
         Ok(issue)
@@ -308,6 +313,7 @@ struct IssuePage {
     range_30d: bool,
     chart: Chart,
     facets: Vec<Facet>,
+    hashes: Vec<IssueHash>,
     shown: Option<Shown>,
     occurrences: Vec<OccurrenceLine>,
     older_page: Option<String>,
@@ -339,8 +345,16 @@ async fn issue_page(
         super::view::chart(&counts[&issue.id], 720, 120, hour_label(now, 24))
     };
     let mut facets = Vec::new();
-    for name in ["host", "release", "environment", "os", "browser"] {
-        let values = store.issue_facet(issue.id, name).await?;
+    for (facet, name) in [
+        ("host", "host"),
+        ("release", "release"),
+        ("environment", "environment"),
+        ("os", "os"),
+        ("browser", "browser"),
+        // The outer paths that led to the failing site, which grouping does not hash.
+        ("call_path", "call paths"),
+    ] {
+        let values = store.issue_facet(issue.id, facet).await?;
         if !values.is_empty() {
             let total = values.iter().map(|(_, n)| n).sum();
             let values = values.into_iter().take(10).collect();
@@ -416,6 +430,7 @@ async fn issue_page(
         range_30d,
         chart,
         facets,
+        hashes: store.issue_hashes(issue.id).await?,
         shown,
         occurrences,
         older_page,

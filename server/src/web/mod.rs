@@ -7,6 +7,7 @@
 //! session's CSRF token; responses carry a Content-Security-Policy without inline script.
 
 mod account;
+mod grouping;
 mod issues;
 mod projects;
 mod session;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(session::routes)
         .configure(projects::routes)
         .configure(issues::routes)
+        .configure(grouping::routes)
         .configure(account::routes);
 }
 

@@ -86,3 +86,84 @@ async fn events_of_version_1_issues_find_them_after_the_upgrade_with_exact_count
         }
     }
 }
+
+#[tokio::test]
+async fn a_merged_issue_splits_back_with_its_occurrences_and_counts() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let key_errors: Vec<_> = (0..5)
+            .map(|i| prepared(project, error_event("KeyError", 10 + i, "web-1")))
+            .collect();
+        let value_errors: Vec<_> = (0..3)
+            .map(|i| prepared(project, error_event("ValueError", 10 + i, "web-2")))
+            .collect();
+        let a = store.commit_batch(&key_errors).await.unwrap()[0].issue_id;
+        let b = store.commit_batch(&value_errors).await.unwrap()[0].issue_id;
+        store.merge_issues(b, a).await.unwrap();
+        assert_eq!(store.issue(a).await.unwrap().count, 8, "{name}");
+
+        let moved: Vec<String> = value_errors[0]
+            .grouping
+            .hashes
+            .iter()
+            .map(|h| h.hash.clone())
+            .collect();
+        let rules = Rules::default();
+        let occurrences = store.occurrences(a, None, 500).await.unwrap();
+        let wanted: std::collections::HashSet<&str> = moved.iter().map(String::as_str).collect();
+        let chosen =
+            bugle_server::regroup::occurrences_with(&occurrences, &rules, &wanted).unwrap();
+        assert_eq!(chosen.len(), 3, "{name}: the ValueErrors are found again");
+        let split = store
+            .split_issue(a, &moved, &chosen, "ada@example.com")
+            .await
+            .unwrap();
+
+        let (old, new) = (
+            store.issue(a).await.unwrap(),
+            store.issue(split.id).await.unwrap(),
+        );
+        assert_eq!(
+            (old.count, new.count),
+            (5, 3),
+            "{name}: counts move with occurrences"
+        );
+        assert_eq!(hourly_total(&store, a).await, 5, "{name}");
+        assert_eq!(hourly_total(&store, split.id).await, 3, "{name}");
+        assert_eq!(
+            store.issue_facet(split.id, "host").await.unwrap(),
+            [("web-2".to_owned(), 3)]
+        );
+        assert_eq!(
+            store.issue_facet(a, "host").await.unwrap(),
+            [("web-1".to_owned(), 5)]
+        );
+        assert!(new.title.starts_with("ValueError"), "{name}: {}", new.title);
+        // Later ValueErrors go to the new issue, KeyErrors stay.
+        let later = store
+            .commit_batch(&[
+                prepared(project, error_event("ValueError", 99, "web-3")),
+                prepared(project, error_event("KeyError", 99, "web-3")),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            (later[0].issue_id, later[1].issue_id),
+            (split.id, a),
+            "{name}"
+        );
+        // Every hash cannot go: the issue would keep nothing.
+        let all: Vec<String> = store
+            .issue_hashes(a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.hash)
+            .collect();
+        let err = store.split_issue(a, &all, &[], "ada").await.unwrap_err();
+        assert!(
+            err.to_string().contains("keep at least one hash"),
+            "{name}: {err}"
+        );
+    }
+}

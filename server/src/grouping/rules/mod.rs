@@ -228,6 +228,11 @@ impl Rules {
         self.fingerprint_rules.is_empty() && self.stack_rules.is_empty()
     }
 
+    /// How many rules there are (comments and blank lines aside).
+    pub fn len(&self) -> usize {
+        self.fingerprint_rules.len() + self.stack_rules.len()
+    }
+
     /// The text as given, for the settings page.
     pub fn source(&self) -> &str {
         &self.source
