@@ -80,7 +80,7 @@ pub fn preview(occurrences: &[(i64, Event)], rules: &Rules) -> Preview {
             components: g.components,
         })
         .collect();
-    merges.sort_by(|a, b| b.occurrences.cmp(&a.occurrences));
+    merges.sort_by_key(|m| std::cmp::Reverse(m.occurrences));
     let issues_with_rules = issue_groups
         .values()
         .flatten()

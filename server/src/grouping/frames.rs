@@ -100,11 +100,14 @@ fn compute(frame: &Frame, root: Option<&str>, version: Version) -> Option<String
             non_empty(frame.filename.as_deref().or(frame.abs_path.as_deref()))
                 .map(|file| normalize_filename(file, root))
         });
-    let mut function = non_empty(frame.function.as_deref()).map(normalize_function);
+    let mut function =
+        non_empty(frame.function.as_deref()).map(|f| normalize_function_as(f, version));
     if version == Version::V2 {
         // Native frames: the symbol when there is no readable name, and the binary's name
         // (never its install path, never an address) when there is no module or file.
-        function = function.or_else(|| non_empty(frame.symbol.as_deref()).map(normalize_function));
+        function = function.or_else(|| {
+            non_empty(frame.symbol.as_deref()).map(|f| normalize_function_as(f, version))
+        });
         location = location.or_else(|| {
             non_empty(frame.package.as_deref()).map(|p| {
                 let p = p.replace('\\', "/");
@@ -118,6 +121,10 @@ fn compute(frame: &Frame, root: Option<&str>, version: Version) -> Option<String
         (Some(location), None) => Some(location),
         (None, function) => function,
     }
+}
+
+fn normalize_function(raw: &str) -> String {
+    normalize_function_as(raw, Version::V1)
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
@@ -227,14 +234,19 @@ static JS_ANONYMOUS: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(?:(?:[\w$]+\.)?<anonymous>|anonymous|\?|<unknown>)$"));
 
 /// The function as a stable, readable name: what the code is, not how it was compiled or called.
-fn normalize_function(raw: &str) -> String {
+/// Version 1 folded nested closures into one; version 2 keeps the nesting, so a closure
+/// inside a closure of the same function is not mistaken for a recursion.
+fn normalize_function_as(raw: &str, version: Version) -> String {
     let f = RUST_HASH.replace_all(raw.trim(), "");
     let f = RUST_LEGACY_HASH.replace_all(&f, "");
     let f = ASYNC_PREFIX.replace(&f, "");
     let f = JS_ALIAS.replace_all(&f, "");
     let f = f.strip_suffix(" (async)").unwrap_or(&f).replace("/<", "");
     let f = RUST_CLOSURE.replace_all(&f, "{closure}");
-    let f = RUST_CLOSURE_RUN.replace_all(&f, "::{closure}");
+    let f = match version {
+        Version::V1 => RUST_CLOSURE_RUN.replace_all(&f, "::{closure}"),
+        Version::V2 => f,
+    };
     let f = RUST_BRACED.replace_all(&f, "{$1}");
     let f = strip_generic_args(&f);
     let f = RUST_IMPL_FOR.replace_all(&f, "<$2 as $1>");
@@ -585,6 +597,22 @@ mod tests {
         assert_eq!(sites[2], "a b c");
         assert_eq!(sites[3], "a b c");
         assert_eq!(sites[4], "a b c");
+    }
+
+    #[test]
+    fn nested_closures_keep_their_depth_from_version_2() {
+        let frame = Frame {
+            function: Some("app::run::{{closure}}::{{closure}}".into()),
+            ..Frame::default()
+        };
+        assert_eq!(
+            label(&frame, None, Version::V1).as_deref(),
+            Some("app::run::{closure}")
+        );
+        assert_eq!(
+            label(&frame, None, Version::V2).as_deref(),
+            Some("app::run::{closure}::{closure}")
+        );
     }
 
     #[test]

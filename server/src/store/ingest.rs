@@ -298,16 +298,24 @@ async fn resolve_issue(
     cache: &mut HashMap<(i64, String), i64>,
 ) -> StoreResult<(i64, bool)> {
     let hashes = &occ.grouping.hashes;
-    let found = hashes
-        .iter()
-        .find_map(|h| cache.get(&(occ.project_id, h.hash.clone())).copied());
+    let found = hashes.iter().find_map(|h| {
+        let id = cache.get(&(occ.project_id, h.hash.clone())).copied()?;
+        Some((id, h.version))
+    });
     let (issue_id, new_issue) = match found {
-        Some(id) => (id, false),
+        Some((id, _)) => (id, false),
         None => create_issue(tx, occ).await?,
     };
     // Unknown hashes learn the issue (an upgraded algorithm's new hashes, a rule's); a hash
-    // that points elsewhere keeps pointing there, as it does in the table.
+    // that points elsewhere keeps pointing there, as it does in the table. Older versions'
+    // hashes lead only to issues made under those versions: linked to an issue made now, they
+    // would pull in events the current version tells apart (version 1 did not hash a
+    // message when there were frames).
+    let found_by_old = found.is_some_and(|(_, v)| v < GROUPING_VERSION);
     for h in hashes {
+        if h.version < GROUPING_VERSION && !found_by_old {
+            continue;
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) =
             cache.entry((occ.project_id, h.hash.clone()))
         {

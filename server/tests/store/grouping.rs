@@ -102,10 +102,12 @@ async fn a_merged_issue_splits_back_with_its_occurrences_and_counts() {
         store.merge_issues(b, a).await.unwrap();
         assert_eq!(store.issue(a).await.unwrap().count, 8, "{name}");
 
+        // The hashes the ValueError issue had (made now: version 2 only).
         let moved: Vec<String> = value_errors[0]
             .grouping
             .hashes
             .iter()
+            .filter(|h| h.version == 2)
             .map(|h| h.hash.clone())
             .collect();
         let rules = Rules::default();
@@ -164,6 +166,44 @@ async fn a_merged_issue_splits_back_with_its_occurrences_and_counts() {
         assert!(
             err.to_string().contains("keep at least one hash"),
             "{name}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_older_versions_hash_leads_only_to_an_issue_made_under_it() {
+    // Version 1 ignored the message when there were frames; version 2 hashes it for a stack
+    // of where the error was reported. Two such errors share their version-1 hashes.
+    let reported = |message: &str| {
+        let mut event = error_event("app::SyncError", 10, "web-1");
+        event.exceptions[0].value = Some(message.into());
+        event.exceptions[0].mechanism =
+            Some(bugle_server::event::Mechanism::new("capture_error", true));
+        event
+    };
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let a = prepared(project, reported("cannot sync invoice INV-3"));
+        let b = prepared(project, reported("the ledger rejected invoice INV-3"));
+        assert_eq!(
+            a.grouping.hashes[1..],
+            b.grouping.hashes[1..],
+            "{name}: same version-1 hashes"
+        );
+        let first = store.commit_batch(&[a]).await.unwrap()[0].issue_id;
+        let second = store.commit_batch(&[b]).await.unwrap()[0].issue_id;
+        assert_ne!(first, second, "{name}: version 2 tells them apart");
+        let versions: Vec<i64> = store
+            .issue_hashes(first)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| h.version)
+            .collect();
+        assert_eq!(
+            versions,
+            [2],
+            "{name}: an issue made now learns no version-1 hash"
         );
     }
 }
