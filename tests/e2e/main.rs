@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod client;
 mod dashboard;
+mod grouping;
 mod notifications;
 mod operations;
 mod protocols;
