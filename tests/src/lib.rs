@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod browser;
 pub mod load;
+pub mod node;
 pub mod postgres;
 pub mod python;
 pub mod server;
