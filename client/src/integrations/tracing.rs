@@ -93,6 +93,8 @@ impl<S: Subscriber> Layer<S> for BugleLayer {
                 if let Some(first) = ev.exceptions.first_mut() {
                     first.frames =
                         crate::backtrace::capture(&client.frames, crate::backtrace::Trim::Sdk);
+                    // Where it was logged, not where it failed (the server hashes the message).
+                    first.mechanism = Some(crate::Mechanism::new("capture_error", true));
                 }
             }
             client.capture(ev);

@@ -123,6 +123,7 @@ fn compute(frame: &Frame, root: Option<&str>, version: Version) -> Option<String
     }
 }
 
+#[cfg(test)]
 fn normalize_function(raw: &str) -> String {
     normalize_function_as(raw, Version::V1)
 }

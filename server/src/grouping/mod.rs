@@ -26,13 +26,14 @@
 //!
 //! The hashed components are kept in [`Grouping::components`], so the issue page can show why
 //! two errors are together. Each stage has its module: [`frames`] (labels, in-app, recursion,
-//! site), [`parameterize`], [`rules`], `hash` (hashing, fingerprints), `title` (title,
-//! culprit), `v1` (version 1, kept for the upgrade).
+//! site), [`parameterize`], `templates` (a message's identity), [`rules`], `hash` (hashing,
+//! fingerprints), `title` (title, culprit), `v1` (version 1, kept for the upgrade).
 
 pub mod frames;
 mod hash;
 pub mod parameterize;
 pub mod rules;
+mod templates;
 mod title;
 mod v1;
 
@@ -229,7 +230,7 @@ fn version_2(event: &Event, root: Option<&str>, rules: Option<&Rules>) -> Compon
             components.push("thread: crashed".to_owned());
             site_components(frames, &mut components);
         } else {
-            components.push(message_component(event));
+            components.push(templates::message_component(event));
         }
         return Components {
             components,
@@ -265,22 +266,6 @@ fn reported_at(exc: &Exception) -> bool {
     exc.mechanism
         .as_ref()
         .is_some_and(|m| REPORTED_AT.contains(&m.ty.as_str()))
-}
-
-fn text(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn message_component(event: &Event) -> String {
-    // One name for both: a message sent without its template groups with the same message
-    // sent with it (a template without arguments is the message).
-    if let Some(template) = text(event.message_template.as_deref()) {
-        format!("message: {}", parameterize(template, Version::V2))
-    } else if let Some(message) = text(event.message.as_deref()) {
-        format!("message: {}", parameterize(message, Version::V2))
-    } else {
-        "unlabeled".to_owned()
-    }
 }
 
 /// The thread whose stack tells where a crash happened: the crashed one, else the current
@@ -1299,5 +1284,98 @@ mod tests {
         assert!(ruled
             .hashes
             .ends_with(&group_version(&django_error(12), 1).hashes));
+    }
+
+    /// Java as the Sentry Java SDK sends it: module is the class, in-app by package.
+    fn java_error(caller: &str, method: &str) -> Event {
+        let jframe = |module: &str, function: &str, in_app: bool| Frame {
+            module: Some(module.into()),
+            function: Some(function.into()),
+            filename: Some(format!("{}.java", module.rsplit('.').next().unwrap())),
+            lineno: Some(40),
+            in_app: Some(in_app),
+            ..Frame::default()
+        };
+        with_exceptions(vec![exception(
+            "java.lang.IllegalStateException",
+            "order 88213 rejected",
+            vec![
+                jframe("java.lang.Thread", "run", false),
+                jframe(
+                    "org.springframework.web.servlet.FrameworkServlet",
+                    "service",
+                    false,
+                ),
+                jframe("com.shop.web.OrderController", caller, true),
+                jframe("com.shop.orders.OrderService", method, true),
+                jframe("java.util.Objects", "requireNonNull", false),
+            ],
+        )])
+    }
+
+    #[test]
+    fn java_the_failing_method_decides_not_the_controller_that_called_it() {
+        let a = grouped(&java_error("place", "validate"));
+        assert_eq!(
+            a.hashes[0],
+            grouped(&java_error("reorder", "validate")).hashes[0]
+        );
+        assert_ne!(
+            a.hashes[0],
+            grouped(&java_error("place", "price")).hashes[0]
+        );
+        assert_eq!(
+            a.components,
+            [
+                "type: java.lang.IllegalStateException",
+                "site: com.shop.orders.OrderService in validate"
+            ]
+        );
+        assert_eq!(
+            a.call_path.as_deref(),
+            Some("com.shop.web.OrderController in place")
+        );
+    }
+
+    #[test]
+    fn go_frames_from_a_module_cache_and_goroot_are_not_the_site() {
+        let go = |user: &str| Event {
+            language: Some("go".into()),
+            ..with_exceptions(vec![exception(
+                "*net.OpError",
+                &format!("dial tcp 10.0.3.7:5432: connect: connection refused ({user})"),
+                vec![
+                    Frame {
+                        module: Some("main".into()),
+                        function: Some("main".into()),
+                        abs_path: Some("/src/shop/main.go".into()),
+                        ..Frame::default()
+                    },
+                    Frame {
+                        module: Some("github.com/shop/api/db".into()),
+                        function: Some("Connect".into()),
+                        abs_path: Some("/src/shop/db/db.go".into()),
+                        ..Frame::default()
+                    },
+                    Frame {
+                        module: Some("github.com/jackc/pgx/v5".into()),
+                        function: Some("ConnectConfig".into()),
+                        abs_path: Some(
+                            "/root/go/pkg/mod/github.com/jackc/pgx/v5@v5.5.0/conn.go".into(),
+                        ),
+                        ..Frame::default()
+                    },
+                    Frame {
+                        module: Some("net".into()),
+                        function: Some("(*Dialer).DialContext".into()),
+                        abs_path: Some("/usr/local/go/src/net/dial.go".into()),
+                        ..Frame::default()
+                    },
+                ],
+            )])
+        };
+        let a = grouped(&go("ada"));
+        assert_eq!(a.hashes[0], grouped(&go("bob")).hashes[0]);
+        assert_eq!(a.components[1], "site: github.com/shop/api/db in Connect");
     }
 }
