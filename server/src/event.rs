@@ -84,9 +84,39 @@ pub struct Event {
     /// object with at least `name` and usually `version`, as Sentry's contexts are.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub contexts: Map<String, Value>,
+    /// Installed packages and their versions (Sentry `modules`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub modules: BTreeMap<String, String>,
+    /// Native code: the binaries loaded in the process (Sentry `debug_meta.images`), each as
+    /// sent (`type`, `code_file`, `debug_id`, `image_addr`, `image_size`, `arch`…). Frames are
+    /// not symbolicated: addresses are shown as sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub debug_images: Vec<Value>,
+    /// What ingest changed or dropped, and why: a field of the wrong type, a value cut to its
+    /// limit. Shown on the occurrence page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processing_notes: Vec<ProcessingNote>,
     /// Everything else the client sent, kept so nothing is lost.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// One thing ingest did to an event that the sender should know about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingNote {
+    /// Where: `exception.values[2]`, `user.geo`, `release`.
+    pub path: String,
+    /// What and why: "dropped: expected an object, got a number".
+    pub reason: String,
+}
+
+impl ProcessingNote {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        ProcessingNote {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Fills the known fields in one pass and keeps unknown keys in `extra`. Field types and their
@@ -133,6 +163,9 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
                 EventKey::Trace => e.trace = map.next_value()?,
                 EventKey::Sdk => e.sdk = map.next_value()?,
                 EventKey::Contexts => e.contexts = map.next_value()?,
+                EventKey::Modules => e.modules = map.next_value()?,
+                EventKey::DebugImages => e.debug_images = map.next_value()?,
+                EventKey::ProcessingNotes => e.processing_notes = map.next_value()?,
                 EventKey::Other(name) => {
                     e.extra.insert(name, map.next_value()?);
                 }
@@ -167,6 +200,9 @@ enum EventKey {
     Trace,
     Sdk,
     Contexts,
+    Modules,
+    DebugImages,
+    ProcessingNotes,
     Other(String),
 }
 
@@ -203,6 +239,9 @@ impl<'de> Deserialize<'de> for EventKey {
                     "trace" => EventKey::Trace,
                     "sdk" => EventKey::Sdk,
                     "contexts" => EventKey::Contexts,
+                    "modules" => EventKey::Modules,
+                    "debug_images" => EventKey::DebugImages,
+                    "processing_notes" => EventKey::ProcessingNotes,
                     other => EventKey::Other(other.to_owned()),
                 })
             }
@@ -264,6 +303,37 @@ impl Event {
             }
         }
         Ok(())
+    }
+
+    /// What the SDK protocols (Sentry, Rollbar) do instead of [`Event::validate`]: an event
+    /// needs only to exist, so what would be invalid is mended and noted, never refused. Over-long
+    /// short fields are cut, an empty exception type becomes `Error`.
+    pub fn sanitize(&mut self) {
+        let mut notes = Vec::new();
+        for (field, value) in [
+            ("environment", &mut self.environment),
+            ("release", &mut self.release),
+            ("language", &mut self.language),
+            ("platform", &mut self.platform),
+        ] {
+            if let Some(v) = value.as_mut().filter(|v| v.chars().count() > MAX_SHORT) {
+                *v = v.chars().take(MAX_SHORT).collect();
+                notes.push(ProcessingNote::new(
+                    field,
+                    format!("cut to {MAX_SHORT} characters"),
+                ));
+            }
+        }
+        for (i, exc) in self.exceptions.iter_mut().enumerate() {
+            if exc.ty.trim().is_empty() {
+                exc.ty = "Error".into();
+                notes.push(ProcessingNote::new(
+                    format!("exceptions[{i}].type"),
+                    "empty: `Error` used",
+                ));
+            }
+        }
+        self.processing_notes.extend(notes);
     }
 
     /// Fills what the server decides when the client did not: id, time, level.
@@ -335,6 +405,9 @@ impl From<bugle_wire::Event> for Event {
             trace: w.trace,
             sdk,
             contexts: w.contexts,
+            modules: BTreeMap::new(),
+            debug_images: Vec::new(),
+            processing_notes: Vec::new(),
             extra,
         }
     }

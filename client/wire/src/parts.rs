@@ -152,6 +152,12 @@ pub struct Request {
     /// The client's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_ip: Option<String>,
+    /// Cookies: an object, or the raw `Cookie` header (values scrubbed before storing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookies: Option<Value>,
+    /// The server environment of the request (CGI/WSGI variables such as `REMOTE_ADDR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Value>,
 }
 
 /// The user an occurrence happened to.
@@ -175,6 +181,15 @@ pub struct Person {
     /// The user's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where the user is: `{"country_code": "DE", "city": "Berlin", "region": "..."}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Value>,
+    /// Anything else the app said about the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
 }
 
 impl Person {

@@ -166,9 +166,15 @@ pub fn prepare(
     raw: Option<&[u8]>,
     received_at: DateTime<Utc>,
 ) -> Result<NewOccurrence, ApiError> {
-    event
-        .validate()
-        .map_err(|e| ApiError::Unprocessable(format!("invalid event: {e}")))?;
+    // The native API is ours and strict (a 422 says what to fix); the SDK protocols are
+    // lenient as their servers are: anything that is an event is stored, mended and noted.
+    if protocol == "native" {
+        event
+            .validate()
+            .map_err(|e| ApiError::Unprocessable(format!("invalid event: {e}")))?;
+    } else {
+        event.sanitize();
+    }
     event.finalize(received_at);
     let g = grouping::group(&event, rules);
     let grouping = Grouping {

@@ -401,6 +401,7 @@ fn request(v: &Value) -> Option<Request> {
             .or_else(|| non_empty("body"))
             .or_else(|| non_empty("json")),
         user_ip: string(m.get("user_ip")),
+        ..Default::default()
     };
     (req != Request::default()).then_some(req)
 }
@@ -412,6 +413,7 @@ fn person(v: &Value) -> Option<Person> {
         username: string(v.get("username")),
         email: string(v.get("email")),
         ip_address: None,
+        ..Default::default()
     };
     (p != Person::default()).then_some(p)
 }

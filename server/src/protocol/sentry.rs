@@ -497,6 +497,7 @@ fn person(v: &Value) -> Option<Person> {
         username: string(v.get("username")),
         email: string(v.get("email")),
         ip_address: string(v.get("ip_address")),
+        ..Default::default()
     };
     (p != Person::default()).then_some(p)
 }
@@ -523,6 +524,7 @@ fn request(v: &Value) -> Option<Request> {
         query,
         data: m.get("data").filter(|d| !d.is_null()).cloned(),
         user_ip: m.get("env").and_then(|env| string(env.get("REMOTE_ADDR"))),
+        ..Default::default()
     };
     (req != Request::default()).then_some(req)
 }
