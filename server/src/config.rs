@@ -23,6 +23,7 @@ pub struct Config {
     /// `text` (human) or `json` logs on stderr.
     pub log_format: LogFormat,
     pub ingest: IngestConfig,
+    pub attachments: AttachmentsConfig,
     pub sqlite: SqliteConfig,
     pub retention: RetentionConfig,
     pub mail: MailConfig,
@@ -123,6 +124,33 @@ pub struct IngestConfig {
     pub bench_discard: bool,
 }
 
+/// Files sent with events (Sentry `attachment` items: minidumps, screenshots, logs).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// Largest envelope body accepted as sent (it carries the attachments; an envelope without
+    /// attachment items stays bounded by `ingest.max_body_bytes`).
+    pub max_envelope_bytes: usize,
+    /// Largest single attachment, uncompressed; a larger one is dropped (and counted).
+    pub max_bytes: usize,
+    /// Most bytes of attachments kept for one event.
+    pub max_event_bytes: usize,
+    /// Most bytes (as stored, compressed) of attachments kept per project; beyond it new
+    /// attachments are dropped until retention frees room.
+    pub max_project_bytes: i64,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        Self {
+            max_envelope_bytes: 20 * 1024 * 1024,
+            max_bytes: 10 * 1024 * 1024,
+            max_event_bytes: 20 * 1024 * 1024,
+            max_project_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SqliteConfig {
@@ -149,6 +177,7 @@ impl Default for Config {
             base_url: None,
             log_format: LogFormat::Text,
             ingest: IngestConfig::default(),
+            attachments: AttachmentsConfig::default(),
             sqlite: SqliteConfig::default(),
             retention: RetentionConfig::default(),
             mail: MailConfig::default(),
@@ -192,6 +221,16 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_BATCH_MAX", "ingest.batch_max"),
     ("BUGLE_WRITERS", "ingest.writers"),
     ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
+    ("BUGLE_MAX_ENVELOPE_BYTES", "attachments.max_envelope_bytes"),
+    ("BUGLE_MAX_ATTACHMENT_BYTES", "attachments.max_bytes"),
+    (
+        "BUGLE_MAX_EVENT_ATTACHMENT_BYTES",
+        "attachments.max_event_bytes",
+    ),
+    (
+        "BUGLE_MAX_PROJECT_ATTACHMENT_BYTES",
+        "attachments.max_project_bytes",
+    ),
     ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
     ("BUGLE_SQLITE_CACHE_MB", "sqlite.cache_mb"),
     ("BUGLE_RETENTION_DAYS", "retention.max_age_days"),

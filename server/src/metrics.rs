@@ -58,6 +58,8 @@ pub struct Metrics {
     events: Mutex<BTreeMap<(&'static str, String), u64>>,
     /// Envelope items accepted without being stored, by item type.
     skipped_items: Mutex<BTreeMap<String, u64>>,
+    /// Items refused while the rest of their envelope was kept: (item type, reason).
+    dropped_items: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 impl Default for Metrics {
@@ -71,6 +73,7 @@ impl Default for Metrics {
             mails: Mutex::default(),
             events: Mutex::default(),
             skipped_items: Mutex::default(),
+            dropped_items: Mutex::default(),
         }
     }
 }
@@ -97,6 +100,21 @@ impl Metrics {
     pub fn count_skipped_item(&self, item_type: &str) {
         let mut items = self.skipped_items.lock().expect("not poisoned");
         *items.entry(item_type.to_owned()).or_default() += 1;
+    }
+
+    /// An item refused (bad payload, too large, over a quota) while its envelope was kept.
+    pub fn count_dropped_item(&self, item_type: &str, reason: &'static str) {
+        let mut items = self.dropped_items.lock().expect("not poisoned");
+        *items.entry((item_type.to_owned(), reason)).or_default() += 1;
+    }
+
+    pub fn dropped_items(&self, item_type: &str, reason: &str) -> u64 {
+        let items = self.dropped_items.lock().expect("not poisoned");
+        items
+            .iter()
+            .filter(|((t, r), _)| t == item_type && *r == reason)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     pub fn skipped_items(&self, item_type: &str) -> u64 {
@@ -138,6 +156,17 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "bugle_skipped_items_total{{type=\"{}\"}} {n}",
+                escape(ty)
+            );
+        }
+        out.push_str(
+            "# HELP bugle_dropped_items_total Envelope items refused while the rest of the envelope was kept.\n",
+        );
+        out.push_str("# TYPE bugle_dropped_items_total counter\n");
+        for ((ty, reason), n) in self.dropped_items.lock().expect("not poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "bugle_dropped_items_total{{type=\"{}\",reason=\"{reason}\"}} {n}",
                 escape(ty)
             );
         }

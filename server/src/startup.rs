@@ -92,6 +92,7 @@ impl Application {
                     .service(ingest::native::ingest_event)
                     .configure(ingest::sentry::routes)
                     .configure(ingest::rollbar::routes)
+                    .configure(ingest::user_feedback::routes)
                     .configure(api::routes)
                     .configure(crate::notify::unsubscribe::routes)
                     .configure(crate::web::routes)

@@ -230,6 +230,24 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<V
     try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url} failed: {e}"))
 }
 
+/// The body of a response as bytes (files, binary payloads); panics unless the status is 200.
+pub fn request_bytes(method: &str, url: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let mut response = agent()
+        .run(builder.body(()).expect("a request"))
+        .unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
+    assert_eq!(response.status().as_u16(), 200, "{method} {url}");
+    response
+        .body_mut()
+        .with_config()
+        .limit(100 * 1024 * 1024)
+        .read_to_vec()
+        .expect("a body")
+}
+
 /// As [`request`], with connection failures returned.
 pub fn try_request(
     method: &str,

@@ -204,8 +204,27 @@ pub async fn get_occurrence(
         .iter()
         .map(|p| p.id)
         .collect();
-    match state.store.occurrence_by_uuid(uuid, &projects).await? {
-        Some(occ) => Ok(HttpResponse::Ok().json(occurrence_json(&occ))),
-        None => Err(ApiError::NotFound("not found".into())),
+    let Some(occ) = state.store.occurrence_by_uuid(uuid, &projects).await? else {
+        return Err(ApiError::NotFound("not found".into()));
+    };
+    let mut body = occurrence_json(&occ);
+    let attachments: Vec<_> = state
+        .store
+        .attachments_of(occ.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let mut v = json!(a);
+            v["download"] = json!(format!("/api/v1/attachments/{}", a.id));
+            v
+        })
+        .collect();
+    if let Some(map) = body.as_object_mut() {
+        map.insert("attachments".into(), json!(attachments));
+        map.insert(
+            "feedback".into(),
+            json!(state.store.event_feedback(occ.project_id, uuid).await?),
+        );
     }
+    Ok(HttpResponse::Ok().json(body))
 }

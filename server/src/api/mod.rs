@@ -3,6 +3,7 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod feedback;
 mod grouping;
 mod issues;
 mod projects;
@@ -31,7 +32,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(grouping::get_rules)
         .service(grouping::put_rules)
         .service(grouping::preview_rules)
-        .service(grouping::unmerge);
+        .service(grouping::unmerge)
+        .service(feedback::project_feedback)
+        .service(feedback::download_attachment);
 }
 
 /// The user behind the request's API token.

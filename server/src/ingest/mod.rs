@@ -3,10 +3,12 @@
 //!
 //! Each protocol module only parses its wire format into an `Event`.
 
+pub mod envelope;
 mod keys;
 pub mod native;
 pub mod rollbar;
 pub mod sentry;
+pub mod user_feedback;
 
 pub use keys::{Admitted, KeyCache, RateWindow};
 
@@ -203,6 +205,7 @@ pub fn prepare(
         grouping,
         event: compress(&json)?,
         raw: raw.map(compress).transpose()?,
+        attachments: Vec::new(),
     })
 }
 

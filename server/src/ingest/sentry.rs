@@ -14,9 +14,8 @@ use serde_json::json;
 
 use super::{content_encoding, decode_body, map_error, prepare, read_body};
 use crate::error::ApiError;
-use crate::event::Event;
 use crate::ingest::Admitted;
-use crate::protocol::envelope::{parse_envelope, ItemType};
+use crate::protocol::envelope::{parse_envelope_lenient, ItemType};
 use crate::protocol::{fill_client_ip, sentry};
 use crate::state::AppState;
 use crate::store::Committed;
@@ -81,8 +80,8 @@ async fn ingest(
 ) -> HttpResponse {
     let result = handle(&req, payload, &project_id, **kind, &state).await;
     let outcome = match &result {
-        Ok(None) => None,
-        Ok(Some(committed)) => Some(super::outcome(Ok(committed))),
+        Ok(Answer::Accepted(_)) => None,
+        Ok(Answer::Stored(committed)) => Some(super::outcome(Ok(committed))),
         Err(e) => Some(e.reason().to_owned()),
     };
     if let Some(outcome) = outcome {
@@ -90,10 +89,13 @@ async fn ingest(
     }
     let response = match result {
         // The id is the event's, also when the uuid was already stored.
-        Ok(Some(committed)) => {
+        Ok(Answer::Stored(committed)) => {
             HttpResponse::Ok().json(json!({ "id": committed.uuid.simple().to_string() }))
         }
-        Ok(None) => HttpResponse::Ok().json(json!({})),
+        Ok(Answer::Accepted(Some(id))) => {
+            HttpResponse::Ok().json(json!({ "id": id.simple().to_string() }))
+        }
+        Ok(Answer::Accepted(None)) => HttpResponse::Ok().json(json!({})),
         Err(e) => {
             let mut response = e.error_response();
             if let Some(secs) = e.retry_after() {
@@ -114,13 +116,19 @@ async fn ingest(
     with_cors(response)
 }
 
+/// What a request came to: an event stored, or an envelope accepted (its id, if any).
+enum Answer {
+    Stored(Committed),
+    Accepted(Option<uuid::Uuid>),
+}
+
 async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     project_id: &str,
     kind: Kind,
     state: &AppState,
-) -> Result<Option<Committed>, ApiError> {
+) -> Result<Answer, ApiError> {
     let received_at = Utc::now();
     let project_id: i64 = project_id
         .parse()
@@ -132,59 +140,85 @@ async fn handle(
         None => None,
     };
     let limits = &state.config.ingest;
-    let body = read_body(req, payload, limits.max_body_bytes).await?;
-    let body = decode_body(content_encoding(req), &body, limits.max_event_bytes)?;
-
-    let (event, raw): (Option<Event>, Vec<u8>) = match kind {
-        Kind::Store => {
-            let event = sentry::event_from_sentry(&body).map_err(map_error)?;
-            (Some(event), body.into_owned())
-        }
+    // Envelopes may carry attachments, so they may be larger; one without attachments is
+    // still held to the event limits below.
+    let (body_limit, decoded_limit) = match kind {
+        Kind::Store => (limits.max_body_bytes, limits.max_event_bytes),
         Kind::Envelope => {
-            let envelope = parse_envelope(&body)
-                .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
-            if header_key.is_none() {
-                let (key, _) = envelope
-                    .dsn()
-                    .and_then(sentry::key_from_dsn)
-                    .ok_or_else(missing_key)?;
-                admitted = Some(check_project(state, &key, project_id).await?);
-            }
-            for item in &envelope.items {
-                if item.ty != ItemType::Event {
-                    state.metrics.count_skipped_item(item.ty.as_str());
-                }
-            }
-            let raw = envelope
-                .item(&ItemType::Event)
-                .map(|item| item.payload.clone())
-                .unwrap_or_default();
-            let event = sentry::event_from_envelope(&envelope).map_err(map_error)?;
-            if event.is_none() {
-                // Sessions, transactions, client reports...: accepted, nothing to store.
-                return Ok(None);
-            }
-            (event, raw)
+            let envelope = state.config.attachments.max_envelope_bytes;
+            (
+                limits.max_body_bytes.max(envelope),
+                limits.max_event_bytes.max(envelope),
+            )
         }
     };
-    let Some(admitted) = admitted else {
-        return Err(missing_key());
-    };
-    let mut event = event.expect("an event to store");
+    let body = read_body(req, payload, body_limit).await?;
+    let sent_bytes = body.len();
+    let body = decode_body(content_encoding(req), &body, decoded_limit)?;
     let peer = req
         .connection_info()
         .realip_remote_addr()
         .map(str::to_owned);
-    fill_client_ip(&mut event, peer.as_deref());
-    let occurrence = prepare(
-        project_id,
-        &admitted.rules,
-        event,
-        "sentry",
-        Some(&raw),
-        received_at,
-    )?;
-    Ok(Some(state.writer.submit(occurrence).await?))
+
+    match kind {
+        Kind::Store => {
+            let admitted = admitted.ok_or_else(missing_key)?;
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::BadRequest(format!("payload is not valid JSON: {e}")))?;
+            if value.get("type").and_then(serde_json::Value::as_str) == Some("transaction") {
+                // Performance data: accepted and counted like envelope transactions.
+                state.metrics.count_skipped_item("transaction");
+                return Ok(Answer::Accepted(None));
+            }
+            let mut event = sentry::event_from_sentry_value(value).map_err(map_error)?;
+            fill_client_ip(&mut event, peer.as_deref());
+            let occurrence = prepare(
+                project_id,
+                &admitted.rules,
+                event,
+                "sentry",
+                Some(&body),
+                received_at,
+            )?;
+            Ok(Answer::Stored(state.writer.submit(occurrence).await?))
+        }
+        Kind::Envelope => {
+            let (envelope, skipped) = parse_envelope_lenient(&body)
+                .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
+            let admitted = match admitted.take() {
+                Some(a) => a,
+                None => {
+                    let (key, _) = envelope
+                        .dsn()
+                        .and_then(sentry::key_from_dsn)
+                        .ok_or_else(missing_key)?;
+                    check_project(state, &key, project_id).await?
+                }
+            };
+            let has_attachments = envelope.items.iter().any(|i| i.ty == ItemType::Attachment);
+            if !has_attachments
+                && (sent_bytes > limits.max_body_bytes || body.len() > limits.max_event_bytes)
+            {
+                return Err(ApiError::TooLarge(format!(
+                    "envelope exceeds {} bytes (larger envelopes must carry attachments)",
+                    limits.max_body_bytes
+                )));
+            }
+            let outcome = super::envelope::ingest(
+                state,
+                &admitted,
+                envelope,
+                skipped,
+                peer.as_deref(),
+                received_at,
+            )
+            .await?;
+            Ok(match outcome.committed {
+                Some(committed) => Answer::Stored(committed),
+                None => Answer::Accepted(outcome.event_id),
+            })
+        }
+    }
 }
 
 fn missing_key() -> ApiError {

@@ -187,6 +187,72 @@ fn parse_item(bytes: &[u8], index: usize) -> Result<(Item, &[u8]), EnvelopeError
     Ok((item, after))
 }
 
+/// An item that could not be read, and where the reader went on from.
+#[derive(Debug)]
+pub struct SkippedItem {
+    pub index: usize,
+    pub error: EnvelopeError,
+}
+
+/// Splits an envelope as [`parse_envelope`] does, but judges it item by item: an item that
+/// cannot be read is skipped (and returned, to be counted) and the reader goes on with the
+/// next one where it can tell where that starts. Only a missing or malformed envelope header
+/// fails the whole envelope.
+///
+/// Recovery: an item header that is not JSON, or whose `length` is unusable, is taken to have
+/// a newline-terminated payload (both lines are skipped); a header without a usable `type`
+/// but with a `length` skips that many bytes; a payload not followed by a newline skips to the
+/// next one; a `length` past the end ends the envelope.
+pub fn parse_envelope_lenient(body: &[u8]) -> Result<(Envelope, Vec<SkippedItem>), EnvelopeError> {
+    if body.is_empty() {
+        return Err(EnvelopeError::MissingHeader);
+    }
+    let (header_line, mut rest) = split_line(body);
+    if header_line.iter().all(u8::is_ascii_whitespace) {
+        return Err(EnvelopeError::MissingHeader);
+    }
+    let headers: Map<String, Value> =
+        serde_json::from_slice(header_line).map_err(EnvelopeError::InvalidHeader)?;
+    let (mut items, mut skipped) = (Vec::new(), Vec::new());
+    let mut index = 0;
+    while !rest.iter().all(u8::is_ascii_whitespace) {
+        match parse_item(rest, index) {
+            Ok((item, after)) => {
+                items.push(item);
+                rest = after;
+            }
+            Err(error) => {
+                let (header_line, after_header) = split_line(rest);
+                rest = match &error {
+                    EnvelopeError::Truncated { .. } => &[],
+                    EnvelopeError::MissingNewline { length, .. } => {
+                        let skip = usize::try_from(*length).unwrap_or(usize::MAX);
+                        let tail = after_header.get(skip..).unwrap_or_default();
+                        split_line(tail).1
+                    }
+                    EnvelopeError::MissingItemType { .. }
+                    | EnvelopeError::InvalidItemType { .. } => {
+                        let length = serde_json::from_slice::<Map<String, Value>>(header_line)
+                            .ok()
+                            .and_then(|h| h.get("length").and_then(Value::as_u64));
+                        match length {
+                            Some(n) => match take_exact(after_header, n, index) {
+                                Ok((_, after)) => after,
+                                Err(_) => &[],
+                            },
+                            None => split_line(after_header).1,
+                        }
+                    }
+                    _ => split_line(after_header).1,
+                };
+                skipped.push(SkippedItem { index, error });
+            }
+        }
+        index += 1;
+    }
+    Ok((Envelope { headers, items }, skipped))
+}
+
 /// Exactly `length` bytes, which must be followed by `\n` (consumed) or the end of the body.
 fn take_exact(bytes: &[u8], length: u64, index: usize) -> Result<(&[u8], &[u8]), EnvelopeError> {
     let truncated = EnvelopeError::Truncated {
@@ -222,6 +288,40 @@ fn split_line(bytes: &[u8]) -> (&[u8], &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lenient_read_skips_bad_items_and_keeps_the_others() {
+        let body = b"{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n\
+{\"type\":\"event\"}\n{\"message\":\"ok\"}\n\
+not json\nits payload\n\
+{\"length\":3}\nabc\n\
+{\"type\":\"attachment\",\"length\":2}\nxyz\n\
+{\"type\":\"session\"}\n{}\n\
+{\"type\":\"attachment\",\"length\":99}\nshort";
+        let (env, skipped) = parse_envelope_lenient(body).unwrap();
+        let kinds: Vec<_> = env.items.iter().map(|i| i.ty.as_str().to_owned()).collect();
+        assert_eq!(kinds, ["event", "session"]);
+        let reasons: Vec<_> = skipped
+            .iter()
+            .map(|s| (s.index, s.error.to_string()))
+            .collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(matches!(
+            skipped[0].error,
+            EnvelopeError::InvalidItemHeader { .. }
+        ));
+        assert!(matches!(
+            skipped[1].error,
+            EnvelopeError::MissingItemType { .. }
+        ));
+        assert!(matches!(
+            skipped[2].error,
+            EnvelopeError::MissingNewline { .. }
+        ));
+        assert!(matches!(skipped[3].error, EnvelopeError::Truncated { .. }));
+        assert!(parse_envelope_lenient(b"not json\n").is_err());
+        assert!(parse_envelope_lenient(b"").is_err());
+    }
 
     fn parse(body: &[u8]) -> Envelope {
         parse_envelope(body).unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(body)))

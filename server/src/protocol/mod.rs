@@ -10,6 +10,7 @@
 //! - [`rollbar`]: a Rollbar item's `data` object (`/api/1/item/`).
 
 pub mod envelope;
+pub mod minidump;
 pub mod rollbar;
 pub mod sentry;
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::attachments::{NewAttachment, INSERT_ATTACHMENT};
 use super::batch_tx::{Arg, BatchTx, Col};
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
@@ -39,6 +40,8 @@ pub struct NewOccurrence {
     pub event: Vec<u8>,
     /// zstd of the body as received, when that is not the native JSON.
     pub raw: Option<Vec<u8>>,
+    /// Files sent with the event, stored in the same transaction.
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// What happened to one occurrence of a committed batch.
@@ -180,11 +183,16 @@ async fn commit_in(
         .collect();
     rows.sort_by_key(|(occ, _)| (occ.project_id, occ.uuid));
     let inserted = insert_occurrences(tx, backend, &rows).await?;
+    for (occ, _) in &rows {
+        if let Some(&id) = inserted.get(&(occ.project_id, occ.uuid)) {
+            insert_attachments(tx, occ, id).await?;
+        }
+    }
 
     let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
     for (i, issue_id, new_issue) in assigned {
         let occ = &batch[i];
-        if !inserted.contains(&(occ.project_id, occ.uuid)) {
+        if !inserted.contains_key(&(occ.project_id, occ.uuid)) {
             if new_issue {
                 // Only possible when the stored copy was grouped differently (an older
                 // grouping version): drop the issue made for the resend if it stayed empty.
@@ -460,14 +468,14 @@ fn rows_per_write(backend: Backend, many: usize) -> usize {
     }
 }
 
-/// Inserts the occurrences; returns the (project, uuid) of those that were new. A uuid already
-/// stored is skipped by `ON CONFLICT DO NOTHING`.
+/// Inserts the occurrences; returns the row id of each that was new, by (project, uuid). A
+/// uuid already stored is skipped by `ON CONFLICT DO NOTHING`.
 async fn insert_occurrences(
     tx: &mut impl BatchTx,
     backend: Backend,
     rows: &[(&NewOccurrence, i64)],
-) -> StoreResult<HashSet<(i64, Uuid)>> {
-    let mut inserted = HashSet::with_capacity(rows.len());
+) -> StoreResult<HashMap<(i64, Uuid), i64>> {
+    let mut inserted = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(rows_per_write(backend, ROWS_PER_INSERT)) {
         let values = (0..chunk.len())
             .map(|r| {
@@ -481,7 +489,7 @@ async fn insert_occurrences(
         let sql = format!(
             "INSERT INTO occurrences (project_id, issue_id, uuid, timestamp, received_at, level, \
              environment, release, host, protocol, event, raw) VALUES {values} \
-             ON CONFLICT (project_id, uuid) DO NOTHING RETURNING project_id, uuid"
+             ON CONFLICT (project_id, uuid) DO NOTHING RETURNING project_id, uuid, id"
         );
         let uuids: Vec<String> = chunk
             .iter()
@@ -504,14 +512,43 @@ async fn insert_occurrences(
                 occ.raw.as_deref().into(),
             ]);
         }
-        for row in tx.rows(&sql, &args, &[Col::Int, Col::Text]).await? {
+        for row in tx
+            .rows(&sql, &args, &[Col::Int, Col::Text, Col::Int])
+            .await?
+        {
             let uuid = Uuid::parse_str(row.text(1)).map_err(|e| {
                 super::StoreError::Invalid(format!("stored uuid {:?}: {e}", row.text(1)))
             })?;
-            inserted.insert((row.int(0), uuid));
+            inserted.insert((row.int(0), uuid), row.int(2));
         }
     }
     Ok(inserted)
+}
+
+/// Stores a new occurrence's attachments (most events have none: no statement then).
+async fn insert_attachments(
+    tx: &mut impl BatchTx,
+    occ: &NewOccurrence,
+    occurrence_id: i64,
+) -> StoreResult<()> {
+    for a in &occ.attachments {
+        tx.run(
+            INSERT_ATTACHMENT,
+            &[
+                occ.project_id.into(),
+                occurrence_id.into(),
+                a.name.as_str().into(),
+                a.content_type.as_deref().into(),
+                a.attachment_type.as_str().into(),
+                a.size.into(),
+                (a.data.len() as i64).into(),
+                a.data.as_slice().into(),
+                occ.received_at.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// An ignored issue's snooze ran out (its date passed or its count was reached): it is

@@ -6,7 +6,9 @@
 //! picks; each backend has its own migrations folder. The one exception is how an ingest batch
 //! reaches SQLite: the same statements, on a connection of the writer's own (`batch_tx`).
 
+pub mod attachments;
 mod batch_tx;
+pub mod feedback;
 pub mod ingest;
 pub mod issues;
 pub mod merges;
@@ -68,6 +70,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "grouping",
         include_str!("../../../migrations/sqlite/0006_grouping.sql"),
         include_str!("../../../migrations/postgres/0006_grouping.sql"),
+    ),
+    (
+        7,
+        "attachments and feedback",
+        include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
+        include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
     ),
 ];
 

@@ -11,6 +11,8 @@ use super::session::{Layout, Posted, SignedIn};
 use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, EventView};
 use super::{redirect, render, WebError};
 use crate::state::AppState;
+use crate::store::attachments::AttachmentInfo;
+use crate::store::feedback::Feedback;
 use crate::store::issues::{Issue, IssueFilter, Occurrence, Snooze, Sort, StatusFilter};
 use crate::store::merges::IssueHash;
 use crate::store::projects::Project;
@@ -115,6 +117,8 @@ struct IssueRow {
     project_slug: String,
     is_new: bool,
     hosts: i64,
+    /// User reports about it.
+    feedback: i64,
     first_seen: When,
     last_seen: When,
     spark: Chart,
@@ -195,6 +199,7 @@ async fn issue_list(
         .issue_series(&issue_ids, bucket, buckets)
         .await?;
     let hosts = state.store.host_counts(&issue_ids).await?;
+    let feedback = state.store.feedback_counts(&issue_ids).await?;
     let rows = issues
         .into_iter()
         .map(|issue| {
@@ -208,6 +213,7 @@ async fn issue_list(
                 project_slug: slugs.get(&issue.project_id).cloned().unwrap_or_default(),
                 is_new: now - issue.first_seen < DAY_MS && issue.status == "unresolved",
                 hosts: hosts.get(&issue.id).copied().unwrap_or(0),
+                feedback: feedback.get(&issue.id).copied().unwrap_or(0),
                 first_seen: when(issue.first_seen, now),
                 last_seen: when(issue.last_seen, now),
                 spark,
@@ -274,6 +280,8 @@ struct Shown {
     older: Option<String>,
     newer: Option<String>,
     event: EventView,
+    attachments: Vec<AttachmentInfo>,
+    feedback: Vec<Feedback>,
 }
 
 async fn shown(state: &AppState, occ: &Occurrence) -> Result<Shown, WebError> {
@@ -288,12 +296,18 @@ async fn shown(state: &AppState, occ: &Occurrence) -> Result<Shown, WebError> {
         .and_then(|u| u.as_str())
         .unwrap_or_default()
         .to_owned();
+    let feedback = match uuid::Uuid::parse_str(&uuid) {
+        Ok(id) => state.store.event_feedback(occ.project_id, id).await?,
+        Err(_) => Vec::new(),
+    };
     Ok(Shown {
         uuid,
         received: when(occ.received_at, now_ms()),
         older,
         newer,
         event,
+        attachments: state.store.attachments_of(occ.id).await?,
+        feedback,
     })
 }
 
@@ -314,6 +328,7 @@ struct IssuePage {
     chart: Chart,
     facets: Vec<Facet>,
     hashes: Vec<IssueHash>,
+    issue_feedback: Vec<Feedback>,
     shown: Option<Shown>,
     occurrences: Vec<OccurrenceLine>,
     older_page: Option<String>,
@@ -431,6 +446,7 @@ async fn issue_page(
         chart,
         facets,
         hashes: store.issue_hashes(issue.id).await?,
+        issue_feedback: store.issue_feedback(issue.id).await?,
         shown,
         occurrences,
         older_page,

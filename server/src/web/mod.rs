@@ -7,6 +7,8 @@
 //! session's CSRF token; responses carry a Content-Security-Policy without inline script.
 
 mod account;
+mod attachments;
+mod feedback;
 mod grouping;
 mod issues;
 mod projects;
@@ -29,7 +31,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(projects::routes)
         .configure(issues::routes)
         .configure(grouping::routes)
+        .configure(attachments::routes)
+        .configure(feedback::routes)
         .configure(account::routes);
+}
+
+/// Bytes as people read them: `812 B`, `14.2 KB`, `3.1 MB`.
+pub fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    match b {
+        b if b < 1024.0 => format!("{bytes} B"),
+        b if b < 1024.0 * 1024.0 => format!("{:.1} KB", b / 1024.0),
+        b if b < 1024.0 * 1024.0 * 1024.0 => format!("{:.1} MB", b / 1048576.0),
+        b => format!("{:.1} GB", b / 1073741824.0),
+    }
 }
 
 /// No script but our own file, no inline style or script, no framing, forms only to us.

@@ -2,6 +2,7 @@
 //! per subject, the shared helpers here.
 
 mod access;
+mod attachments;
 mod grouping;
 mod ingest;
 mod issues;
