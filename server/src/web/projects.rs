@@ -123,6 +123,10 @@ struct SettingsPage {
     settings: ProjectSettings,
     default_retention_days: i64,
     default_max_occurrences: i64,
+    /// Attachments kept: files, stored bytes, and the project's quota.
+    attachment_files: i64,
+    attachment_bytes: String,
+    attachment_quota: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -167,8 +171,12 @@ async fn settings_page(
     } else {
         Vec::new()
     };
+    let (attachment_files, attachment_bytes) = state.store.attachment_usage(project.id).await?;
     render(&SettingsPage {
         layout: me.layout(),
+        attachment_files,
+        attachment_bytes: super::human_size(attachment_bytes),
+        attachment_quota: super::human_size(state.config.attachments.max_project_bytes),
         created: query.created.is_some(),
         base_url,
         dsn: dsn_text,
