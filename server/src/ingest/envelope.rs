@@ -53,6 +53,9 @@ pub async fn ingest(
         tracing::debug!(item = s.index, error = %s.error, "envelope item skipped");
         metrics.count_dropped_item("unknown", "malformed_item");
     }
+    // Mixed envelopes keep their good items; one where nothing at all can be used is a 400,
+    // so the sender learns why rather than being told its data was accepted.
+    let mut refusals: Vec<String> = skipped.iter().map(|s| s.error.to_string()).collect();
     let limits = &state.config.attachments;
     let mut event: Option<(Event, Vec<u8>)> = None;
     let mut attachments: Vec<Incoming> = Vec::new();
@@ -81,6 +84,7 @@ pub async fn ingest(
                     Err(e) => {
                         tracing::debug!(error = %e.client_message(), "envelope event dropped");
                         metrics.count_dropped_item(ty, "invalid_event");
+                        refusals.push(format!("item {index} (event): {}", e.client_message()));
                     }
                 }
             }
@@ -125,6 +129,21 @@ pub async fn ingest(
         }
     }
 
+    let usable = event.is_some()
+        || !attachments.is_empty()
+        || !feedback.is_empty()
+        || envelope.items.iter().any(|i| {
+            !matches!(
+                i.ty,
+                ItemType::Event | ItemType::Attachment | ItemType::UserReport | ItemType::Feedback
+            )
+        });
+    if !usable && !refusals.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "invalid envelope: no item could be used: {}",
+            refusals.join("; ")
+        )));
+    }
     let minidump = attachments
         .iter()
         .find(|a| a.attachment_type == "event.minidump" || minidump::is_minidump(&a.bytes))

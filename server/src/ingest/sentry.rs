@@ -183,8 +183,21 @@ async fn handle(
             Ok(Answer::Stored(state.writer.submit(occurrence).await?))
         }
         Kind::Envelope => {
-            let (envelope, skipped) = parse_envelope_lenient(&body)
-                .map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
+            // Past the event limits an envelope must be carrying attachments to be read on.
+            let oversized =
+                sent_bytes > limits.max_body_bytes || body.len() > limits.max_event_bytes;
+            let parsed = parse_envelope_lenient(&body);
+            let carries_files = parsed
+                .as_ref()
+                .is_ok_and(|(e, _)| e.items.iter().any(|i| i.ty == ItemType::Attachment));
+            if oversized && !carries_files {
+                return Err(ApiError::TooLarge(format!(
+                    "envelope exceeds {} bytes (larger envelopes must carry attachments)",
+                    limits.max_body_bytes
+                )));
+            }
+            let (envelope, skipped) =
+                parsed.map_err(|e| ApiError::BadRequest(format!("invalid envelope: {e}")))?;
             let admitted = match admitted.take() {
                 Some(a) => a,
                 None => {
@@ -195,15 +208,6 @@ async fn handle(
                     check_project(state, &key, project_id).await?
                 }
             };
-            let has_attachments = envelope.items.iter().any(|i| i.ty == ItemType::Attachment);
-            if !has_attachments
-                && (sent_bytes > limits.max_body_bytes || body.len() > limits.max_event_bytes)
-            {
-                return Err(ApiError::TooLarge(format!(
-                    "envelope exceeds {} bytes (larger envelopes must carry attachments)",
-                    limits.max_body_bytes
-                )));
-            }
             let outcome = super::envelope::ingest(
                 state,
                 &admitted,
