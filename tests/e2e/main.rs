@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod client;
 mod dashboard;
+mod event_page;
 mod grouping;
 mod grouping_rules;
 mod notifications;
