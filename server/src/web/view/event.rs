@@ -333,21 +333,46 @@ fn crumbs(event: &Event) -> Vec<CrumbView> {
         .collect()
 }
 
+/// The stored event as the model reads it. A field the model cannot read (stored by an older
+/// mapping, or kept as sent under its own name) is shown with the other fields instead of
+/// leaving the page empty.
+fn readable(stored: &Value) -> Event {
+    use serde::Deserialize;
+    if let Ok(event) = Event::deserialize(stored) {
+        return event;
+    }
+    let Some(map) = stored.as_object() else {
+        return Event::default();
+    };
+    let (mut good, mut bad) = (Map::new(), Map::new());
+    for (k, v) in map {
+        let alone = Value::Object(Map::from_iter([(k.clone(), v.clone())]));
+        if Event::deserialize(&alone).is_ok() {
+            good.insert(k.clone(), v.clone());
+        } else {
+            bad.insert(k.clone(), v.clone());
+        }
+    }
+    let mut event = Event::deserialize(&Value::Object(good)).unwrap_or_default();
+    event.extra.append(&mut bad);
+    event
+}
+
 pub fn event_view(stored: &Value, trace_url: Option<&str>) -> EventView {
-    let event: Event = serde_json::from_value(stored.clone()).unwrap_or_default();
+    let event = readable(stored);
     let mut extra = event.extra.clone();
 
     // Events stored before the model had these fields kept them as sent (Sentry's
     // `debug_meta.images`, `modules`): shown in their sections all the same.
     let mut images: Vec<ImageView> = event.debug_images.iter().map(image_view).collect();
     if images.is_empty() {
-        if let Some(list) = extra
-            .get("debug_meta")
-            .and_then(|d| d.get("images"))
-            .and_then(Value::as_array)
-        {
-            images = list.iter().map(image_view).collect();
-            extra.remove("debug_meta");
+        if let Some(Value::Object(meta)) = extra.get_mut("debug_meta") {
+            if let Some(Value::Array(list)) = meta.remove("images") {
+                images = list.iter().map(image_view).collect();
+            }
+            if meta.is_empty() {
+                extra.remove("debug_meta");
+            }
         }
     }
     let mut modules: Vec<Pair> = event
@@ -582,13 +607,16 @@ mod tests {
         assert_eq!(keys(&view.other), ["something_new"]);
 
         // As older Sentry mappings stored them: unknown fields, kept as sent.
-        let stored = json!({"message": "m", "debug_meta": {"images": [image, image]},
+        let stored = json!({"message": "m", "debug_meta": {"images": [image, image], "sdk_info": {"version_major": 17}},
                             "modules": {"django": "5.0"}, "thread": {"name": "main", "id": "ThreadId(1)"}});
         let view = event_view(&stored, None);
         assert_eq!(view.images.len(), 2);
         assert_eq!(value(&view.modules, "django"), "5.0");
         assert_eq!(value(&view.about, "thread"), "main · ThreadId(1)");
-        assert!(view.other.is_empty(), "{:?}", view.other);
+        assert_eq!(
+            value(&view.other, "debug_meta"),
+            r#"{"sdk_info":{"version_major":17}}"#
+        );
     }
 
     #[test]
@@ -643,6 +671,15 @@ mod tests {
             ["id", "name", "ip address", "geo", "plan"]
         );
         assert_eq!(value(&view.person, "geo"), "Berlin, Berlin, DE");
+    }
+
+    #[test]
+    fn a_field_the_model_cannot_read_is_shown_with_the_other_fields() {
+        let stored = json!({"message": "still here", "release": {"odd": 1},
+                            "exceptions": [{"type": "E", "frames": [{"lineno": -1}]}]});
+        let view = event_view(&stored, None);
+        assert_eq!(view.message.as_deref(), Some("still here"));
+        assert_eq!(keys(&view.other), ["exceptions", "release"]);
     }
 
     #[test]
