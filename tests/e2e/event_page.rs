@@ -191,6 +191,9 @@ fn check_native(page: &str, what: &str) {
     assert!(row.starts_with(&format!("{newest}</span> <span class=\"pkg\" title=\"/System/Library/Frameworks/Kit60.framework/Kit60\">Kit60</span>")), "{}", &row[..300]);
     assert!(row.contains("image 0x13c000000 +0x1370"));
     assert!(page.contains(">_sym_"), "symbols");
+    // A frame sent as an address alone: a row, its image found among the debug images.
+    let bare = "<span class=\"addr\">0x0000000136001348</span> <span class=\"pkg\" title=\"/System/Library/Frameworks/Kit54.framework/Kit54\">Kit54</span>  <span class=\"img\">image 0x136000000 +0x1348</span></div></li>";
+    assert!(page.contains(bare), "{what}: the address-only frame");
 
     // Sections in order: where, user, request, contexts, crumbs, custom, then the folds.
     let order = [
