@@ -23,4 +23,13 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(() => el.classList.remove("copied"), 900);
     });
   }
+  // A link into folded sections (#thread-3, #images) opens the folds around its target.
+  const unfold = () => {
+    const id = decodeURIComponent(location.hash.slice(1));
+    for (let el = id && document.getElementById(id); el; el = el.parentElement) {
+      if (el.tagName === "DETAILS") el.open = true;
+    }
+  };
+  unfold();
+  window.addEventListener("hashchange", unfold);
 });

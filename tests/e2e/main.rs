@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod dashboard;
 mod envelopes;
+mod event_page;
 mod grouping;
 mod grouping_rules;
 mod notifications;
