@@ -178,6 +178,7 @@ pub fn prepare(
         event.sanitize();
     }
     event.finalize(received_at);
+    crate::scrub::scrub(&mut event);
     let g = grouping::group(&event, rules);
     let grouping = Grouping {
         hashes: g.hashes,
