@@ -11,6 +11,7 @@
 
 pub mod envelope;
 pub mod rollbar;
+pub mod security;
 pub mod sentry;
 
 use chrono::{DateTime, Utc};
