@@ -6,6 +6,7 @@
 mod keys;
 pub mod native;
 pub mod rollbar;
+pub mod security;
 pub mod sentry;
 
 pub use keys::{Admitted, KeyCache, RateWindow};
