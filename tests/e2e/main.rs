@@ -14,3 +14,4 @@ mod operations;
 mod protocols;
 mod scale_out;
 mod sdks;
+mod security;
