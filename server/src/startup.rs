@@ -91,6 +91,7 @@ impl Application {
                     }))
                     .service(ingest::native::ingest_event)
                     .configure(ingest::sentry::routes)
+                    .configure(ingest::security::routes)
                     .configure(ingest::rollbar::routes)
                     .configure(ingest::user_feedback::routes)
                     .configure(api::routes)

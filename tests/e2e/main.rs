@@ -16,3 +16,4 @@ mod operations;
 mod protocols;
 mod scale_out;
 mod sdks;
+mod security;

@@ -47,7 +47,7 @@ const ALLOWED_HEADERS: &str = "x-sentry-auth, x-requested-with, x-forwarded-for,
     accept, authentication, authorization, content-encoding, transfer-encoding, content-type, \
     sentry-trace, baggage";
 
-fn with_cors(mut response: HttpResponse) -> HttpResponse {
+pub(super) fn with_cors(mut response: HttpResponse) -> HttpResponse {
     let headers = response.headers_mut();
     for (name, value) in [
         ("access-control-allow-origin", "*"),
@@ -67,7 +67,7 @@ fn with_cors(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
-async fn preflight() -> HttpResponse {
+pub(super) async fn preflight() -> HttpResponse {
     with_cors(HttpResponse::Ok().finish())
 }
 
@@ -233,7 +233,7 @@ fn missing_key() -> ApiError {
 }
 
 /// The key from `X-Sentry-Auth`, `Authorization: Sentry ...` or `?sentry_key=`.
-fn key_from_request(req: &HttpRequest) -> Option<String> {
+pub(super) fn key_from_request(req: &HttpRequest) -> Option<String> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
     let from_header = header("x-sentry-auth")
         .or_else(|| header(AUTHORIZATION.as_str()))
@@ -248,7 +248,11 @@ fn key_from_request(req: &HttpRequest) -> Option<String> {
     })
 }
 
-async fn check_project(state: &AppState, key: &str, project_id: i64) -> Result<Admitted, ApiError> {
+pub(super) async fn check_project(
+    state: &AppState,
+    key: &str,
+    project_id: i64,
+) -> Result<Admitted, ApiError> {
     let admitted = state.keys.admit(&state.store, key).await?;
     if admitted.project_id == project_id {
         Ok(admitted)

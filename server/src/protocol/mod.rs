@@ -12,6 +12,7 @@
 pub mod envelope;
 pub mod minidump;
 pub mod rollbar;
+pub mod security;
 pub mod sentry;
 
 use chrono::{DateTime, Utc};
