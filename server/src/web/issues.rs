@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/issues/{id}/status", web::post().to(change_status))
         .route("/issues/{id}/assign", web::post().to(assign))
         .route("/issues/{id}/merge", web::post().to(merge))
+        .route("/occurrences/{uuid}/json", web::get().to(occurrence_json))
         .route("/occurrences/{uuid}", web::get().to(occurrence_page));
 }
 
@@ -487,6 +488,31 @@ struct OccurrencePage {
     project: Project,
     issue: Issue,
     shown: Shown,
+}
+
+/// The whole stored event as JSON, for the signed-in (the page cuts long events); its
+/// secrets were filtered when it was stored.
+async fn occurrence_json(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    uuid: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| WebError::NotFound)?;
+    let projects: Vec<i64> = state
+        .store
+        .projects_for_user(me.user())
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    let occ = state
+        .store
+        .occurrence_by_uuid(uuid, &projects)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .json(crate::api::occurrence_json(&occ)))
 }
 
 async fn occurrence_page(
