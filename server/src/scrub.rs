@@ -1,8 +1,9 @@
 //! Secrets never reach storage: before an event is stored, values under keys that name a
 //! secret (`password`, `token`, `authorization`, `session`…) become `[Filtered]` wherever an
 //! SDK puts arbitrary data (request headers, body, query, env, custom data, breadcrumb data,
-//! contexts, frame variables), and cookie values are filtered whatever their names, since
-//! cookies are how sessions travel. The names stay, so the page still shows what was sent.
+//! contexts, frame variables); cookies whose names look like sessions or tokens (`sessionid`,
+//! `PHPSESSID`, `connect.sid`, `csrftoken`, `remember_token`) are filtered too. The names stay,
+//! so the page still shows what was sent.
 
 use serde_json::{Map, Value};
 
@@ -34,6 +35,15 @@ const SENSITIVE: &[&str] = &[
 pub fn is_sensitive(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SENSITIVE.iter().any(|s| key.contains(s))
+}
+
+/// Cookie names add the short forms session cookies go by.
+fn is_sensitive_cookie(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    is_sensitive(name)
+        || ["sess", "sid", "remember"]
+            .iter()
+            .any(|s| lower.contains(s))
 }
 
 /// Filters the event's secrets in place.
@@ -106,14 +116,21 @@ fn scrub_value(value: &mut Value) {
     }
 }
 
-/// Every cookie value, whatever form the cookies came in: an object, pairs, or the raw header.
+/// The secret cookies' values, whatever form the cookies came in: an object, pairs, or the
+/// raw header.
 fn filter_cookies(cookies: &mut Value) {
     match cookies {
-        Value::Object(map) => map.values_mut().for_each(|v| *v = Value::from(FILTERED)),
+        Value::Object(map) => {
+            for (name, v) in map.iter_mut() {
+                if is_sensitive_cookie(name) {
+                    *v = Value::from(FILTERED);
+                }
+            }
+        }
         Value::Array(items) => {
             for item in items {
                 if let Value::Array(pair) = item {
-                    if pair.len() == 2 {
+                    if pair.len() == 2 && pair[0].as_str().is_some_and(is_sensitive_cookie) {
                         pair[1] = Value::from(FILTERED);
                     }
                 }
@@ -123,8 +140,10 @@ fn filter_cookies(cookies: &mut Value) {
             *raw = raw
                 .split(';')
                 .map(|part| match part.split_once('=') {
-                    Some((name, _)) => format!("{}={FILTERED}", name.trim()),
-                    None => part.trim().to_owned(),
+                    Some((name, _)) if is_sensitive_cookie(name.trim()) => {
+                        format!("{}={FILTERED}", name.trim())
+                    }
+                    _ => part.trim().to_owned(),
                 })
                 .filter(|p| !p.is_empty())
                 .collect::<Vec<_>>()
@@ -186,7 +205,7 @@ mod tests {
         assert_eq!(r.query.as_ref().unwrap()[1][1], "2");
         assert_eq!(
             r.cookies.as_ref().unwrap(),
-            "sessionid=[Filtered]; theme=[Filtered]"
+            "sessionid=[Filtered]; theme=dark"
         );
         assert_eq!(r.env.as_ref().unwrap()["SECRET_KEY"], FILTERED);
         assert_eq!(event.custom.as_ref().unwrap()["db_password"], FILTERED);
