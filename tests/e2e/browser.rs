@@ -216,3 +216,73 @@ fn a_team_triages_errors_in_the_browser() {
     assert!(browser.find("h1").text().starts_with("404"));
     shot(&browser, "not-found");
 }
+
+/// An occurrence that came with files and a user's words, as a person meets it.
+#[test]
+fn an_occurrence_shows_its_attachments_and_its_users_feedback() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Crashy");
+    create_user(db, "ada@example.com", true);
+    let server = TestServer::start(db);
+    let id = "7d1e4b2a3f2a9c1b8d4e4f6a9b2c7e5d";
+    let event = json!({"event_id": id, "level": "error", "platform": "python",
+        "exception": {"values": [{"type": "KeyError", "value": "'sku'"}]}});
+    let report = json!({"event_id": id, "name": "Ada", "email": "ada@example.com",
+        "comments": "The cart emptied itself"});
+    let mut body = json!({"event_id": id}).to_string().into_bytes();
+    for (header, payload) in [
+        (json!({"type": "event"}), event.to_string().into_bytes()),
+        (
+            json!({"type": "attachment", "filename": "cart.json", "content_type": "application/json"}),
+            br#"{"items": []}"#.to_vec(),
+        ),
+        (
+            json!({"type": "user_report"}),
+            report.to_string().into_bytes(),
+        ),
+    ] {
+        let mut header = header;
+        header["length"] = json!(payload.len());
+        body.push(b'\n');
+        body.extend(header.to_string().as_bytes());
+        body.push(b'\n');
+        body.extend(payload);
+    }
+    let reply = bugle_tests::server::request(
+        "POST",
+        &format!(
+            "{}/api/{}/envelope/?sentry_key={}",
+            server.url, project.id, project.token
+        ),
+        &[],
+        Some(body),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    sign_in(&browser, &server.url, "ada@example.com");
+    browser.goto(&format!("{}/occurrences/{id}", server.url));
+    browser.wait_for("the occurrence page", |b| b.exists("#attachments"));
+    let link = browser.find("#attachments a[download]");
+    assert_eq!(link.text(), "cart.json");
+    assert!(link.attr("href").unwrap().starts_with("/attachments/"));
+    let feedback = browser.find("#occurrence-feedback").text();
+    assert!(
+        feedback.contains("The cart emptied itself") && feedback.contains("Ada"),
+        "{feedback}"
+    );
+    shot(&browser, "occurrence-attachments-feedback");
+    // The issue page gathers its feedback too, and the list counts it.
+    browser.goto(&format!("{}/projects/{}/issues", server.url, project.slug));
+    browser.wait_for("the issue list", |b| b.exists("a.title"));
+    assert!(browser.find(".badge.feedback").text().contains("1 report"));
+    browser.find("a.title").click();
+    browser.wait_for("the issue page", |b| b.exists("#feedback"));
+    assert!(browser
+        .find("#feedback")
+        .text()
+        .contains("The cart emptied itself"));
+}
