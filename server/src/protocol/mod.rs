@@ -1,20 +1,27 @@
 //! Wire protocols in, one [`Event`](crate::event::Event) out.
 //!
-//! Pure mappers, used by the HTTP endpoints in `crate::ingest`. Each submodule is pure: it parses bytes or JSON and maps it into the normalized model, and
-//! knows nothing of HTTP, auth or storage. The endpoints pick the status code from the error:
-//! [`MapError::status`] says 400 (the payload cannot be decoded) or 422 (it decodes but breaks
-//! the protocol's rules), which is also the split Rollbar's API documents.
+//! Pure mappers, used by the HTTP endpoints in `crate::ingest`: each parses bytes or JSON and
+//! maps it into the normalized model, and knows nothing of HTTP, auth or storage. The endpoints
+//! pick the status code from the error: [`MapError::status`] says 400 (the payload cannot be
+//! decoded) or 422 (it decodes but breaks the protocol's rules), which is also the split
+//! Rollbar's API documents.
 //!
 //! - [`envelope`]: Sentry envelope framing (`/api/{id}/envelope/`).
 //! - [`sentry`]: a Sentry event payload (envelope `event` item or legacy `/store/` body).
 //! - [`rollbar`]: a Rollbar item's `data` object (`/api/1/item/`).
+//!
+//! Both SDK mappers read leniently (the `fields` module): a value of the wrong type is dropped
+//! from the model, noted in `processing_notes` and kept raw in `extra.dropped`, never refused.
 
 pub mod envelope;
+mod fields;
 pub mod rollbar;
 pub mod sentry;
 
+pub(crate) use fields::{as_text, element, Notes, Obj, Path};
+
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::event::Event;
 
@@ -54,41 +61,6 @@ impl MapError {
             MapError::InvalidJson(e) => format!("{self}: {e}"),
             _ => self.to_string(),
         }
-    }
-}
-
-/// The top-level attributes of a payload still to map; what is left at the end goes to the
-/// event's `extra`, with the attributes that were present but unusable (`rejected`).
-pub(crate) struct Fields {
-    pub(crate) obj: Map<String, Value>,
-    pub(crate) rejected: Map<String, Value>,
-}
-
-impl Fields {
-    pub(crate) fn new(obj: Map<String, Value>) -> Self {
-        Self {
-            obj,
-            rejected: Map::new(),
-        }
-    }
-
-    /// Removes an attribute; `null` counts as absent.
-    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
-        self.obj.remove(key).filter(|v| !v.is_null())
-    }
-
-    /// Removes and converts an attribute; keeps it in `extra` when the conversion fails.
-    pub(crate) fn parsed<T>(
-        &mut self,
-        key: &str,
-        convert: impl FnOnce(&Value) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.take(key)?;
-        let out = convert(&value);
-        if out.is_none() {
-            self.rejected.insert(key.to_owned(), value);
-        }
-        out
     }
 }
 
@@ -180,11 +152,6 @@ pub(crate) fn string(v: Option<&Value>) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         _ => None,
     }
-}
-
-/// A non-negative integer that fits a `u32` (line and column numbers, pids).
-pub(crate) fn small_uint(v: Option<&Value>) -> Option<u32> {
-    v?.as_u64().and_then(|n| u32::try_from(n).ok())
 }
 
 #[cfg(test)]
