@@ -137,6 +137,9 @@ impl Notes {
     /// Puts the notes, the dropped values and the unknown `top` attributes on the event.
     pub(crate) fn finish(mut self, top: Map<String, Value>, ev: &mut Event) {
         for (key, value) in top {
+            if value.is_null() {
+                continue;
+            }
             if MODEL_FIELDS.contains(&key.as_str()) {
                 self.drop(
                     &Path::top(&key),

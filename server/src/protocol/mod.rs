@@ -154,6 +154,44 @@ pub(crate) fn string(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// A `browser` context from a user agent: name and version of the first product that
+/// identifies the browser (Edge and Opera also say Chrome; Chrome also says Safari).
+pub(crate) fn browser_context(ua: &str) -> Value {
+    const PRODUCTS: &[(&str, &str)] = &[
+        ("Edg/", "Edge"),
+        ("EdgA/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+    ];
+    let version_after = |token: &str| {
+        let start = ua.find(token)? + token.len();
+        let version: String = ua[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        (!version.is_empty()).then_some(version)
+    };
+    let found = PRODUCTS
+        .iter()
+        .find_map(|(token, name)| Some((*name, version_after(token)?)))
+        .or_else(|| {
+            ua.contains("Safari/")
+                .then(|| version_after("Version/"))
+                .flatten()
+                .map(|v| ("Safari", v))
+        });
+    match found {
+        Some((name, version)) => {
+            serde_json::json!({"type": "browser", "name": name, "version": version, "user_agent": ua})
+        }
+        None => serde_json::json!({"type": "browser", "name": ua}),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,10 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::{Builder, Uuid};
 
-use super::{as_text, element, json_type, stringify, unix_seconds, MapError, Notes, Obj, Path};
+use super::{
+    as_text, browser_context, element, json_type, stringify, unix_seconds, MapError, Notes, Obj,
+    Path,
+};
 use crate::event::{Breadcrumb, Event, Exception, Frame, Level, Person, Request, Sdk, Server};
 
 /// The legacy body field `access_token` (the `X-Rollbar-Access-Token` header is the other way).
@@ -476,9 +479,7 @@ fn request(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<
         })
     };
     let get = non_empty("GET");
-    let post = non_empty("POST");
-    let body = non_empty("body");
-    let json = non_empty("json");
+    let mut data = ["POST", "body", "json"].map(|k| (k, non_empty(k)));
     let query = get.or_else(|| {
         let qs = o.text("query_string", notes)?;
         let qs = qs.strip_prefix('?').unwrap_or(&qs);
@@ -509,11 +510,17 @@ fn request(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<
         method: o.text("method", notes),
         headers,
         query,
-        data: post.or(body).or(json),
+        // The first that is there; the others are kept in `extra` (`request.body`...).
+        data: data.iter_mut().find_map(|(_, v)| v.take()),
         user_ip: o.text("user_ip", notes),
         cookies,
         env: None,
     };
+    for (key, unused) in data {
+        if let Some(v) = unused {
+            o.map.insert(key.to_owned(), v);
+        }
+    }
     o.keep_rest(notes);
     (req != Request::default()).then_some(req)
 }
@@ -613,44 +620,6 @@ fn occurrence_uuid(s: &str) -> Option<Uuid> {
         bytes.copy_from_slice(&digest[..16]);
         Some(Builder::from_custom_bytes(bytes).into_uuid())
     })
-}
-
-/// A `browser` context from a user agent: name and version of the first product that
-/// identifies the browser (Edge and Opera also say Chrome; Chrome also says Safari).
-fn browser_context(ua: &str) -> Value {
-    const PRODUCTS: &[(&str, &str)] = &[
-        ("Edg/", "Edge"),
-        ("EdgA/", "Edge"),
-        ("OPR/", "Opera"),
-        ("SamsungBrowser/", "Samsung Internet"),
-        ("Firefox/", "Firefox"),
-        ("FxiOS/", "Firefox"),
-        ("CriOS/", "Chrome"),
-        ("Chrome/", "Chrome"),
-    ];
-    let version_after = |token: &str| {
-        let start = ua.find(token)? + token.len();
-        let version: String = ua[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
-            .collect();
-        (!version.is_empty()).then_some(version)
-    };
-    let found = PRODUCTS
-        .iter()
-        .find_map(|(token, name)| Some((*name, version_after(token)?)))
-        .or_else(|| {
-            ua.contains("Safari/")
-                .then(|| version_after("Version/"))
-                .flatten()
-                .map(|v| ("Safari", v))
-        });
-    match found {
-        Some((name, version)) => {
-            json!({"type": "browser", "name": name, "version": version, "user_agent": ua})
-        }
-        None => json!({"type": "browser", "name": ua}),
-    }
 }
 
 #[cfg(test)]
@@ -1063,6 +1032,10 @@ mod tests {
             "an empty GET falls back to query_string"
         );
         assert_eq!(req.data, Some(json!({"qty": "2"})), "POST before body");
+        assert_eq!(
+            ev.extra["request.body"], "qty=2",
+            "the raw body is kept beside"
+        );
         assert_eq!(req.cookies, Some(json!("_session=abc")));
         assert_eq!(req.headers.len(), 1);
         assert_eq!(ev.extra["request.params"], json!({"controller": "cart"}));

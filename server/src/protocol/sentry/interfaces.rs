@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{each_value, take_aliased, timestamp, TIME};
 use crate::event::{Breadcrumb, Event, Person, Request, Sdk, Server, Trace};
-use crate::protocol::{element, Notes, Obj, Path};
+use crate::protocol::{browser_context, element, Notes, Obj, Path};
 
 /// `{name, version}`; `integrations`, `packages` and the rest are kept in `extra` as
 /// `sdk.integrations`...
@@ -65,6 +65,21 @@ pub(super) fn map(top: &mut Obj<'_>, ev: &mut Event, notes: &mut Notes) {
         contexts(v, &Path::top(key), ev, notes);
     }
     ev.trace = ev.contexts.get("trace").and_then(trace);
+    // Relay derives the browser from the request's User-Agent when the SDK sent none.
+    if !ev.contexts.contains_key("browser") {
+        let ua = ev.request.as_ref().and_then(|r| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+                .map(|(_, v)| v.as_str())
+        });
+        let browser = ua
+            .map(browser_context)
+            .filter(|b| b.get("version").is_some());
+        if let Some(browser) = browser {
+            ev.contexts.insert("browser".into(), browser);
+        }
+    }
     if let Some(v) = top.take("fingerprint") {
         ev.fingerprint = fingerprint(v, &Path::top("fingerprint"), notes);
     }
@@ -110,8 +125,9 @@ fn tags(v: Value, path: &Path<'_>, notes: &mut Notes) -> BTreeMap<String, String
     };
     match v {
         Value::Object(m) => {
+            let nameless = path.key("\"\"");
             for (key, value) in m {
-                insert(key, value, path, notes);
+                insert(key, value, &nameless, notes);
             }
         }
         Value::Array(list) => {
@@ -679,6 +695,10 @@ mod tests {
                 "dropped: expected an object, got a number"
             )]
         );
+        assert!(
+            !ev.contexts.contains_key("browser"),
+            "no request, no derived browser"
+        );
         let legacy = map(json!({"sentry.interfaces.Contexts": {"os": {"name": "Linux"}}}));
         assert_eq!(legacy.contexts["os"]["name"], "Linux");
         let ev = map(json!({"contexts": []}));
@@ -686,6 +706,19 @@ mod tests {
             notes(&ev),
             [("contexts", "dropped: expected an object, got an array")]
         );
+    }
+
+    #[test]
+    fn a_browser_context_is_derived_from_the_user_agent_when_none_is_sent() {
+        let ua = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
+        let ev = map(json!({"request": {"headers": {"user-agent": ua}}}));
+        assert_eq!(ev.context_name("browser").as_deref(), Some("Firefox 125.0"));
+        let ev = map(
+            json!({"request": {"headers": {"User-Agent": ua}}, "contexts": {"browser": {"name": "Own"}}}),
+        );
+        assert_eq!(ev.contexts["browser"]["name"], "Own", "the SDK's own wins");
+        let ev = map(json!({"request": {"headers": {"User-Agent": "curl/8.5.0"}}}));
+        assert!(!ev.contexts.contains_key("browser"), "not a browser");
     }
 
     #[test]
