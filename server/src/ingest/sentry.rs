@@ -165,7 +165,7 @@ async fn handle(
             let admitted = admitted.ok_or_else(missing_key)?;
             let value: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::BadRequest(format!("payload is not valid JSON: {e}")))?;
-            if value.get("type").and_then(serde_json::Value::as_str) == Some("transaction") {
+            if sentry::is_transaction(&value) {
                 // Performance data: accepted and counted like envelope transactions.
                 state.metrics.count_skipped_item("transaction");
                 return Ok(Answer::Accepted(None));

@@ -1,22 +1,29 @@
 //! Wire protocols in, one [`Event`](crate::event::Event) out.
 //!
-//! Pure mappers, used by the HTTP endpoints in `crate::ingest`. Each submodule is pure: it parses bytes or JSON and maps it into the normalized model, and
-//! knows nothing of HTTP, auth or storage. The endpoints pick the status code from the error:
-//! [`MapError::status`] says 400 (the payload cannot be decoded) or 422 (it decodes but breaks
-//! the protocol's rules), which is also the split Rollbar's API documents.
+//! Pure mappers, used by the HTTP endpoints in `crate::ingest`: each parses bytes or JSON and
+//! maps it into the normalized model, and knows nothing of HTTP, auth or storage. The endpoints
+//! pick the status code from the error: [`MapError::status`] says 400 (the payload cannot be
+//! decoded) or 422 (it decodes but breaks the protocol's rules), which is also the split
+//! Rollbar's API documents.
 //!
 //! - [`envelope`]: Sentry envelope framing (`/api/{id}/envelope/`).
 //! - [`sentry`]: a Sentry event payload (envelope `event` item or legacy `/store/` body).
 //! - [`rollbar`]: a Rollbar item's `data` object (`/api/1/item/`).
+//!
+//! Both SDK mappers read leniently (the `fields` module): a value of the wrong type is dropped
+//! from the model, noted in `processing_notes` and kept raw in `extra.dropped`, never refused.
 
 pub mod envelope;
+mod fields;
 pub mod minidump;
 pub mod rollbar;
 pub mod security;
 pub mod sentry;
 
+pub(crate) use fields::{as_text, element, Notes, Obj, Path};
+
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::event::Event;
 
@@ -56,41 +63,6 @@ impl MapError {
             MapError::InvalidJson(e) => format!("{self}: {e}"),
             _ => self.to_string(),
         }
-    }
-}
-
-/// The top-level attributes of a payload still to map; what is left at the end goes to the
-/// event's `extra`, with the attributes that were present but unusable (`rejected`).
-pub(crate) struct Fields {
-    pub(crate) obj: Map<String, Value>,
-    pub(crate) rejected: Map<String, Value>,
-}
-
-impl Fields {
-    pub(crate) fn new(obj: Map<String, Value>) -> Self {
-        Self {
-            obj,
-            rejected: Map::new(),
-        }
-    }
-
-    /// Removes an attribute; `null` counts as absent.
-    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
-        self.obj.remove(key).filter(|v| !v.is_null())
-    }
-
-    /// Removes and converts an attribute; keeps it in `extra` when the conversion fails.
-    pub(crate) fn parsed<T>(
-        &mut self,
-        key: &str,
-        convert: impl FnOnce(&Value) -> Option<T>,
-    ) -> Option<T> {
-        let value = self.take(key)?;
-        let out = convert(&value);
-        if out.is_none() {
-            self.rejected.insert(key.to_owned(), value);
-        }
-        out
     }
 }
 
@@ -184,9 +156,42 @@ pub(crate) fn string(v: Option<&Value>) -> Option<String> {
     }
 }
 
-/// A non-negative integer that fits a `u32` (line and column numbers, pids).
-pub(crate) fn small_uint(v: Option<&Value>) -> Option<u32> {
-    v?.as_u64().and_then(|n| u32::try_from(n).ok())
+/// A `browser` context from a user agent: name and version of the first product that
+/// identifies the browser (Edge and Opera also say Chrome; Chrome also says Safari).
+pub(crate) fn browser_context(ua: &str) -> Value {
+    const PRODUCTS: &[(&str, &str)] = &[
+        ("Edg/", "Edge"),
+        ("EdgA/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+    ];
+    let version_after = |token: &str| {
+        let start = ua.find(token)? + token.len();
+        let version: String = ua[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect();
+        (!version.is_empty()).then_some(version)
+    };
+    let found = PRODUCTS
+        .iter()
+        .find_map(|(token, name)| Some((*name, version_after(token)?)))
+        .or_else(|| {
+            ua.contains("Safari/")
+                .then(|| version_after("Version/"))
+                .flatten()
+                .map(|v| ("Safari", v))
+        });
+    match found {
+        Some((name, version)) => {
+            serde_json::json!({"type": "browser", "name": name, "version": version, "user_agent": ua})
+        }
+        None => serde_json::json!({"type": "browser", "name": ua}),
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,29 @@
 //! schema; [`MapError::status`] follows that split. Required by Rollbar and so enforced here:
 //! `data.environment`, `data.body` with one of `trace`, `trace_chain`, `message`,
 //! `crash_report`, and their required parts (`exception.class`, `message.body`,
-//! `crash_report.raw`). Every other field is optional: a bad one is dropped from the model and
-//! kept verbatim in `extra`.
+//! `crash_report.raw`). Every other field is optional: one of the wrong type is dropped from
+//! the model, noted in `processing_notes` (paths are relative to `data`: `person.id`,
+//! `body.trace.frames[2].lineno`) and kept raw in `extra.dropped`.
+//!
+//! What maps where:
+//!
+//! | Rollbar | Bugle |
+//! | --- | --- |
+//! | `body.trace` / `trace_chain` | `exceptions` (frames: `method` → function, `class_name` → module, `code` → context line, `locals` → vars) |
+//! | `body.message.body` (its other keys) | `message` (`custom`) |
+//! | `body.crash_report.raw` | `message` (its summary line), `contexts.crash_report.raw` (the whole text) |
+//! | `body.telemetry` | `breadcrumbs` |
+//! | `uuid`, `timestamp`, `level`, `title`, `fingerprint`, `framework` | the same |
+//! | `code_version` (else `client.javascript.code_version`, `server.code_version`, `server.sha`) | `release` |
+//! | `language` (`python 3.11.7`) | `language` (`python`), `contexts.runtime` (name, version) |
+//! | `platform` | `platform` as sent; without one, the `language` as sent |
+//! | `context` | tag `context` |
+//! | `notifier` | `sdk` |
+//! | `request` (`GET` else `query_string`; `POST` else `body` else `json`; `user_ip`) | `request` (query, data, user_ip) |
+//! | `person` (other keys → `data`) | `person` |
+//! | `server` (`host`, `pid`, `root`, `branch`, `sha` → also tag `sha`) | `server` |
+//! | `client` (`javascript.browser` → `contexts.browser`) | `contexts.client` |
+//! | `custom` | `custom` |
 //!
 //! Order: a trace's `frames` are oldest → newest ("most recent call last"), as Bugle's are.
 //! `trace_chain[0]` is the exception that was reported and each next element its cause, which
@@ -20,7 +41,8 @@ use sha2::{Digest, Sha256};
 use uuid::{Builder, Uuid};
 
 use super::{
-    json_type, small_uint, string, string_or_number, stringify, unix_seconds, Fields, MapError,
+    as_text, browser_context, element, json_type, stringify, unix_seconds, MapError, Notes, Obj,
+    Path,
 };
 use crate::event::{Breadcrumb, Event, Exception, Frame, Level, Person, Request, Sdk, Server};
 
@@ -54,7 +76,8 @@ pub fn event_from_rollbar(data: &Value) -> Result<Event, MapError> {
             got: json_type(data),
         });
     };
-    let mut f = Fields::new(obj.clone());
+    let mut notes = Notes::default();
+    let mut f = Obj::new(obj.clone(), Path::Top);
 
     let environment = match f.take("environment") {
         None => return Err(MapError::MissingField("data.environment")),
@@ -81,37 +104,58 @@ pub fn event_from_rollbar(data: &Value) -> Result<Event, MapError> {
         environment: Some(environment),
         ..Event::default()
     };
-    map_body(body, &mut ev)?;
+    let message_extra = map_body(body, &mut ev, &mut notes)?;
 
-    ev.uuid = f.parsed("uuid", |v| occurrence_uuid(&stringify(v)?));
-    ev.level = f.parsed("level", |v| v.as_str()?.parse::<Level>().ok());
-    ev.timestamp = f.parsed("timestamp", |v| unix_seconds(v.as_f64()?));
-    ev.release = f.parsed("code_version", |v| string_or_number(Some(v)));
-    ev.platform = f.parsed("platform", |v| string(Some(v)));
-    ev.framework = f.parsed("framework", |v| string(Some(v)));
-    if let Some(title) = f.parsed("title", |v| string(Some(v))) {
-        ev.title = Some(title); // a client title wins over "Crash report"
+    ev.uuid = f.parsed("uuid", &mut notes, "a string", |v| {
+        occurrence_uuid(&stringify(v)?)
+    });
+    ev.level = f.parsed(
+        "level",
+        &mut notes,
+        "a level (critical, error, warning, info or debug)",
+        |v| v.as_str()?.parse::<Level>().ok(),
+    );
+    ev.timestamp = f.parsed("timestamp", &mut notes, "unix seconds", |v| match v {
+        Value::Number(n) => unix_seconds(n.as_f64()?),
+        Value::String(s) => unix_seconds(s.trim().parse().ok()?),
+        _ => None,
+    });
+    ev.release = f.text("code_version", &mut notes);
+    let platform = f.text("platform", &mut notes);
+    ev.framework = f.text("framework", &mut notes);
+    ev.title = f.text("title", &mut notes);
+    ev.fingerprint = f.read("fingerprint", &mut notes, "a string", fingerprint);
+    if let Some(m) = f.object("notifier", &mut notes) {
+        ev.sdk = sdk(m, &Path::top("notifier"), &mut notes);
     }
-    ev.fingerprint = f.parsed("fingerprint", fingerprint);
-    ev.sdk = f.parsed("notifier", sdk);
-    ev.request = f.parsed("request", request);
-    ev.person = f.parsed("person", person);
-    if let Some(context) = f.parsed("context", |v| string(Some(v))) {
+    if let Some(m) = f.object("request", &mut notes) {
+        ev.request = request(m, &Path::top("request"), &mut notes);
+    }
+    if let Some(m) = f.object("person", &mut notes) {
+        ev.person = person(m, &Path::top("person"), &mut notes);
+    }
+    if let Some(context) = f.text("context", &mut notes) {
         ev.tags.insert("context".into(), context);
     }
 
-    if let Some((language, version)) = f.parsed("language", language) {
+    let language = f.text("language", &mut notes);
+    if let Some((name, version)) = language.as_deref().and_then(split_language) {
         if let Some(version) = version {
             ev.contexts.insert(
                 "runtime".into(),
-                json!({"type": "runtime", "name": language, "version": version}),
+                json!({"type": "runtime", "name": name, "version": version}),
             );
         }
-        ev.language = Some(language);
+        ev.language = Some(name);
     }
-    if let Some(client) = f.parsed("client", |v| v.is_object().then(|| v.clone())) {
+    // The platform as sent; pyrollbar sends none, and its `language` ("python 3.11.7") is
+    // then the platform, so the page still shows the version it ran.
+    ev.platform = platform.or(language);
+
+    if let Some(client) = f.object("client", &mut notes) {
         let browser = client
-            .pointer("/javascript/browser")
+            .get("javascript")
+            .and_then(|js| js.get("browser"))
             .and_then(Value::as_str)
             .filter(|ua| !ua.is_empty());
         if let Some(ua) = browser {
@@ -119,43 +163,38 @@ pub fn event_from_rollbar(data: &Value) -> Result<Event, MapError> {
         }
         // The browser's code version (for source maps) is the release when nothing else says.
         if ev.release.is_none() {
-            ev.release = string_or_number(client.pointer("/javascript/code_version"));
+            ev.release = client
+                .get("javascript")
+                .and_then(|js| js.get("code_version"))
+                .cloned()
+                .and_then(|v| as_text(v).ok().flatten());
         }
-        ev.contexts.insert("client".into(), client);
+        ev.contexts.insert("client".into(), Value::Object(client));
     }
-    if let Some(server) = f.parsed("server", |v| v.as_object().cloned()) {
-        // `server.code_version` (and the deprecated `sha`) stand in for a missing `code_version`.
-        if ev.release.is_none() {
-            ev.release = string_or_number(server.get("code_version"))
-                .or_else(|| string_or_number(server.get("sha")));
+    if let Some(m) = f.object("server", &mut notes) {
+        server(m, &Path::top("server"), &mut ev, &mut notes);
+    }
+    match f.take("custom") {
+        // Extra keys of `body.message` join `custom`; the client's `custom` wins.
+        Some(Value::Object(mut custom)) => {
+            for (k, v) in message_extra {
+                custom.entry(k).or_insert(v);
+            }
+            ev.custom = Some(Value::Object(custom));
         }
-        let s = Server {
-            host: string(server.get("host")),
-            pid: small_uint(server.get("pid")),
-            root: string(server.get("root")),
-            branch: string(server.get("branch")),
-        };
-        ev.server = (s != Server::default()).then_some(s);
-    }
-    if let Some(custom) = f.take("custom") {
-        ev.custom = Some(match (custom, ev.custom.take()) {
-            // Extra keys of `body.message` join `custom`; the client's `custom` wins.
-            (Value::Object(mut custom), Some(Value::Object(extras))) => {
-                for (k, v) in extras {
-                    custom.entry(k).or_insert(v);
-                }
-                Value::Object(custom)
+        Some(custom) => {
+            if !message_extra.is_empty() {
+                notes.keep(
+                    &Path::top("body").key("message"),
+                    Value::Object(message_extra),
+                );
             }
-            (custom, Some(extras)) => {
-                f.rejected.insert("message_extra".into(), extras);
-                custom
-            }
-            (custom, None) => custom,
-        });
+            ev.custom = Some(custom);
+        }
+        None => ev.custom = (!message_extra.is_empty()).then_some(Value::Object(message_extra)),
     }
 
-    ev.extra.append(&mut f.obj);
-    ev.extra.append(&mut f.rejected);
+    notes.finish(f.map, &mut ev);
     Ok(ev)
 }
 
@@ -178,16 +217,31 @@ const CHAIN: TracePath = TracePath {
 };
 
 /// `body`: exceptions from `trace_chain` or `trace`, text from `message` or `crash_report`,
-/// breadcrumbs from `telemetry`. Message extra keys are left in `ev.custom` for the caller to
-/// merge with `data.custom`.
-fn map_body(mut body: Map<String, Value>, ev: &mut Event) -> Result<(), MapError> {
-    if let Some(Value::Array(telemetry)) = body.remove("telemetry") {
-        ev.breadcrumbs = telemetry.iter().filter_map(breadcrumb).collect();
+/// breadcrumbs from `telemetry`. Returns the message's extra keys, for the caller to merge with
+/// `data.custom`.
+fn map_body(
+    body: Map<String, Value>,
+    ev: &mut Event,
+    notes: &mut Notes,
+) -> Result<Map<String, Value>, MapError> {
+    let mut body = Obj::new(body, Path::top("body"));
+    match body.take("telemetry") {
+        None => {}
+        Some(Value::Array(telemetry)) => {
+            let path = body.path.key("telemetry");
+            for (i, v) in telemetry.into_iter().enumerate() {
+                let at = path.index(i);
+                if let Some(crumb) = element(v, &at, notes).and_then(|m| breadcrumb(&m)) {
+                    ev.breadcrumbs.push(crumb);
+                }
+            }
+        }
+        Some(other) => notes.wrong_type(&body.path.key("telemetry"), other, "a list"),
     }
-    let chain = body.remove("trace_chain").filter(|v| !v.is_null());
-    let trace = body.remove("trace").filter(|v| !v.is_null());
-    let message = body.remove("message").filter(|v| !v.is_null());
-    let crash = body.remove("crash_report").filter(|v| !v.is_null());
+    let chain = body.take("trace_chain");
+    let trace = body.take("trace");
+    let message = body.take("message");
+    let crash = body.take("crash_report");
 
     if let Some(chain) = chain {
         let traces = match chain {
@@ -199,19 +253,25 @@ fn map_body(mut body: Map<String, Value>, ev: &mut Event) -> Result<(), MapError
                 })
             }
         };
+        let path = body.path.key("trace_chain");
         ev.exceptions = traces
-            .iter()
-            .map(|t| exception(t, &CHAIN))
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| exception(t, &path.index(i), &CHAIN, notes))
             .collect::<Result<_, _>>()?;
     } else if let Some(trace) = trace {
-        ev.exceptions = vec![exception(&trace, &TRACE)?];
+        ev.exceptions = vec![exception(trace, &body.path.key("trace"), &TRACE, notes)?];
     }
 
+    let mut extras = Map::new();
     if let Some(message) = message {
-        let (text, extras) = match message {
-            Value::String(s) => (s, Map::new()),
+        let text = match message {
+            Value::String(s) => s,
             Value::Object(mut m) => match m.remove("body").filter(|v| !v.is_null()) {
-                Some(text) => (stringify(&text).unwrap_or_default(), m),
+                Some(text) => {
+                    extras = m;
+                    stringify(&text).unwrap_or_default()
+                }
                 None => return Err(MapError::MissingField("data.body.message.body")),
             },
             other => {
@@ -222,16 +282,19 @@ fn map_body(mut body: Map<String, Value>, ev: &mut Event) -> Result<(), MapError
             }
         };
         ev.message = Some(text);
-        if !extras.is_empty() {
-            ev.custom = Some(Value::Object(extras));
-        }
     } else if let Some(crash) = crash {
         let raw = crash
             .get("raw")
             .and_then(stringify)
             .ok_or(MapError::MissingField("data.body.crash_report.raw"))?;
-        ev.message = Some(raw);
-        ev.title = Some("Crash report".into());
+        ev.message = Some(crash_summary(&raw));
+        let mut report = match crash {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        report.insert("raw".into(), Value::String(raw));
+        ev.contexts
+            .insert("crash_report".into(), Value::Object(report));
     } else if ev.exceptions.is_empty() {
         return Err(MapError::InvalidField {
             field: "data.body",
@@ -239,10 +302,8 @@ fn map_body(mut body: Map<String, Value>, ev: &mut Event) -> Result<(), MapError
         });
     }
 
-    if !body.is_empty() {
-        ev.extra.insert("body".into(), Value::Object(body));
-    }
-    Ok(())
+    body.keep_rest(notes);
+    Ok(extras)
 }
 
 fn describe(v: &Value) -> &'static str {
@@ -252,27 +313,75 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
+/// The line of a crash report that says what happened: an uncaught `NSException`'s reason,
+/// the iOS `Exception Type`, an Android tombstone's `signal` line or a JVM exception line;
+/// else the first line.
+fn crash_summary(raw: &str) -> String {
+    let lines = || raw.lines().map(str::trim).filter(|l| !l.is_empty());
+    let jvm_exception = |line: &&str| {
+        let head = line.split([':', ' ']).next().unwrap_or("");
+        head.contains('.') && (head.ends_with("Exception") || head.ends_with("Error"))
+    };
+    lines()
+        .find(|l| l.starts_with("*** Terminating app due to uncaught exception"))
+        .map(|l| l.trim_start_matches("*** ").to_owned())
+        .or_else(|| {
+            lines()
+                .find_map(|l| l.strip_prefix("Exception Type:"))
+                .map(|t| t.trim().to_owned())
+        })
+        .or_else(|| {
+            lines()
+                .find(|l| l.starts_with("signal ") && l.contains("(SIG"))
+                .map(str::to_owned)
+        })
+        .or_else(|| lines().find(jvm_exception).map(str::to_owned))
+        .or_else(|| lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "Crash report".to_owned())
+}
+
 /// One trace: `exception {class R, message, description}` and its frames (oldest first).
-fn exception(trace: &Value, path: &TracePath) -> Result<Exception, MapError> {
-    let Some(t) = trace.as_object() else {
+fn exception(
+    trace: Value,
+    path: &Path<'_>,
+    names: &TracePath,
+    notes: &mut Notes,
+) -> Result<Exception, MapError> {
+    let Value::Object(t) = trace else {
         return Err(MapError::InvalidField {
-            field: path.trace,
-            reason: format!("must be an object, got {}", json_type(trace)),
+            field: names.trace,
+            reason: format!("must be an object, got {}", json_type(&trace)),
         });
     };
-    let exc = t
-        .get("exception")
-        .and_then(Value::as_object)
-        .ok_or(MapError::MissingField(path.exception))?;
-    let ty = string_or_number(exc.get("class")).ok_or(MapError::MissingField(path.class))?;
-    let frames = t
-        .get("frames")
-        .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(frame).collect())
-        .unwrap_or_default();
+    let mut t = Obj::new(t, *path);
+    let exc = match t.take("exception") {
+        Some(Value::Object(exc)) => exc,
+        _ => return Err(MapError::MissingField(names.exception)),
+    };
+    let mut exc = Obj::new(exc, path.key("exception"));
+    let ty = exc
+        .read("class", notes, "a string", as_text)
+        .ok_or(MapError::MissingField(names.class))?;
+    let value = exc
+        .text("message", notes)
+        .or_else(|| exc.text("description", notes));
+    let mut frames = Vec::new();
+    match t.take("frames") {
+        None => {}
+        Some(Value::Array(list)) => {
+            let frames_path = t.path.key("frames");
+            for (i, v) in list.into_iter().enumerate() {
+                let at = frames_path.index(i);
+                if let Some(frame) = element(v, &at, notes).and_then(|m| frame(m, &at, notes)) {
+                    frames.push(frame);
+                }
+            }
+        }
+        Some(other) => notes.wrong_type(&t.path.key("frames"), other, "a list"),
+    }
     Ok(Exception {
         ty,
-        value: string(exc.get("message")).or_else(|| string(exc.get("description"))),
+        value,
         module: None,
         mechanism: None,
         frames,
@@ -280,62 +389,56 @@ fn exception(trace: &Value, path: &TracePath) -> Result<Exception, MapError> {
 }
 
 /// A frame: `method` → function, `class_name` → module (as Sentry's Java frames do), `code` →
-/// context line, `context.pre/post`, `locals` → vars (else legacy `args`/`kwargs`).
-fn frame(v: &Value) -> Option<Frame> {
-    let m = v.as_object()?;
-    let filename = string(m.get("filename"));
-    let function = string(m.get("method"));
+/// context line, `context.pre/post`, `locals` → vars (else legacy `args`/`kwargs`). One with
+/// neither file nor method is left out.
+fn frame(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<Frame> {
+    let mut o = Obj::new(m, *path);
+    let filename = o.text("filename", notes);
+    let function = o.text("method", notes);
     if filename.is_none() && function.is_none() {
         return None;
     }
-    let context = m.get("context");
-    let vars = m
-        .get("locals")
-        .filter(|l| l.is_object())
-        .cloned()
-        .or_else(|| {
-            let mut legacy = Map::new();
-            for key in ["args", "kwargs"] {
-                if let Some(v) = m.get(key).filter(|v| !v.is_null()) {
-                    legacy.insert(key.into(), v.clone());
-                }
+    let (pre_context, post_context) = match o.object("context", notes) {
+        Some(context) => {
+            let mut context = Obj::new(context, path.key("context"));
+            (context.lines("pre", notes), context.lines("post", notes))
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let vars = o.take("locals").or_else(|| {
+        let mut legacy = Map::new();
+        for key in ["args", "kwargs"] {
+            if let Some(v) = o.take(key) {
+                legacy.insert(key.into(), v);
             }
-            (!legacy.is_empty()).then_some(Value::Object(legacy))
-        });
+        }
+        (!legacy.is_empty()).then_some(Value::Object(legacy))
+    });
     Some(Frame {
         filename,
-        abs_path: None,
-        module: string(m.get("class_name")),
+        module: o.text("class_name", notes),
         function,
-        lineno: small_uint(m.get("lineno")),
-        colno: small_uint(m.get("colno")),
-        in_app: None,
-        context_line: m.get("code").and_then(Value::as_str).map(str::to_owned),
-        pre_context: lines(context.and_then(|c| c.get("pre"))),
-        post_context: lines(context.and_then(|c| c.get("post"))),
+        lineno: o.uint("lineno", notes),
+        colno: o.uint("colno", notes),
+        context_line: o.read("code", notes, "a string", |v| match v {
+            Value::String(s) => Ok(Some(s)),
+            other => Err(other),
+        }),
+        pre_context,
+        post_context,
         vars,
         ..Frame::default()
     })
 }
 
-fn lines(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A telemetry event `{level, type, source, timestamp_ms, body}` as a breadcrumb: `type` is
 /// kept (log, network, dom, navigation, error, manual), the category is the body's `subtype`
 /// (xhr, fetch, click, ...) or else the source, and the body is the data.
-fn breadcrumb(v: &Value) -> Option<Breadcrumb> {
-    let m = v.as_object()?;
-    let ty = string(m.get("type"));
+fn breadcrumb(m: &Map<String, Value>) -> Option<Breadcrumb> {
+    let text = |v: Option<&Value>| v.and_then(stringify).filter(|s| !s.is_empty());
+    let ty = text(m.get("type"));
     let body = m.get("body").and_then(Value::as_object);
-    let field = |k: &str| body.and_then(|b| b.get(k)).and_then(stringify);
+    let field = |k: &str| text(body.and_then(|b| b.get(k)));
     let message = field("message").or_else(|| match ty.as_deref()? {
         "network" => {
             let mut text = format!("{} {}", field("method")?, field("url")?);
@@ -353,8 +456,8 @@ fn breadcrumb(v: &Value) -> Option<Breadcrumb> {
             .get("timestamp_ms")
             .and_then(Value::as_f64)
             .and_then(|ms| unix_seconds(ms / 1000.0)),
-        category: field("subtype").or_else(|| string(m.get("source"))),
-        level: string(m.get("level")),
+        category: field("subtype").or_else(|| text(m.get("source"))),
+        level: text(m.get("level")),
         message,
         data: body.cloned().unwrap_or_default(),
         ty,
@@ -363,85 +466,137 @@ fn breadcrumb(v: &Value) -> Option<Breadcrumb> {
 }
 
 /// `request`: `GET` (else `query_string`) → query, `POST` (else `body`, else `json`) → data.
-/// The `Cookie` header is dropped. `user_ip` may be `$remote_ip`: see
-/// [`fill_client_ip`](super::fill_client_ip).
-fn request(v: &Value) -> Option<Request> {
-    let m = v.as_object()?;
-    let non_empty = |k: &str| {
-        m.get(k)
-            .filter(|v| match v {
-                Value::Null => false,
-                Value::Object(o) => !o.is_empty(),
-                Value::String(s) => !s.is_empty(),
-                _ => true,
-            })
-            .cloned()
+/// The `Cookie` header moves to `cookies`. `user_ip` may be `$remote_ip`: see
+/// [`fill_client_ip`](super::fill_client_ip). Other keys (`params`, `session`...) are kept in
+/// `extra` as `request.params`...
+fn request(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<Request> {
+    let mut o = Obj::new(m, *path);
+    let mut non_empty = |k: &str| {
+        o.take(k).filter(|v| match v {
+            Value::Object(o) => !o.is_empty(),
+            Value::String(s) => !s.is_empty(),
+            _ => true,
+        })
     };
-    let query = non_empty("GET").or_else(|| {
-        let qs = string(m.get("query_string"))?;
+    let get = non_empty("GET");
+    let mut data = ["POST", "body", "json"].map(|k| (k, non_empty(k)));
+    let query = get.or_else(|| {
+        let qs = o.text("query_string", notes)?;
         let qs = qs.strip_prefix('?').unwrap_or(&qs);
         (!qs.is_empty()).then(|| Value::String(qs.to_owned()))
     });
-    let headers: BTreeMap<String, String> = m
-        .get("headers")
-        .and_then(Value::as_object)
-        .map(|h| {
-            h.iter()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("cookie"))
-                .filter_map(|(k, v)| Some((k.clone(), stringify(v)?)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut headers = BTreeMap::new();
+    let mut cookies = None;
+    if let Some(h) = o.object("headers", notes) {
+        let hpath = path.key("headers");
+        for (name, value) in h {
+            let value = match as_text(value) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(raw) => {
+                    notes.wrong_type(&hpath.key(&name), raw, "a string");
+                    continue;
+                }
+            };
+            if name.eq_ignore_ascii_case("cookie") {
+                cookies = Some(Value::String(value));
+            } else {
+                headers.insert(name, value);
+            }
+        }
+    }
     let req = Request {
-        url: string(m.get("url")),
-        method: string(m.get("method")),
+        url: o.text("url", notes),
+        method: o.text("method", notes),
         headers,
         query,
-        data: non_empty("POST")
-            .or_else(|| non_empty("body"))
-            .or_else(|| non_empty("json")),
-        user_ip: string(m.get("user_ip")),
-        ..Default::default()
+        // The first that is there; the others are kept in `extra` (`request.body`...).
+        data: data.iter_mut().find_map(|(_, v)| v.take()),
+        user_ip: o.text("user_ip", notes),
+        cookies,
+        env: None,
     };
+    for (key, unused) in data {
+        if let Some(v) = unused {
+            o.map.insert(key.to_owned(), v);
+        }
+    }
+    o.keep_rest(notes);
     (req != Request::default()).then_some(req)
 }
 
-/// Rollbar requires `person.id`, but Bugle keeps a person known only by username or email.
-fn person(v: &Value) -> Option<Person> {
-    let p = Person {
-        id: string_or_number(v.get("id")),
-        username: string(v.get("username")),
-        email: string(v.get("email")),
-        ip_address: None,
-        ..Default::default()
+/// `{id, username, email}`; Rollbar requires `id`, but Bugle keeps a person known only by
+/// username or email. Other keys join `data`.
+fn person(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<Person> {
+    let mut o = Obj::new(m, *path);
+    let mut p = Person {
+        id: o.text("id", notes),
+        username: o.text("username", notes),
+        email: o.text("email", notes),
+        ..Person::default()
     };
+    o.map.retain(|_, v| !v.is_null());
+    if !o.map.is_empty() {
+        p.data = Some(Value::Object(o.map));
+    }
     (p != Person::default()).then_some(p)
 }
 
-fn sdk(v: &Value) -> Option<Sdk> {
+/// `{name, version}`; other keys (`configured_options`, `diagnostic`) are kept in `extra` as
+/// `notifier.configured_options`...
+fn sdk(m: Map<String, Value>, path: &Path<'_>, notes: &mut Notes) -> Option<Sdk> {
+    let mut o = Obj::new(m, *path);
     let sdk = Sdk {
-        name: string(v.get("name")),
-        version: string_or_number(v.get("version")),
+        name: o.text("name", notes),
+        version: o.text("version", notes),
     };
-    (sdk.name.is_some() || sdk.version.is_some()).then_some(sdk)
+    o.keep_rest(notes);
+    (sdk != Sdk::default()).then_some(sdk)
+}
+
+/// `server`: `host`, `pid`, `root`, `branch`; `code_version` (and the deprecated `sha`) stand
+/// in for a missing `code_version`, and `sha` is also the tag `sha`. Other keys (`argv`,
+/// `cpu`...) are kept in `extra` as `server.argv`...
+fn server(m: Map<String, Value>, path: &Path<'_>, ev: &mut Event, notes: &mut Notes) {
+    let mut o = Obj::new(m, *path);
+    let code_version = o.text("code_version", notes);
+    let sha = o.text("sha", notes);
+    if let Some(sha) = &sha {
+        ev.tags.insert("sha".into(), sha.clone());
+    }
+    if ev.release.is_none() {
+        ev.release = code_version.or(sha);
+    }
+    let s = Server {
+        host: o.text("host", notes),
+        pid: o.uint("pid", notes),
+        root: o.text("root", notes),
+        branch: o.text("branch", notes),
+    };
+    ev.server = (s != Server::default()).then_some(s);
+    o.keep_rest(notes);
 }
 
 /// A string (Rollbar's documented form) or a list of strings (Bugle's).
-fn fingerprint(v: &Value) -> Option<Vec<String>> {
+fn fingerprint(v: Value) -> Result<Option<Vec<String>>, Value> {
     match v {
-        Value::String(s) if !s.is_empty() => Some(vec![s.clone()]),
-        Value::Array(list) => {
-            let parts: Vec<String> = list.iter().filter_map(|p| string(Some(p))).collect();
-            (!parts.is_empty()).then_some(parts)
+        Value::String(s) => Ok((!s.is_empty()).then(|| vec![s])),
+        Value::Number(n) => Ok(Some(vec![n.to_string()])),
+        Value::Array(list) if list.iter().all(|p| p.is_string() || p.is_number()) => {
+            let parts: Vec<String> = list
+                .iter()
+                .filter_map(stringify)
+                .filter(|p| !p.is_empty())
+                .collect();
+            Ok((!parts.is_empty()).then_some(parts))
         }
-        _ => None,
+        other => Err(other),
     }
 }
 
 /// `"python 3.11.4"` (pyrollbar's form) → `("python", Some("3.11.4"))`; `"javascript"` → no
 /// version.
-fn language(v: &Value) -> Option<(String, Option<String>)> {
-    let text = v.as_str()?.trim();
+fn split_language(text: &str) -> Option<(String, Option<String>)> {
     let mut words = text.split_whitespace();
     let name = words.next()?.to_ascii_lowercase();
     let version = words
@@ -465,44 +620,6 @@ fn occurrence_uuid(s: &str) -> Option<Uuid> {
         bytes.copy_from_slice(&digest[..16]);
         Some(Builder::from_custom_bytes(bytes).into_uuid())
     })
-}
-
-/// A `browser` context from a user agent: name and version of the first product that
-/// identifies the browser (Edge and Opera also say Chrome; Chrome also says Safari).
-fn browser_context(ua: &str) -> Value {
-    const PRODUCTS: &[(&str, &str)] = &[
-        ("Edg/", "Edge"),
-        ("EdgA/", "Edge"),
-        ("OPR/", "Opera"),
-        ("SamsungBrowser/", "Samsung Internet"),
-        ("Firefox/", "Firefox"),
-        ("FxiOS/", "Firefox"),
-        ("CriOS/", "Chrome"),
-        ("Chrome/", "Chrome"),
-    ];
-    let version_after = |token: &str| {
-        let start = ua.find(token)? + token.len();
-        let version: String = ua[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
-            .collect();
-        (!version.is_empty()).then_some(version)
-    };
-    let found = PRODUCTS
-        .iter()
-        .find_map(|(token, name)| Some((*name, version_after(token)?)))
-        .or_else(|| {
-            ua.contains("Safari/")
-                .then(|| version_after("Version/"))
-                .flatten()
-                .map(|v| ("Safari", v))
-        });
-    match found {
-        Some((name, version)) => {
-            json!({"type": "browser", "name": name, "version": version, "user_agent": ua})
-        }
-        None => json!({"type": "browser", "name": ua}),
-    }
 }
 
 #[cfg(test)]
@@ -620,17 +737,29 @@ mod tests {
     }
 
     #[test]
-    fn a_crash_report_becomes_the_message() {
-        let ev = map(base(
-            json!({"crash_report": {"raw": "Incident Identifier: 1\nException Type: EXC_BAD_ACCESS"}, "extra_key": 1}),
-        ));
-        assert_eq!(ev.title.as_deref(), Some("Crash report"));
-        assert_eq!(
-            ev.extra["body"],
-            json!({"extra_key": 1}),
-            "unknown body keys are kept"
-        );
-        assert!(ev.message.unwrap().contains("EXC_BAD_ACCESS"));
+    fn a_crash_report_gives_its_summary_line_and_keeps_the_text() {
+        let raw = "Incident Identifier: 1\nCrashed Thread: 0\nException Type: EXC_BAD_ACCESS (SIGSEGV)\nException Codes: KERN_INVALID_ADDRESS at 0x0";
+        let ev = map(base(json!({"crash_report": {"raw": raw}, "extra_key": 1})));
+        assert_eq!(ev.message.as_deref(), Some("EXC_BAD_ACCESS (SIGSEGV)"));
+        assert_eq!(ev.title, None, "titled from the summary like any message");
+        assert_eq!(ev.contexts["crash_report"]["raw"], raw);
+        assert_eq!(ev.extra["body.extra_key"], 1, "unknown body keys are kept");
+        let cases = [
+            ("Application Specific Information:\n*** Terminating app due to uncaught exception 'NSInvalidArgumentException', reason: '-[X y]: unrecognized selector'\nException Type: EXC_CRASH (SIGABRT)",
+             "Terminating app due to uncaught exception 'NSInvalidArgumentException', reason: '-[X y]: unrecognized selector'"),
+            ("*** *** *** *** ***\nBuild fingerprint: 'google/x'\npid: 4242, tid: 4242, name: shop  >>> com.shop <<<\nsignal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0",
+             "signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0"),
+            ("FATAL EXCEPTION: main\nProcess: com.shop, PID: 4242\njava.lang.IllegalStateException: cart is empty\n\tat com.shop.Cart.checkout(Cart.kt:12)",
+             "java.lang.IllegalStateException: cart is empty"),
+            ("\n  something odd happened\nmore", "something odd happened"),
+        ];
+        for (raw, summary) in cases {
+            let ev = map(base(json!({"crash_report": {"raw": raw}})));
+            assert_eq!(ev.message.as_deref(), Some(summary), "{raw}");
+        }
+        let mut data = base(json!({"crash_report": {"raw": raw}}));
+        data["title"] = json!("iOS crash in checkout");
+        assert_eq!(map(data).title.as_deref(), Some("iOS crash in checkout"));
     }
 
     #[test]
@@ -759,15 +888,161 @@ mod tests {
     }
 
     #[test]
-    fn bad_optional_fields_are_kept_in_extra() {
+    fn bad_optional_fields_are_dropped_noted_and_kept_raw() {
         let mut data = base(json!({"message": {"body": "x"}}));
         data["level"] = json!("loud");
         data["timestamp"] = json!("soon");
         data["endpoint"] = json!("https://api.rollbar.com/api/1/item/");
+        data["person"] = json!({"id": {"n": 1}, "username": "ada"});
+        data["server"] = json!({"host": "web-1", "pid": "many"});
+        data["request"] = json!({"url": "/x", "headers": {"X-A": ["1"]}});
+        data["notifier"] = json!(3);
+        data["fingerprint"] = json!({"a": 1});
         let ev = map(data);
         assert_eq!((ev.level, ev.timestamp), (None, None));
-        assert_eq!(ev.extra["level"], "loud");
-        assert_eq!(ev.extra["timestamp"], "soon");
+        assert_eq!(ev.person.as_ref().unwrap().username.as_deref(), Some("ada"));
+        assert_eq!(ev.server.as_ref().unwrap().host.as_deref(), Some("web-1"));
+        let notes: Vec<_> = ev
+            .processing_notes
+            .iter()
+            .map(|n| (n.path.as_str(), n.reason.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("level", "dropped: expected a level (critical, error, warning, info or debug), got \"loud\""),
+                ("timestamp", "dropped: expected unix seconds, got \"soon\""),
+                ("fingerprint", "dropped: expected a string, got an object"),
+                ("notifier", "dropped: expected an object, got a number"),
+                ("request.headers.X-A", "dropped: expected a string, got an array"),
+                ("person.id", "dropped: expected a string, got an object"),
+                ("server.pid", "dropped: expected a non-negative integer, got \"many\""),
+            ]
+        );
+        assert_eq!(ev.extra["dropped"]["level"], "loud");
+        assert_eq!(ev.extra["dropped"]["server.pid"], "many");
         assert!(ev.extra.contains_key("endpoint"));
+        let back: Event = serde_json::from_slice(&serde_json::to_vec(&ev).unwrap()).unwrap();
+        assert_eq!(back, ev, "the stored event reads back");
+    }
+
+    #[test]
+    fn wrong_typed_frame_fields_are_noted_with_their_path() {
+        let ev = map(base(json!({"trace_chain": [
+            {"exception": {"class": "A"}, "frames": [{"filename": "a.py", "lineno": "x", "context": {"pre": 3}}, 7]},
+            {"exception": {"class": 404}, "frames": "none"}
+        ]})));
+        assert_eq!(ev.exceptions[1].ty, "404");
+        let paths: Vec<_> = ev
+            .processing_notes
+            .iter()
+            .map(|n| n.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "body.trace_chain[0].frames[0].context.pre",
+                "body.trace_chain[0].frames[0].lineno",
+                "body.trace_chain[0].frames[1]",
+                "body.trace_chain[1].frames",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_platform_is_kept_as_sent_or_else_the_language_as_sent() {
+        let mut data = base(json!({"message": {"body": "x"}}));
+        data["language"] = json!("python 3.11.7");
+        let ev = map(data.clone());
+        assert_eq!(ev.platform.as_deref(), Some("python 3.11.7"));
+        assert_eq!(ev.language.as_deref(), Some("python"));
+        assert_eq!(ev.contexts["runtime"]["version"], "3.11.7");
+        data["platform"] = json!("linux");
+        let ev = map(data.clone());
+        assert_eq!(ev.platform.as_deref(), Some("linux"));
+        data["platform"] = json!("python 3.11.7");
+        assert_eq!(map(data).platform.as_deref(), Some("python 3.11.7"));
+    }
+
+    #[test]
+    fn every_documented_field_has_a_place() {
+        let mut data = base(json!({"message": {"body": "Checkout failed", "route": "cart#show"}}));
+        data.as_object_mut().unwrap().extend(
+            json!({
+                "uuid": "d4c7acef55bf4c9ea95e4fe9428a8287", "title": "Checkout failed for EU carts",
+                "fingerprint": "checkout-eu", "framework": "rails", "context": "cart#show", "language": "ruby",
+                "notifier": {"name": "rollbar-gem", "version": "3.5.1", "configured_options": {"enabled": true}},
+                "person": {"id": "42", "username": "ada", "email": "ada@example.com", "plan": "pro"},
+                "server": {"host": "web-4", "root": "/srv/shop", "branch": "release", "sha": "b6437f45", "argv": ["puma"]},
+                "client": {"javascript": {"browser": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+                           "code_version": "web-1f2e", "source_map_enabled": true, "guess_uncaught_frames": false}, "cpu": "x64"},
+                "request": {"url": "https://shop.example/cart?coupon=X", "method": "POST", "GET": {}, "query_string": "coupon=X",
+                            "POST": {"qty": "2"}, "body": "qty=2", "params": {"controller": "cart"}, "user_ip": "$remote_ip",
+                            "headers": {"Cookie": "_session=abc", "Accept": "text/html"}},
+                "custom": {"tenant": "eu-1"}
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let ev = map(data);
+        assert_eq!(
+            ev.uuid.unwrap().simple().to_string(),
+            "d4c7acef55bf4c9ea95e4fe9428a8287"
+        );
+        assert_eq!(ev.title.as_deref(), Some("Checkout failed for EU carts"));
+        assert_eq!(
+            ev.fingerprint.as_deref(),
+            Some(&["checkout-eu".to_owned()][..])
+        );
+        assert_eq!(
+            (ev.framework.as_deref(), ev.language.as_deref()),
+            (Some("rails"), Some("ruby"))
+        );
+        assert_eq!(ev.tags["context"], "cart#show");
+        assert_eq!(ev.tags["sha"], "b6437f45");
+        assert_eq!(
+            ev.release.as_deref(),
+            Some("web-1f2e"),
+            "the browser's code version before the server's sha"
+        );
+        assert_eq!(
+            ev.server.as_ref().unwrap().branch.as_deref(),
+            Some("release")
+        );
+        assert_eq!(ev.extra["server.argv"], json!(["puma"]));
+        assert_eq!(
+            ev.extra["notifier.configured_options"],
+            json!({"enabled": true})
+        );
+        assert_eq!(ev.contexts["browser"]["name"], "Firefox");
+        assert_eq!(
+            ev.contexts["client"]["javascript"]["source_map_enabled"],
+            true
+        );
+        let p = ev.person.as_ref().unwrap();
+        assert_eq!(
+            (p.id.as_deref(), p.data.clone()),
+            (Some("42"), Some(json!({"plan": "pro"})))
+        );
+        let req = ev.request.as_ref().unwrap();
+        assert_eq!(
+            req.query,
+            Some(json!("coupon=X")),
+            "an empty GET falls back to query_string"
+        );
+        assert_eq!(req.data, Some(json!({"qty": "2"})), "POST before body");
+        assert_eq!(
+            ev.extra["request.body"], "qty=2",
+            "the raw body is kept beside"
+        );
+        assert_eq!(req.cookies, Some(json!("_session=abc")));
+        assert_eq!(req.headers.len(), 1);
+        assert_eq!(ev.extra["request.params"], json!({"controller": "cart"}));
+        assert_eq!(
+            ev.custom,
+            Some(json!({"tenant": "eu-1", "route": "cart#show"}))
+        );
+        assert!(ev.processing_notes.is_empty(), "{:?}", ev.processing_notes);
     }
 }
