@@ -140,26 +140,14 @@ impl Envelope {
     }
 }
 
-/// Splits an envelope into headers and items. See the module docs for the grammar.
+/// Splits an envelope into headers and items, refusing it at its first unreadable item. See
+/// the module docs for the grammar; [`parse_envelope_lenient`] goes on past bad items.
 pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
-    if body.is_empty() {
-        return Err(EnvelopeError::MissingHeader);
+    let (envelope, skipped) = parse_envelope_lenient(body)?;
+    match skipped.into_iter().next() {
+        Some(first) => Err(first.error),
+        None => Ok(envelope),
     }
-    let (header_line, mut rest) = split_line(body);
-    if header_line.iter().all(u8::is_ascii_whitespace) {
-        return Err(EnvelopeError::MissingHeader);
-    }
-    let headers: Map<String, Value> =
-        serde_json::from_slice(header_line).map_err(EnvelopeError::InvalidHeader)?;
-
-    let mut items = Vec::new();
-    // Trailing whitespace after the last item (an extra "\n" or "\r\n") is not an item.
-    while !rest.iter().all(u8::is_ascii_whitespace) {
-        let (item, after) = parse_item(rest, items.len())?;
-        items.push(item);
-        rest = after;
-    }
-    Ok(Envelope { headers, items })
 }
 
 /// Parses one item at the start of `bytes`; returns it and the bytes after its terminator.

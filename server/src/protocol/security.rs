@@ -243,12 +243,20 @@ enum Via {
     },
 }
 
-/// The field spellings of the two CSP serializations: the deprecated one's and the Reporting
-/// API's.
-const DOCUMENT: &[&str] = &["document-uri", "documentURL"];
-const EFFECTIVE: &[&str] = &["effective-directive", "effectiveDirective"];
-const VIOLATED: &[&str] = &["violated-directive", "violatedDirective"];
-const BLOCKED: &[&str] = &["blocked-uri", "blockedURL"];
+/// The field spellings of the CSP serializations: the deprecated report's, the Reporting API's,
+/// and Sentry's `csp` event interface's.
+const DOCUMENT: &[&str] = &["document-uri", "documentURL", "document_uri"];
+const EFFECTIVE: &[&str] = &[
+    "effective-directive",
+    "effectiveDirective",
+    "effective_directive",
+];
+const VIOLATED: &[&str] = &[
+    "violated-directive",
+    "violatedDirective",
+    "violated_directive",
+];
+const BLOCKED: &[&str] = &["blocked-uri", "blockedURL", "blocked_uri"];
 const REFERRER: &[&str] = &["referrer"];
 const DISPOSITION: &[&str] = &["disposition"];
 
@@ -262,7 +270,7 @@ fn csp_event(body: Map<String, Value>, via: &Via, received: &Received) -> Result
     let disposition = text(&body, DISPOSITION).map(str::to_ascii_lowercase);
 
     let mut event = base_event(Kind::Csp, received);
-    let title = csp_title(&directive, &blocked);
+    let title = csp_title(&directive, &blocked, text(&body, VIOLATED).unwrap_or(""));
     event.message = Some(title.clone());
     event.title = Some(title);
     event.fingerprint = Some(vec![
@@ -328,12 +336,7 @@ fn certificate_event(
         Value::String(s) => s.trim().parse::<u16>().ok(),
         _ => None,
     });
-    let title = match kind {
-        Kind::Hpkp => format!("Public key pinning validation failed for '{hostname}'"),
-        Kind::ExpectCt => format!("Expect-CT failed for '{hostname}'"),
-        Kind::ExpectStaple => format!("Expect-Staple failed for '{hostname}'"),
-        Kind::Csp => unreachable!("CSP reports have their own mapping"),
-    };
+    let title = certificate_title(kind.context(), Some(&hostname));
     let mut event = base_event(kind, received);
     event.message = Some(title.clone());
     event.title = Some(title);
@@ -468,9 +471,52 @@ fn resource(directive: &str) -> &str {
     }
 }
 
-fn csp_title(directive: &str, blocked: &Blocked) -> String {
+/// The title of a CSP report in any of its spellings (a browser's, or the `csp` interface of a
+/// Sentry event): `Blocked 'script' from 'evil.example'`.
+pub fn csp_report_title(report: &Map<String, Value>) -> String {
+    match csp_directive(report) {
+        Some(directive) => csp_title(
+            &directive,
+            &Blocked::of(text(report, BLOCKED).unwrap_or("")),
+            text(report, VIOLATED).unwrap_or(""),
+        ),
+        None => "Blocked by the Content Security Policy".into(),
+    }
+}
+
+/// The directive a CSP report names: the effective one, else the violated one's name.
+pub fn csp_directive(report: &Map<String, Value>) -> Option<String> {
+    text(report, EFFECTIVE)
+        .and_then(directive_name)
+        .or_else(|| text(report, VIOLATED).and_then(directive_name))
+}
+
+/// The title of an HPKP (`hpkp`), Expect-CT (`expectct`) or Expect-Staple (`expectstaple`)
+/// report: `Expect-CT failed for 'shop.example'`.
+pub fn certificate_title(kind: &str, hostname: Option<&str>) -> String {
+    let what = match kind {
+        "hpkp" => "Public key pinning validation failed",
+        "expectct" => "Expect-CT failed",
+        _ => "Expect-Staple failed",
+    };
+    match hostname {
+        Some(host) => format!("{what} for '{host}'"),
+        None => what.to_owned(),
+    }
+}
+
+/// `policy` is the violated directive with its sources (CSP2 browsers send it): when it allows
+/// one of inline code and eval(), an unnamed blocked script was the other.
+fn csp_title(directive: &str, blocked: &Blocked, policy: &str) -> String {
     let what = resource(directive);
+    let script = matches!(directive, "script-src" | "script-src-elem");
     match (&blocked.what, directive) {
+        (What::Local, _) if script && policy.contains("'unsafe-inline'") => {
+            "Blocked unsafe eval() 'script'".into()
+        }
+        (What::Local, _) if script && policy.contains("'unsafe-eval'") => {
+            "Blocked unsafe inline 'script'".into()
+        }
         (What::Eval, _) => "Blocked unsafe eval() 'script'".into(),
         (What::WasmEval, _) => "Blocked unsafe WebAssembly eval() 'script'".into(),
         (What::TrustedTypesSink, _) => {

@@ -497,19 +497,7 @@ async fn occurrence_json(
     state: web::Data<AppState>,
     uuid: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| WebError::NotFound)?;
-    let projects: Vec<i64> = state
-        .store
-        .projects_for_user(me.user())
-        .await?
-        .iter()
-        .map(|p| p.id)
-        .collect();
-    let occ = state
-        .store
-        .occurrence_by_uuid(uuid, &projects)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let occ = visible_occurrence(&state, me.user(), &uuid).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .json(crate::api::occurrence_json(&occ)))
@@ -520,26 +508,37 @@ async fn occurrence_page(
     state: web::Data<AppState>,
     uuid: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let uuid = uuid::Uuid::parse_str(&uuid).map_err(|_| WebError::NotFound)?;
+    let occ = visible_occurrence(&state, me.user(), &uuid).await?;
+    let issue = state.store.issue(occ.issue_id).await?;
+    let project = state.store.project(issue.project_id).await?;
+    let shown = shown(&state, &occ).await?;
+    render(&OccurrencePage {
+        layout: me.layout(),
+        project,
+        issue,
+        shown,
+    })
+}
+
+/// An occurrence by uuid (dashed or 32-hex), if it is in a project the user may see.
+async fn visible_occurrence(
+    state: &AppState,
+    user: &User,
+    uuid: &str,
+) -> Result<Occurrence, WebError> {
+    let uuid = uuid::Uuid::parse_str(uuid).map_err(|_| WebError::NotFound)?;
     let projects: Vec<i64> = state
         .store
-        .projects_for_user(me.user())
+        .projects_for_user(user)
         .await?
         .iter()
         .map(|p| p.id)
         .collect();
-    if let Some(occ) = state.store.occurrence_by_uuid(uuid, &projects).await? {
-        let issue = state.store.issue(occ.issue_id).await?;
-        let project = state.store.project(issue.project_id).await?;
-        let shown = shown(&state, &occ).await?;
-        return render(&OccurrencePage {
-            layout: me.layout(),
-            project,
-            issue,
-            shown,
-        });
-    }
-    Err(WebError::NotFound)
+    state
+        .store
+        .occurrence_by_uuid(uuid, &projects)
+        .await?
+        .ok_or(WebError::NotFound)
 }
 
 fn issue_url(id: i64) -> String {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::take_aliased;
 use crate::event::Event;
-use crate::protocol::{Notes, Obj, Path};
+use crate::protocol::{security, Notes, Obj, Path};
 
 const REPORTS: &[(&str, &str)] = &[
     ("csp", "sentry.interfaces.Csp"),
@@ -36,24 +36,22 @@ pub(super) fn map(top: &mut Obj<'_>, ev: &mut Event, notes: &mut Notes) {
         };
         let message = match kind {
             "csp" => {
-                if let Some(directive) = directive(&report) {
+                if let Some(directive) = security::csp_directive(&report) {
                     ev.tags
                         .entry("effective-directive".into())
-                        .or_insert_with(|| directive.to_owned());
+                        .or_insert(directive);
                 }
                 if let Some(uri) = text(&report, "blocked_uri") {
                     ev.tags
                         .entry("blocked-uri".into())
                         .or_insert_with(|| uri.to_owned());
                 }
-                Some(csp_message(&report))
+                Some(security::csp_report_title(&report))
             }
-            "hpkp" => Some(host_message(
-                &report,
-                "Public key pinning validation failed",
+            "hpkp" | "expectct" | "expectstaple" => Some(security::certificate_title(
+                kind,
+                text(&report, "hostname").or_else(|| text(&report, "host_name")),
             )),
-            "expectct" => Some(host_message(&report, "Expect-CT failed")),
-            "expectstaple" => Some(host_message(&report, "Expect-Staple failed")),
             _ => None,
         };
         if ev.message.is_none() && ev.exceptions.is_empty() {
@@ -70,91 +68,6 @@ fn text<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
         .filter(|s| !s.is_empty())
 }
 
-/// `effective_directive`, else the first word of `violated_directive` (Firefox sends only
-/// that one).
-fn directive(report: &Map<String, Value>) -> Option<&str> {
-    text(report, "effective_directive").or_else(|| {
-        text(report, "violated_directive")?
-            .split_whitespace()
-            .next()
-    })
-}
-
-/// `"Blocked 'script' from 'evil.example'"`, `"Blocked unsafe inline 'script'"`...
-fn csp_message(report: &Map<String, Value>) -> String {
-    let Some(directive) = directive(report) else {
-        return "Blocked by the Content Security Policy".to_owned();
-    };
-    let blocked = text(report, "blocked_uri").unwrap_or("");
-    let policy = text(report, "violated_directive").unwrap_or("");
-    let what = match directive {
-        "child-src" => "child",
-        "connect-src" => "connect",
-        "font-src" => "font",
-        "frame-src" => "frame",
-        "img-src" => "image",
-        "manifest-src" => "manifest",
-        "media-src" => "media",
-        "object-src" => "object",
-        "script-src" | "script-src-elem" => "script",
-        "style-src" | "style-src-elem" => "style",
-        "worker-src" => "worker",
-        other => other,
-    };
-    // Inline code and eval() are reported without a URI, or as `inline`/`eval` (CSP 3).
-    let local = matches!(blocked, "" | "self" | "'self'" | "inline" | "eval");
-    if local {
-        return match directive {
-            "script-src" | "script-src-elem" | "default-src" if blocked == "eval" => {
-                "Blocked unsafe eval() 'script'".to_owned()
-            }
-            "script-src" | "script-src-elem" | "default-src" if blocked == "inline" => {
-                "Blocked unsafe inline 'script'".to_owned()
-            }
-            // The policy allows one of the two, so the other was blocked.
-            "script-src" | "script-src-elem" if policy.contains("'unsafe-inline'") => {
-                "Blocked unsafe eval() 'script'".to_owned()
-            }
-            "script-src" | "script-src-elem" if policy.contains("'unsafe-eval'") => {
-                "Blocked unsafe inline 'script'".to_owned()
-            }
-            "script-src" | "script-src-elem" => {
-                "Blocked unsafe (eval() or inline) 'script'".to_owned()
-            }
-            "script-src-attr" => "Blocked inline script attribute".to_owned(),
-            "style-src-attr" => "Blocked style attribute".to_owned(),
-            _ => format!("Blocked inline '{what}'"),
-        };
-    }
-    let uri = short_uri(blocked);
-    match directive {
-        "form-action" => format!("Blocked 'form' action to '{uri}'"),
-        "script-src-attr" => format!("Blocked inline script attribute from '{uri}'"),
-        "style-src-attr" => format!("Blocked style attribute from '{uri}'"),
-        _ => format!("Blocked '{what}' from '{uri}'"),
-    }
-}
-
-/// The origin of a blocked URI, as the message shows it: `https://evil.example/x.js` →
-/// `evil.example`, `data:image/png;base64,...` → `data:`.
-fn short_uri(uri: &str) -> &str {
-    if let Some((_, rest)) = uri.split_once("://") {
-        return rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    }
-    match uri.find(':') {
-        Some(i) if uri[..i].chars().all(|c| c.is_ascii_alphanumeric()) => &uri[..=i],
-        _ => uri,
-    }
-}
-
-/// `"<what> for '<hostname>'"` (`host_name` in Relay's spelling), or `<what>` alone.
-fn host_message(report: &Map<String, Value>, what: &str) -> String {
-    match text(report, "hostname").or_else(|| text(report, "host_name")) {
-        Some(host) => format!("{what} for '{host}'"),
-        None => what.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
@@ -163,7 +76,7 @@ mod tests {
     use super::*;
 
     fn csp(report: Value) -> String {
-        csp_message(report.as_object().unwrap())
+        security::csp_report_title(report.as_object().unwrap())
     }
 
     #[test]
