@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod client;
+mod crash;
 mod dashboard;
 mod envelopes;
 mod event_page;

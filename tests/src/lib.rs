@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod browser;
+pub mod db;
 pub mod load;
 pub mod node;
 pub mod postgres;
