@@ -10,6 +10,7 @@ pub mod postgres;
 pub mod python;
 pub mod server;
 pub mod smtp;
+pub mod soak;
 pub mod web;
 
 /// Whether this run is CI, where a missing PostgreSQL or browser fails instead of skipping.

@@ -8,6 +8,10 @@
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --only sqlite  # one run, for profiling
 //! ```
 //!
+//! `--soak 30m [--rate 500] [--only postgres]` runs ingest at a fixed rate for that long, with
+//! dashboard reads and retention beside it, and prints RSS, p99, queue, WAL and database size
+//! per minute (`bugle_tests::soak`).
+//!
 //! `--connections N` sets the concurrency at saturation (256). The load comes from one thread
 //! (`bugle_tests::load`) on the same two cores as the server.
 
@@ -17,6 +21,7 @@ use bugle_tests::bench::{cpu_seconds, rss_mb, workload, Body, Latencies, Wire};
 use bugle_tests::bench::{event, Rng};
 use bugle_tests::load::{self, Prepared};
 use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
+use bugle_tests::soak::{self, Soak};
 use bugle_tests::web::{WebUser, PASSWORD};
 use serde_json::{json, Value};
 
@@ -31,6 +36,9 @@ struct Args {
     only: Option<String>,
     /// Keep-alive connections at saturation.
     connections: usize,
+    /// `--soak D`: a long run at `rate` events/s instead of the usual ones.
+    soak: Option<Duration>,
+    rate: f64,
 }
 
 fn args() -> Args {
@@ -43,6 +51,8 @@ fn args() -> Args {
         dashboard_only: false,
         only: None,
         connections: 256,
+        soak: None,
+        rate: 500.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -62,13 +72,22 @@ fn args() -> Args {
                     .and_then(|v| v.parse().ok())
                     .expect("--connections N")
             }
+            "--soak" => {
+                args.soak = Some(
+                    it.next()
+                        .and_then(|v| soak::parse_duration(&v))
+                        .expect("--soak 30m (or 90s, 2h)"),
+                )
+            }
+            "--rate" => args.rate = it.next().and_then(|v| v.parse().ok()).expect("--rate N"),
             "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres")),
             "--seed-occurrences" => {
                 args.seed_occurrences = it.next().and_then(|v| v.parse().ok()).expect("N")
             }
             other => panic!(
                 "unknown argument {other}: use --quick, --events N, --out PATH, --dashboard, \
-                 --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N"
+                 --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N, \
+                 --soak 30m, --rate N"
             ),
         }
     }
@@ -159,27 +178,8 @@ fn stored(server: &TestServer, api: &str, slug: &str) -> i64 {
 }
 
 fn disk_bytes(backend: &Backend) -> u64 {
-    if let Some(path) = backend.database_url.strip_prefix("sqlite://") {
-        return ["", "-wal"]
-            .iter()
-            .map(|s| {
-                std::fs::metadata(format!("{path}{s}"))
-                    .map(|m| m.len())
-                    .unwrap_or(0)
-            })
-            .sum();
-    }
-    let name = backend.database_url.rsplit('/').next().unwrap().to_owned();
-    let out = std::process::Command::new("psql")
-        .args([
-            &backend.database_url,
-            "-Atc",
-            &format!("SELECT pg_database_size('{name}')"),
-        ])
-        .output();
-    out.ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(0)
+    let (db, wal) = soak::database_sizes(backend);
+    db + wal
 }
 
 /// Mean events per commit and mean commit time (ms) so far, from the server's `/metrics`.
@@ -438,8 +438,42 @@ fn print_rows(rows: &[(&str, String, bool)]) {
     }
 }
 
+/// The soak run: one backend, a fixed rate, a line per minute.
+fn run_soak(args: &Args, duration: Duration) {
+    let backend = match args.only.as_deref() {
+        Some("postgres") => Backend::postgres().expect("PostgreSQL at 127.0.0.1:5432"),
+        _ => Backend::sqlite(),
+    };
+    let db = &backend.database_url;
+    let project = create_project(db, "Soak");
+    create_user_token(db, "bench@example.com", true);
+    let server = TestServer::start_with(db, soak::SERVER_ENV);
+    let user = WebUser::sign_in(&server.url, "bench@example.com", PASSWORD);
+    let (token, id) = (project.token.clone(), project.id);
+    let make = move |minute: u64, n: usize| requests(&token, id, &workload(1_000 + minute, n, 300));
+    let report = soak::run(&Soak {
+        backend: &backend,
+        server: &server,
+        user: &user,
+        slug: &project.slug,
+        duration,
+        rate: args.rate,
+        requests: &make,
+    });
+    std::fs::write(
+        &args.out,
+        serde_json::to_string_pretty(&json!({"soak": report})).unwrap(),
+    )
+    .expect("write the report");
+    println!("\nwritten to {}", args.out);
+}
+
 fn main() {
     let args = args();
+    if let Some(duration) = args.soak {
+        run_soak(&args, duration);
+        return;
+    }
     if args.dashboard_only {
         println!("dashboard data:");
         let dash = dashboard(args.seed_issues, args.seed_occurrences);
