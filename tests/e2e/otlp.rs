@@ -1,8 +1,11 @@
 //! OpenTelemetry: the real Python SDK with its OTLP/HTTP protobuf exporter reports two
-//! services of one trace, and the endpoints answer as the OTLP spec says (encodings, gzip,
+//! services of one trace, the Node SDK reports over OTLP/HTTP JSON, and the endpoints answer as the OTLP spec says (encodings, gzip,
 //! auth, limits, overload) on SQLite and PostgreSQL.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 use bugle_tests::server::{
     create_project, create_user_token, request, Backend, Project, Reply, TestServer,
@@ -10,13 +13,10 @@ use bugle_tests::server::{
 use serde_json::{json, Value};
 
 const APP: &str = include_str!("otlp_app.py");
+const NODE_APP: &str = include_str!("otlp_app.js");
 
 // A virtualenv with the OpenTelemetry SDK and its OTLP/HTTP (protobuf) exporter, kept apart
 // from `sdk-venv` so the two sets of packages never constrain each other.
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
-
 const PACKAGES: &[&str] = &[
     "opentelemetry-sdk>=1.30,<2",
     "opentelemetry-exporter-otlp-proto-http>=1.30,<2",
@@ -191,6 +191,93 @@ fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
             failed["trace"]["span_id"]
         );
     }
+}
+
+const NODE_PACKAGES: &[&str] = &[
+    "@opentelemetry/api@1",
+    "@opentelemetry/sdk-trace-node@2",
+    "@opentelemetry/exporter-trace-otlp-http@0",
+    "@opentelemetry/resources@2",
+];
+
+/// `target/otel-node/`, an npm project with the OpenTelemetry Node SDK and its OTLP/HTTP JSON
+/// exporter; `None` (after saying why) without node or the registry, outside CI.
+fn node_project() -> Option<PathBuf> {
+    let dir = bugle_tests::server::binary()
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("otel-node");
+    let ready = || {
+        dir.join("node_modules/@opentelemetry/exporter-trace-otlp-http")
+            .exists()
+    };
+    if !ready() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            r#"{"name": "otel-e2e", "private": true}"#,
+        )
+        .unwrap();
+        let installed = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .args(NODE_PACKAGES)
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed || !ready() {
+            assert!(
+                !bugle_tests::in_ci(),
+                "CI=true: cannot install {NODE_PACKAGES:?}"
+            );
+            eprintln!("skipping: cannot install {NODE_PACKAGES:?} with npm");
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+#[test]
+fn the_node_sdk_reports_an_exception_over_otlp_json() {
+    let Some(dir) = node_project() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Inventory");
+    let api = create_user_token(db, "ada@example.com", true);
+    let server = TestServer::start(db);
+    let script = dir.join("app.js");
+    std::fs::write(&script, NODE_APP).unwrap();
+    let out = Command::new("node")
+        .arg(&script)
+        .env("BUGLE_URL", &server.url)
+        .env("BUGLE_TOKEN", &project.token)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the app failed to export:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let list = issues(&server, &api, &project);
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_eq!(list[0]["title"], "TypeError: sku A-17 is not stocked");
+    let ev = latest(&server, &api, &list[0]);
+    let exc = &ev["exceptions"][0];
+    assert_eq!(exc["type"], "TypeError");
+    let last = exc["frames"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["function"], "reserve", "{ev:#}");
+    assert_eq!(last["in_app"], true);
+    assert_eq!(ev["language"], "javascript");
+    assert_eq!(ev["tags"]["service"], "inventory");
+    assert_eq!(ev["tags"]["transaction"], "POST /reserve");
+    assert_eq!(ev["release"], "3.1.0");
+    assert_eq!(ev["environment"], "staging");
+    assert_eq!(ev["trace"]["trace_id"], trace_id.as_str());
 }
 
 fn exception_request(ty: &str) -> Value {
