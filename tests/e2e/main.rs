@@ -14,6 +14,7 @@ mod grouping;
 mod grouping_rules;
 mod notifications;
 mod operations;
+mod otlp;
 mod protocols;
 mod scale_out;
 mod sdks;

@@ -6,6 +6,7 @@
 pub mod envelope;
 mod keys;
 pub mod native;
+pub mod otlp;
 pub mod rollbar;
 pub mod security;
 pub mod sentry;
