@@ -37,7 +37,8 @@ pub fn escape(s: &str) -> String {
 fn headline(kind: &str, detail: Option<&str>) -> String {
     match (kind, detail) {
         ("new_issue", _) => "New issue".into(),
-        ("regression", _) => "Regression".into(),
+        ("regression", Some(release)) => format!("Regression {release}"),
+        ("regression", None) => "Regression".into(),
         ("milestone", Some(n)) => format!("{n} occurrences"),
         ("seen_again", _) => "Seen again after un-ignoring".into(),
         ("spike", Some(window)) => format!("Spike ({window})"),

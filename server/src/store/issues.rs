@@ -685,7 +685,8 @@ impl Store {
                 "UPDATE issues SET status = $2, \
                  resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END, \
                  notify_next = CASE WHEN status = 'ignored' AND $2 = 'unresolved' THEN 1 ELSE 0 END, \
-                 snooze_until = $4, snooze_count = $5 WHERE id = $1",
+                 snooze_until = $4, snooze_count = $5, resolved_in_release = NULL, \
+                 resolved_next = 0, resolved_after = NULL WHERE id = $1",
             )
             .bind(id)
             .bind(status)
