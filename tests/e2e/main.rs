@@ -14,6 +14,7 @@ mod grouping_rules;
 mod notifications;
 mod operations;
 mod protocols;
+mod releases;
 mod scale_out;
 mod sdks;
 mod security;

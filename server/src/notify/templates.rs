@@ -269,6 +269,9 @@ mod tests {
             assignee_id: None,
             snooze_until: None,
             snooze_count: None,
+            first_release: None,
+            resolved_in_release: None,
+            resolved_next: false,
         };
         let event = json!({"exceptions": [{"type": "Error", "value": "<script>alert(1)</script>",
             "frames": [{"filename": "a.js", "lineno": 3, "function": "<b>f</b>", "in_app": true}]}]});

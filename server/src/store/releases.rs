@@ -158,6 +158,16 @@ pub enum InRelease {
     Version(String),
 }
 
+impl InRelease {
+    /// `next` is the next release; anything else names one.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "next" => InRelease::Next,
+            v => InRelease::Version(v.to_owned()),
+        }
+    }
+}
+
 /// Releases this process knows are stored, so ingest writes a release row only the first
 /// time a version is seen. Shared by the store's clones; bounded.
 #[derive(Clone, Default)]

@@ -1,0 +1,286 @@
+//! Releases and deploys: the real `sentry-cli` against the real server, Bugle's own release
+//! API, and issues resolved in a release that stay resolved for the old build.
+
+use std::path::Path;
+use std::process::Command;
+
+use bugle_tests::sentry_cli::sentry_cli;
+use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
+use serde_json::{json, Value};
+
+struct Cli<'a> {
+    bin: &'a Path,
+    server: &'a TestServer,
+    token: &'a str,
+    project: &'a str,
+}
+
+impl Cli<'_> {
+    /// Runs sentry-cli in `dir`; panics with its output unless it succeeds.
+    fn run(&self, dir: &Path, args: &[&str]) -> String {
+        let out = Command::new(self.bin)
+            .args(args)
+            .current_dir(dir)
+            .env("SENTRY_URL", &self.server.url)
+            .env("SENTRY_AUTH_TOKEN", self.token)
+            .env("SENTRY_ORG", "any-org")
+            .env("SENTRY_PROJECT", self.project)
+            .env("SENTRY_DISABLE_UPDATE_CHECK", "true")
+            .env("SENTRY_LOG_LEVEL", "warn")
+            .output()
+            .expect("sentry-cli runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "sentry-cli {args:?} failed:\n{text}");
+        text
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .status()
+        .expect("git runs")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn releases(server: &TestServer, token: &str, slug: &str) -> Vec<Value> {
+    let reply = server.get(token, &format!("/api/v1/projects/{slug}/releases"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["releases"].as_array().unwrap().clone()
+}
+
+#[test]
+fn sentry_cli_creates_finalizes_deploys_and_archives_releases() {
+    let Some(bin) = sentry_cli() else { return };
+    for backend in Backend::all() {
+        let name = backend.name;
+        let db = &backend.database_url;
+        let project = create_project(db, "Shop Web");
+        let token = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let cli = Cli {
+            bin,
+            server: &server,
+            token: &token,
+            project: &project.slug,
+        };
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path();
+        git(dir, &["init", "-q"]);
+        git(
+            dir,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://github.com/acme/shop.git",
+            ],
+        );
+        std::fs::write(dir.join("cart.py"), "def total(): return 0\n").unwrap();
+        git(dir, &["add", "cart.py"]);
+        git(dir, &["commit", "-q", "-m", "Add the cart"]);
+
+        cli.run(dir, &["releases", "new", "shop@1.0.0"]);
+        // sentry-cli retries; creating twice is one release.
+        cli.run(dir, &["releases", "new", "shop@1.0.0"]);
+        cli.run(dir, &["releases", "set-commits", "shop@1.0.0", "--local"]);
+        cli.run(dir, &["releases", "finalize", "shop@1.0.0"]);
+
+        cli.run(dir, &["releases", "new", "shop@1.1.0"]);
+        // The repository is known from the commits sent with --local, which name it after
+        // the git remote (`origin`).
+        let set = cli.run(
+            dir,
+            &[
+                "releases",
+                "set-commits",
+                "shop@1.1.0",
+                "--commit",
+                "origin@a1b2c3d..e4f5a6b",
+            ],
+        );
+        assert!(set.contains("origin"), "{name}: {set}");
+        cli.run(dir, &["releases", "finalize", "shop@1.1.0"]);
+        cli.run(
+            dir,
+            &[
+                "deploys",
+                "new",
+                "--release",
+                "shop@1.1.0",
+                "-e",
+                "production",
+                "-n",
+                "blue",
+            ],
+        );
+        cli.run(
+            dir,
+            &["deploys", "new", "--release", "shop@1.1.0", "-e", "staging"],
+        );
+        let deploys = cli.run(dir, &["deploys", "list", "--release", "shop@1.1.0"]);
+        assert!(
+            deploys.contains("production") && deploys.contains("staging"),
+            "{name}: {deploys}"
+        );
+        let list = cli.run(dir, &["releases", "list"]);
+        assert!(
+            list.contains("shop@1.1.0") && list.contains("shop@1.0.0"),
+            "{name}: {list}"
+        );
+        let info = cli.run(dir, &["releases", "info", "shop@1.1.0"]);
+        assert!(info.contains("shop@1.1.0"), "{name}: {info}");
+        cli.run(dir, &["releases", "archive", "shop@1.0.0"]);
+
+        let stored = releases(&server, &token, &project.slug);
+        let versions: Vec<&str> = stored
+            .iter()
+            .map(|r| r["version"].as_str().unwrap())
+            .collect();
+        assert_eq!(versions, ["shop@1.1.0", "shop@1.0.0"], "{name}");
+        assert!(
+            stored.iter().all(|r| r["date_released"].is_string()),
+            "{name}: {stored:?}"
+        );
+        assert_eq!(stored[1]["status"], "archived", "{name}");
+        assert_eq!(stored[0]["last_commit"], "e4f5a6b", "{name}");
+        assert_eq!(stored[1]["commit_count"], 1, "{name}: the --local commit");
+        let one = server.get(
+            &token,
+            &format!("/api/v1/projects/{}/releases/shop@1.1.0", project.slug),
+        );
+        let one = one.json();
+        let envs: Vec<&str> = one["deploys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["environment"].as_str().unwrap())
+            .collect();
+        assert_eq!(envs.len(), 2, "{name}: {one}");
+        assert!(envs.contains(&"production") && envs.contains(&"staging"));
+
+        // Names Sentry refuses are a 400 with a detail, through either API.
+        for bad in ["a/b", "..", "tab\there"] {
+            let reply = server.send_json(
+                "POST",
+                &token,
+                "/api/0/organizations/x/releases/",
+                &json!({"version": bad, "projects": [project.slug]}),
+            );
+            assert_eq!(reply.status, 400, "{name}: {bad:?}: {}", reply.body);
+            assert!(reply.json()["detail"].is_string(), "{name}");
+        }
+        let reply = server.send_json(
+            "POST",
+            &token,
+            &format!("/api/v1/projects/{}/releases", project.slug),
+            &json!({"version": "x".repeat(201)}),
+        );
+        assert_eq!(reply.status, 400, "{name}: {}", reply.body);
+        // Without a token sentry-cli's calls are refused.
+        let reply = bugle_tests::server::request(
+            "GET",
+            &format!("{}/api/0/organizations/x/releases/", server.url),
+            &[],
+            None,
+        );
+        assert_eq!(reply.status, 401, "{name}");
+    }
+}
+
+fn event(release: &str) -> Value {
+    json!({
+        "exceptions": [{"type": "CartError", "value": "the cart is empty",
+            "frames": [{"filename": "shop/cart.py", "module": "shop.cart", "function": "total",
+                "lineno": 3, "in_app": true}]}],
+        "environment": "production",
+        "release": release,
+    })
+}
+
+#[test]
+fn an_issue_resolved_in_the_next_release_regresses_on_the_new_build_only() {
+    for backend in Backend::all() {
+        let name = backend.name;
+        let db = &backend.database_url;
+        let project = create_project(db, "Shop API");
+        let token = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let send = |release: &str| {
+            let reply = server.send_event(&project.token, &event(release));
+            assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+            reply.json()["issue_id"].as_i64().unwrap()
+        };
+        let status =
+            |id: i64| server.get(&token, &format!("/api/v1/issues/{id}")).json()["status"].clone();
+        let id = send("2.3.0");
+        let reply = server.send_json(
+            "PATCH",
+            &token,
+            &format!("/api/v1/issues/{id}"),
+            &json!({"status": "resolved", "in_release": "next"}),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["resolved_in_next_release"], true, "{name}");
+        send("2.3.0");
+        assert_eq!(
+            status(id),
+            "resolved",
+            "{name}: the old build is counted, not a regression"
+        );
+
+        let reply = server.send_json(
+            "POST",
+            &token,
+            &format!("/api/v1/projects/{}/releases", project.slug),
+            &json!({"version": "2.4.0", "finalize": true}),
+        );
+        assert_eq!(reply.status, 201, "{name}: {}", reply.body);
+        let reply = server.send_json(
+            "POST",
+            &token,
+            &format!("/api/v1/projects/{}/releases/2.4.0/deploys", project.slug),
+            &json!({"environment": "production"}),
+        );
+        assert_eq!(reply.status, 201, "{name}: {}", reply.body);
+        send("2.3.0");
+        let issue = server.get(&token, &format!("/api/v1/issues/{id}")).json();
+        assert_eq!(
+            (
+                issue["status"].as_str(),
+                issue["resolved_in_release"].as_str(),
+                issue["count"].as_i64()
+            ),
+            (Some("resolved"), Some("2.4.0"), Some(3)),
+            "{name}"
+        );
+        send("2.4.0");
+        assert_eq!(status(id), "regressed", "{name}: the new build has the bug");
+
+        // Resolved in a named release: an unknown one is refused.
+        let reply = server.send_json(
+            "PATCH",
+            &token,
+            &format!("/api/v1/issues/{id}"),
+            &json!({"status": "resolved", "in_release": "9.9.9"}),
+        );
+        assert_eq!(reply.status, 400, "{name}: {}", reply.body);
+        let reply = server.send_json(
+            "PATCH",
+            &token,
+            &format!("/api/v1/issues/{id}"),
+            &json!({"status": "ignored", "in_release": "2.4.0"}),
+        );
+        assert_eq!(reply.status, 400, "{name}: {}", reply.body);
+    }
+}
