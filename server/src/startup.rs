@@ -93,6 +93,7 @@ impl Application {
                     .configure(ingest::sentry::routes)
                     .configure(ingest::security::routes)
                     .configure(ingest::rollbar::routes)
+                    .configure(ingest::rollbar_deploy::routes)
                     .configure(ingest::user_feedback::routes)
                     .configure(api::routes)
                     .configure(crate::notify::unsubscribe::routes)

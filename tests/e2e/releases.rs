@@ -284,3 +284,119 @@ fn an_issue_resolved_in_the_next_release_regresses_on_the_new_build_only() {
         assert_eq!(reply.status, 400, "{name}: {}", reply.body);
     }
 }
+
+#[test]
+fn rollbar_deploys_and_the_cli_record_deploys() {
+    for backend in Backend::all() {
+        let name = backend.name;
+        let db = &backend.database_url;
+        let project = create_project(db, "Billing");
+        let token = create_user_token(db, "ada@example.com", true);
+        let out =
+            bugle_tests::server::cli(db, &["release", "create", &project.slug, "3.0.0"], None);
+        assert!(out.contains("created"), "{name}: {out}");
+        let out = bugle_tests::server::cli(
+            db,
+            &["release", "deploy", &project.slug, "3.0.0", "-e", "staging"],
+            None,
+        );
+        assert!(out.contains("deployed to staging"), "{name}: {out}");
+        let server = TestServer::start(db);
+
+        // As Rollbar documents it: JSON with the token in the body...
+        let reply = bugle_tests::server::request(
+            "POST",
+            &format!("{}/api/1/deploy", server.url),
+            &[("Content-Type", "application/json")],
+            Some(
+                json!({"access_token": project.token, "environment": "production",
+                    "revision": "3.0.0", "local_username": "ci", "comment": "rolling out",
+                    "status": "started"})
+                .to_string()
+                .into_bytes(),
+            ),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let id = reply.json()["data"]["deploy_id"].as_i64().unwrap();
+        // ...then finished with a PATCH, the token in the query.
+        let reply = bugle_tests::server::request(
+            "PATCH",
+            &format!(
+                "{}/api/1/deploy/{id}?access_token={}",
+                server.url, project.token
+            ),
+            &[("Content-Type", "application/json")],
+            Some(json!({"status": "succeeded"}).to_string().into_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["data"]["status"], "succeeded");
+        // Form-encoded, as curl -F / rollbar-gem send it.
+        let reply = bugle_tests::server::request(
+            "POST",
+            &format!("{}/api/1/deploy/", server.url),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(
+                format!(
+                    "access_token={}&environment=production&revision=3f2a9c1",
+                    project.token
+                )
+                .into_bytes(),
+            ),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        for (body, status) in [
+            (
+                json!({"access_token": project.token, "environment": "production"}),
+                400,
+            ),
+            (
+                json!({"access_token": "nope", "environment": "p", "revision": "1"}),
+                403,
+            ),
+            (json!({"environment": "p", "revision": "1"}), 401),
+            (
+                json!({"access_token": project.token, "environment": "p", "revision": "1", "status": "boom"}),
+                400,
+            ),
+        ] {
+            let reply = bugle_tests::server::request(
+                "POST",
+                &format!("{}/api/1/deploy", server.url),
+                &[("Content-Type", "application/json")],
+                Some(body.to_string().into_bytes()),
+            );
+            assert_eq!(reply.status, status, "{name}: {body}: {}", reply.body);
+            assert_eq!(reply.json()["err"], 1, "{name}");
+        }
+
+        let one = server
+            .get(
+                &token,
+                &format!("/api/v1/projects/{}/releases/3.0.0", project.slug),
+            )
+            .json();
+        let deploys = one["deploys"].as_array().unwrap();
+        let summary: Vec<(String, String)> = deploys
+            .iter()
+            .map(|d| {
+                (
+                    d["environment"].as_str().unwrap().to_owned(),
+                    d["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert!(
+            summary.contains(&("production".into(), "succeeded".into())),
+            "{name}: {summary:?}"
+        );
+        assert!(
+            summary.contains(&("staging".into(), "succeeded".into())),
+            "{name}: {summary:?}"
+        );
+        let versions: Vec<Value> = releases(&server, &token, &project.slug)
+            .iter()
+            .map(|r| r["version"].clone())
+            .collect();
+        assert_eq!(versions, [json!("3f2a9c1"), json!("3.0.0")], "{name}");
+    }
+}

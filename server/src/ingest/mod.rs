@@ -7,6 +7,7 @@ pub mod envelope;
 mod keys;
 pub mod native;
 pub mod rollbar;
+pub mod rollbar_deploy;
 pub mod security;
 pub mod sentry;
 pub mod user_feedback;
