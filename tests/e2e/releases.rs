@@ -400,3 +400,83 @@ fn rollbar_deploys_and_the_cli_record_deploys() {
         assert_eq!(versions, [json!("3f2a9c1"), json!("3.0.0")], "{name}");
     }
 }
+
+#[test]
+fn the_releases_page_a_release_page_and_resolving_in_the_next_release_in_the_browser() {
+    use bugle_tests::browser::{artifacts_dir, Browser};
+    use bugle_tests::web::{create_user, PASSWORD};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Storefront");
+    create_user(db, "ada@example.com", true);
+    bugle_tests::server::cli(
+        db,
+        &[
+            "release",
+            "deploy",
+            &project.slug,
+            "shop@1.0.0",
+            "-e",
+            "production",
+            "--name",
+            "first",
+        ],
+        None,
+    );
+    let server = TestServer::start(db);
+    let sent = server.send_event(&project.token, &event("shop@1.0.0"));
+    let issue = sent.json()["issue_id"].as_i64().unwrap();
+    server.send_event(&project.token, &event("shop@1.1.0+b7"));
+
+    browser.goto(&format!("{}/projects", server.url));
+    browser.wait_for("the login page", |b| b.current_url().contains("/login"));
+    browser
+        .find("input[name=email]")
+        .send_keys("ada@example.com");
+    browser.find("input[name=password]").send_keys(PASSWORD);
+    browser.find("#sign-in").click();
+    browser.wait_for("the projects page", |b| {
+        b.current_url().ends_with("/projects")
+    });
+
+    browser.goto(&format!("{}/projects/{}/issues", server.url, project.slug));
+    browser.find("#releases-link").click();
+    browser.wait_for("the releases page", |b| b.exists("#releases"));
+    let rows: Vec<String> = browser
+        .find_all("#releases tr.release")
+        .iter()
+        .map(|r| r.text())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].starts_with("shop@1.1.0+b7"), "{rows:?}");
+    assert!(rows[1].contains("production"), "{rows:?}");
+    browser.screenshot(&artifacts_dir().join("releases.png"));
+
+    browser.find("#releases tr.release:nth-child(2) a").click();
+    browser.wait_for("the release page", |b| b.exists("#release-version"));
+    assert!(browser
+        .find("#release-version")
+        .text()
+        .contains("shop@1.0.0"));
+    assert!(browser.find("#deploys").text().contains("production"));
+    assert_eq!(browser.find("#release-events").text(), "1");
+    assert!(browser.find("#new-issues").text().contains("CartError"));
+    browser.screenshot(&artifacts_dir().join("release.png"));
+
+    browser.goto(&format!("{}/issues/{issue}", server.url));
+    assert_eq!(browser.find("#first-release").text(), "shop@1.0.0");
+    assert_eq!(browser.find("#last-release").text(), "shop@1.1.0+b7");
+    assert!(browser
+        .find("#resolve-current")
+        .text()
+        .contains("shop@1.1.0+b7"));
+    browser.find("#resolve-next").click();
+    browser.wait_for("the resolution", |b| b.exists("#resolved-in"));
+    assert_eq!(
+        browser.find("#resolved-in").text(),
+        "resolved in the next release"
+    );
+}
