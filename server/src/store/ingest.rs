@@ -883,9 +883,8 @@ async fn regress_in_release(
 ) -> StoreResult<()> {
     let mut orders: HashMap<i64, crate::releases::order::ReleaseOrder> = HashMap::new();
     for (id, r) in pending {
-        if !orders.contains_key(&r.project_id) {
-            let order = super::releases::order_in(tx, r.project_id).await?;
-            orders.insert(r.project_id, order);
+        if let std::collections::hash_map::Entry::Vacant(slot) = orders.entry(r.project_id) {
+            slot.insert(super::releases::order_in(tx, r.project_id).await?);
         }
         let order = &orders[&r.project_id];
         let delta = &deltas[id];
