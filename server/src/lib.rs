@@ -28,6 +28,7 @@ pub mod otlp;
 pub mod protocol;
 pub mod query;
 pub mod regroup;
+pub mod releases;
 pub mod scrub;
 pub mod secrets;
 pub mod startup;

@@ -46,6 +46,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Record releases and deploys (for deploy scripts).
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Send a test mail with the configured SMTP settings and say what is wrong, if anything.
     SendTestEmail { address: String },
     /// Copy the SQLite database to PATH while the server runs (PostgreSQL: use pg_dump).
@@ -125,6 +128,27 @@ enum UserCommand {
         /// Admins see and manage every project.
         #[arg(long)]
         admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Create a release of a project (nothing changes if it exists).
+    Create {
+        slug: String,
+        version: String,
+        /// Also mark it released now.
+        #[arg(long)]
+        finalize: bool,
+    },
+    /// Record a deploy of a release (created if missing) to an environment.
+    Deploy {
+        slug: String,
+        version: String,
+        #[arg(short = 'e', long = "env", default_value = "production")]
+        environment: String,
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -260,6 +284,57 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 println!("{}", json!({ "token": token }));
             } else {
                 println!("{token}");
+            }
+        }
+        Command::Release(cmd) => {
+            let store = Store::open(&config).await?;
+            match cmd {
+                ReleaseCommand::Create {
+                    slug,
+                    version,
+                    finalize,
+                } => {
+                    let project = store
+                        .project_by_slug(&slug)
+                        .await
+                        .with_context(|| format!("no project {slug}"))?;
+                    let changes = bugle_server::store::releases::ReleaseChanges {
+                        date_released: finalize.then(bugle_server::time::now_ms),
+                        ..Default::default()
+                    };
+                    let (release, created) = store
+                        .ensure_release(project.id, &version, &changes)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("release {version:?}: {e}"))?;
+                    let what = if created { "created" } else { "exists" };
+                    println!("{} {} {what}", project.slug, release.version);
+                }
+                ReleaseCommand::Deploy {
+                    slug,
+                    version,
+                    environment,
+                    name,
+                } => {
+                    let project = store
+                        .project_by_slug(&slug)
+                        .await
+                        .with_context(|| format!("no project {slug}"))?;
+                    let deploy = bugle_server::store::releases::NewDeploy {
+                        environment,
+                        name,
+                        created_by: std::env::var("USER").ok(),
+                        source: "bugle",
+                        ..Default::default()
+                    };
+                    let deploy = store
+                        .add_deploy(project.id, &version, &deploy)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("deploy of {version:?}: {e}"))?;
+                    println!(
+                        "{} {} deployed to {} (deploy {})",
+                        project.slug, deploy.version, deploy.environment, deploy.id
+                    );
+                }
             }
         }
         Command::SendTestEmail { address } => {

@@ -94,6 +94,7 @@ impl Application {
                     .configure(ingest::security::routes)
                     .configure(ingest::rollbar::routes)
                     .configure(ingest::otlp::routes)
+                    .configure(ingest::rollbar_deploy::routes)
                     .configure(ingest::user_feedback::routes)
                     .configure(api::routes)
                     .configure(crate::notify::unsubscribe::routes)

@@ -16,6 +16,7 @@ mod notifications;
 mod operations;
 mod otlp;
 mod protocols;
+mod releases;
 mod scale_out;
 mod sdks;
 mod security;

@@ -121,6 +121,9 @@ pub async fn get_issue(
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     status: String,
+    /// With `resolved`: `"next"` or a version (see `store::releases::InRelease`).
+    #[serde(default)]
+    in_release: Option<String>,
 }
 
 #[patch("/api/v1/issues/{id}")]
@@ -132,10 +135,26 @@ pub async fn update_issue(
 ) -> Result<HttpResponse, ApiError> {
     let change: StatusChange = crate::json::parse(&body, "request")?;
     visible_issue(&state, &user, *id).await?;
-    let issue = state
-        .store
-        .change_status(*id, &change.status, Default::default(), Some(&user.0.email))
-        .await?;
+    let issue = match change.in_release {
+        Some(release) => {
+            if change.status != "resolved" {
+                return Err(ApiError::BadRequest(
+                    "in_release goes with status \"resolved\"".into(),
+                ));
+            }
+            let in_release = crate::store::releases::InRelease::parse(&release);
+            state
+                .store
+                .resolve_in_release(*id, &in_release, Some(&user.0.email))
+                .await?
+        }
+        None => {
+            state
+                .store
+                .change_status(*id, &change.status, Default::default(), Some(&user.0.email))
+                .await?
+        }
+    };
     Ok(HttpResponse::Ok().json(issue_json(&issue)))
 }
 

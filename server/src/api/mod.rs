@@ -7,6 +7,8 @@ mod feedback;
 mod grouping;
 mod issues;
 mod projects;
+mod releases;
+mod sentry_releases;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,7 +36,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(grouping::preview_rules)
         .service(grouping::unmerge)
         .service(feedback::project_feedback)
-        .service(feedback::download_attachment);
+        .service(feedback::download_attachment)
+        .configure(releases::routes)
+        .configure(sentry_releases::routes);
 }
 
 /// The user behind the request's API token.
@@ -97,6 +101,9 @@ pub fn issue_json(issue: &Issue) -> Value {
         "assignee_id": issue.assignee_id,
         "ignored_until": issue.snooze_until.map(time::json),
         "ignored_until_count": issue.snooze_count,
+        "first_release": issue.first_release,
+        "resolved_in_release": issue.resolved_in_release,
+        "resolved_in_next_release": issue.resolved_next,
     })
 }
 

@@ -8,6 +8,7 @@ mod keys;
 pub mod native;
 pub mod otlp;
 pub mod rollbar;
+pub mod rollbar_deploy;
 pub mod security;
 pub mod sentry;
 pub mod user_feedback;

@@ -37,7 +37,8 @@ pub fn escape(s: &str) -> String {
 fn headline(kind: &str, detail: Option<&str>) -> String {
     match (kind, detail) {
         ("new_issue", _) => "New issue".into(),
-        ("regression", _) => "Regression".into(),
+        ("regression", Some(release)) => format!("Regression {release}"),
+        ("regression", None) => "Regression".into(),
         ("milestone", Some(n)) => format!("{n} occurrences"),
         ("seen_again", _) => "Seen again after un-ignoring".into(),
         ("spike", Some(window)) => format!("Spike ({window})"),
@@ -268,6 +269,9 @@ mod tests {
             assignee_id: None,
             snooze_until: None,
             snooze_count: None,
+            first_release: None,
+            resolved_in_release: None,
+            resolved_next: false,
         };
         let event = json!({"exceptions": [{"type": "Error", "value": "<script>alert(1)</script>",
             "frames": [{"filename": "a.js", "lineno": 3, "function": "<b>f</b>", "in_app": true}]}]});

@@ -70,6 +70,9 @@ pub(super) struct IssueDelta {
     pub(super) facets: BTreeMap<(&'static str, String), (i64, i64)>,
     /// Index (in the batch) of the first occurrence, which a regression is attributed to.
     pub(super) first_index: usize,
+    /// The releases of its occurrences (`None`: an occurrence without one), which decide
+    /// whether an issue resolved in a release regressed.
+    pub(super) releases: BTreeSet<Option<String>>,
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -83,6 +86,9 @@ impl IssueDelta {
         self.first_seen = self.first_seen.min(occ.received_at);
         self.last_seen = self.last_seen.max(occ.received_at);
         self.level = Some(occ.level);
+        if !self.releases.contains(&occ.release) {
+            self.releases.insert(occ.release.clone());
+        }
         *self
             .hours
             .entry(occ.received_at.div_euclid(HOUR_MS) * HOUR_MS)
@@ -129,13 +135,27 @@ impl Store {
 
     async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
         let spike = self.spike;
-        if let Some(sqlite) = &self.sqlite_writer {
-            return sqlite
-                .transaction(async |tx| commit_in(tx, Backend::Sqlite, spike, batch).await);
-        }
-        let mut tx = self.begin_write().await?;
-        let results = commit_in(&mut tx, self.backend(), spike, batch).await?;
-        tx.commit().await?;
+        // Releases this process has not stored yet: written once, not per batch.
+        let mut unknown: Vec<(i64, &str)> = batch
+            .iter()
+            .filter_map(|o| Some((o.project_id, o.release.as_deref()?)))
+            .filter(|&(p, r)| !self.known_releases.contains(p, r))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        let releases = &unknown;
+        let results = if let Some(sqlite) = &self.sqlite_writer {
+            sqlite.transaction(async |tx| {
+                commit_in(tx, Backend::Sqlite, spike, batch, releases).await
+            })?
+        } else {
+            let mut tx = self.begin_write().await?;
+            let results = commit_in(&mut tx, self.backend(), spike, batch, releases).await?;
+            tx.commit().await?;
+            results
+        };
+        self.known_releases
+            .add(unknown.iter().map(|&(p, r)| (p, r.to_owned())));
         Ok(results)
     }
 }
@@ -146,7 +166,16 @@ async fn commit_in(
     backend: Backend,
     spike: Spike,
     batch: &[NewOccurrence],
+    new_releases: &[(i64, &str)],
 ) -> StoreResult<Vec<Committed>> {
+    if !new_releases.is_empty() {
+        let now = batch
+            .iter()
+            .map(|o| o.received_at)
+            .max()
+            .unwrap_or_default();
+        super::releases::record_seen(tx, new_releases, now).await?;
+    }
     let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
 
     // A uuid resent within the batch is answered like its first copy.
@@ -378,8 +407,8 @@ async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult
     let created = tx
         .rows(
             "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, \
-             last_seen, grouping_version, components) \
-             VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7) RETURNING id",
+             last_seen, grouping_version, components, first_release) \
+             VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7, $8) RETURNING id",
             &[
                 occ.project_id.into(),
                 g.title.as_str().into(),
@@ -388,6 +417,7 @@ async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult
                 occ.received_at.into(),
                 i64::from(GROUPING_VERSION).into(),
                 components.as_str().into(),
+                occ.release.as_deref().into(),
             ],
             &[Col::Int],
         )
@@ -577,6 +607,8 @@ struct Applied {
     seen_again: bool,
     /// The occurrences in the spike window reached the spike threshold with this batch.
     spiked: Option<String>,
+    /// A regression past a resolving release: which release reopened it.
+    regressed_in: Option<String>,
 }
 
 /// Which mail, if any, the batch's occurrences of an issue call for: a new issue and a
@@ -593,7 +625,7 @@ fn notification_for(
         return Some(("new_issue", None));
     }
     if applied.regressed {
-        return Some(("regression", None));
+        return Some(("regression", applied.regressed_in.clone()));
     }
     if applied.seen_again {
         return Some(("seen_again", None));
@@ -646,7 +678,8 @@ async fn apply_deltas(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "UPDATE issues SET status = 'regressed', regressed_at = {}, resolved_at = NULL \
-             WHERE status = 'resolved' AND id IN ({}) RETURNING id",
+             WHERE status = 'resolved' AND resolved_in_release IS NULL AND resolved_next = 0 \
+             AND id IN ({}) RETURNING id",
             placeholder(backend, 1),
             (0..chunk.len())
                 .map(|i| placeholder(backend, i + 2))
@@ -670,6 +703,7 @@ async fn apply_deltas(
     }
 
     let mut applied = HashMap::with_capacity(deltas.len());
+    let mut in_release = Vec::new();
     let entries: Vec<(&i64, &IssueDelta)> = deltas.iter().collect();
     for chunk in entries.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
         let sql = format!(
@@ -678,7 +712,9 @@ async fn apply_deltas(
              last_seen = CASE WHEN issues.last_seen < v.column4 THEN v.column4 ELSE issues.last_seen END, \
              level = v.column5 FROM (VALUES {}) AS v WHERE issues.id = v.column1 \
              RETURNING issues.id, issues.count, issues.status, issues.notify_next, \
-             issues.snooze_until, issues.snooze_count",
+             issues.snooze_until, issues.snooze_count, issues.project_id, \
+             COALESCE(issues.resolved_in_release, ''), issues.resolved_next, \
+             COALESCE(issues.resolved_after, '')",
             tuples(backend, 1, chunk.len(), 5)
         );
         let args: Vec<Arg> = chunk
@@ -700,6 +736,10 @@ async fn apply_deltas(
             Col::Int,
             Col::OptInt,
             Col::OptInt,
+            Col::Int,
+            Col::Text,
+            Col::Int,
+            Col::Text,
         ];
         for row in tx.rows(&sql, &args, &cols).await? {
             let id = row.int(0);
@@ -715,6 +755,18 @@ async fn apply_deltas(
                     seen_again = true;
                 }
             }
+            if status == "resolved" {
+                // Resolved in a release: the batch's releases decide (the rare path).
+                let resolution = ReleaseResolution {
+                    project_id: row.int(6),
+                    in_release: row.text(7).to_owned(),
+                    next: row.int(8) != 0,
+                    after: row.text(9).to_owned(),
+                };
+                if resolution.next || !resolution.in_release.is_empty() {
+                    in_release.push((id, resolution));
+                }
+            }
             applied.insert(
                 id,
                 Applied {
@@ -723,10 +775,12 @@ async fn apply_deltas(
                     status,
                     seen_again,
                     spiked: None,
+                    regressed_in: None,
                 },
             );
         }
     }
+    regress_in_release(tx, deltas, &in_release, &mut applied).await?;
     let seen_again: Vec<i64> = applied
         .iter()
         .filter(|(_, a)| a.seen_again)
@@ -807,6 +861,74 @@ async fn apply_deltas(
     Ok(applied)
 }
 
+/// How a resolved issue in a batch was resolved in a release (read back by the counter
+/// update, so the common path costs no statement of its own).
+struct ReleaseResolution {
+    project_id: i64,
+    /// Resolved in this release (empty: not known yet)...
+    in_release: String,
+    /// ...or in the next release after `after` (empty: there was no release yet).
+    next: bool,
+    after: String,
+}
+
+/// Issues resolved in a release regress when an occurrence of the batch is of that release
+/// or newer, or has no release; occurrences of older releases are counted and leave it
+/// resolved. One query per project for its release order, only when such issues got events.
+async fn regress_in_release(
+    tx: &mut impl BatchTx,
+    deltas: &BTreeMap<i64, IssueDelta>,
+    pending: &[(i64, ReleaseResolution)],
+    applied: &mut HashMap<i64, Applied>,
+) -> StoreResult<()> {
+    let mut orders: HashMap<i64, crate::releases::order::ReleaseOrder> = HashMap::new();
+    for (id, r) in pending {
+        if let std::collections::hash_map::Entry::Vacant(slot) = orders.entry(r.project_id) {
+            slot.insert(super::releases::order_in(tx, r.project_id).await?);
+        }
+        let order = &orders[&r.project_id];
+        let delta = &deltas[id];
+        let reopens = |release: &Option<String>| match release {
+            None => true,
+            Some(v) if !r.in_release.is_empty() => order.at_least(v, &r.in_release),
+            Some(v) => {
+                order.rank(v).is_none()
+                    || (!r.after.is_empty()
+                        && order.cmp(v, &r.after) == Some(std::cmp::Ordering::Greater))
+            }
+        };
+        let Some(reopening) = delta.releases.iter().find(|rel| reopens(rel)) else {
+            continue;
+        };
+        let resolved = if r.in_release.is_empty() {
+            "the next release".to_owned()
+        } else {
+            r.in_release.clone()
+        };
+        let detail = match reopening {
+            Some(v) => format!("in release {v} (resolved in {resolved})"),
+            None => format!("without a release (resolved in {resolved})"),
+        };
+        tx.run(
+            "UPDATE issues SET status = 'regressed', regressed_at = $1, resolved_at = NULL, \
+             resolved_in_release = NULL, resolved_next = 0, resolved_after = NULL WHERE id = $2",
+            &[delta.last_seen.into(), (*id).into()],
+        )
+        .await?;
+        tx.run(
+            "INSERT INTO issue_activity (issue_id, at, kind, detail) VALUES ($1, $2, 'regressed', $3)",
+            &[(*id).into(), delta.first_seen.into(), detail.as_str().into()],
+        )
+        .await?;
+        if let Some(a) = applied.get_mut(id) {
+            a.regressed = true;
+            a.status = "regressed".into();
+            a.regressed_in = Some(detail);
+        }
+    }
+    Ok(())
+}
+
 /// Adds (issue, bucket, count) rows to a per-issue counter table (`issue_hourly`, `issue_minutes`).
 async fn upsert_counts(
     tx: &mut impl BatchTx,
@@ -841,6 +963,7 @@ mod tests {
             status: status.into(),
             seen_again: false,
             spiked: None,
+            regressed_in: None,
         }
     }
 

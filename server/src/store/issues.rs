@@ -30,11 +30,17 @@ pub struct Issue {
     pub snooze_until: Option<i64>,
     /// ...or once its count reaches this.
     pub snooze_count: Option<i64>,
+    /// The release of its first occurrence.
+    pub first_release: Option<String>,
+    /// Resolved in this release (older releases' events do not reopen it)...
+    pub resolved_in_release: Option<String>,
+    /// ...or in the next release, not created yet.
+    pub resolved_next: bool,
 }
 
 const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, level, status, count, first_seen, \
      last_seen, resolved_at, regressed_at, merged_into, grouping_version, components, \
-     assignee_id, snooze_until, snooze_count";
+     assignee_id, snooze_until, snooze_count, first_release, resolved_in_release, resolved_next";
 
 impl Issue {
     fn from_row(row: &AnyRow) -> StoreResult<Self> {
@@ -57,6 +63,9 @@ impl Issue {
             assignee_id: row.try_get("assignee_id")?,
             snooze_until: row.try_get("snooze_until")?,
             snooze_count: row.try_get("snooze_count")?,
+            first_release: row.try_get("first_release")?,
+            resolved_in_release: row.try_get("resolved_in_release")?,
+            resolved_next: row.try_get::<i64, _>("resolved_next")? != 0,
         })
     }
 }
@@ -685,7 +694,8 @@ impl Store {
                 "UPDATE issues SET status = $2, \
                  resolved_at = CASE WHEN $2 = 'resolved' THEN $3 ELSE NULL END, \
                  notify_next = CASE WHEN status = 'ignored' AND $2 = 'unresolved' THEN 1 ELSE 0 END, \
-                 snooze_until = $4, snooze_count = $5 WHERE id = $1",
+                 snooze_until = $4, snooze_count = $5, resolved_in_release = NULL, \
+                 resolved_next = 0, resolved_after = NULL WHERE id = $1",
             )
             .bind(id)
             .bind(status)

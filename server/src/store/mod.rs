@@ -14,6 +14,7 @@ pub mod issues;
 pub mod merges;
 pub mod notify;
 pub mod projects;
+pub mod releases;
 pub mod retention;
 pub mod sessions;
 pub mod users;
@@ -76,6 +77,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "attachments and feedback",
         include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
         include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
+    ),
+    (
+        10,
+        "releases",
+        include_str!("../../../migrations/sqlite/0010_releases.sql"),
+        include_str!("../../../migrations/postgres/0010_releases.sql"),
     ),
 ];
 
@@ -142,6 +149,8 @@ pub struct Store {
     spike: Spike,
     /// Recent trending rankings, shared by this process's clones of the store.
     trending: issues::TrendingCache,
+    /// Releases known to be stored, so ingest writes a release row once (`releases`).
+    known_releases: releases::KnownReleases,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -179,6 +188,7 @@ impl Store {
                         minutes: 0,
                     },
                     trending: Default::default(),
+                    known_releases: Default::default(),
                     sqlite_writer: None,
                 }
             }
@@ -237,6 +247,7 @@ impl Store {
                 minutes: 0,
             },
             trending: Default::default(),
+            known_releases: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,

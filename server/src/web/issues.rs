@@ -334,6 +334,8 @@ struct IssuePage {
     occurrences: Vec<OccurrenceLine>,
     older_page: Option<String>,
     activity: Vec<ActivityRow>,
+    /// First and last seen release, and what the resolution waits for.
+    releases: crate::store::releases::IssueReleases,
 }
 
 #[derive(serde::Deserialize)]
@@ -452,6 +454,7 @@ async fn issue_page(
         occurrences,
         older_page,
         activity: activity.into_iter().map(|(_, a)| a).collect(),
+        releases: store.issue_release_state(issue.id).await?,
         project,
         issue,
     })
@@ -460,6 +463,10 @@ async fn issue_page(
 impl IssuePage {
     fn is_assignee(&self, user: &User) -> bool {
         self.issue.assignee_id == Some(user.id)
+    }
+
+    fn release_url(&self, version: &str) -> String {
+        super::releases::release_url(&self.project.slug, version)
     }
 }
 
@@ -589,6 +596,18 @@ async fn change_status(
     } else {
         Snooze::default()
     };
+    // "Resolve in next release" / "in current release (Y)".
+    if let Some(release) = form.get("in_release").filter(|r| !r.is_empty()) {
+        if status != "resolved" {
+            return Err(WebError::BadRequest("in_release goes with resolved".into()));
+        }
+        let in_release = crate::store::releases::InRelease::parse(release);
+        state
+            .store
+            .resolve_in_release(issue.id, &in_release, Some(&form.user().email))
+            .await?;
+        return Ok(redirect(&issue_url(issue.id)));
+    }
     state
         .store
         .change_status(issue.id, status, snooze, Some(&form.user().email))

@@ -12,6 +12,7 @@ mod feedback;
 mod grouping;
 mod issues;
 mod projects;
+mod releases;
 mod session;
 mod view;
 
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(grouping::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)
+        .configure(releases::routes)
         .configure(account::routes);
 }
 

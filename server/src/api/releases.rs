@@ -1,0 +1,187 @@
+//! Bugle's own release API: `GET/POST /api/v1/projects/{slug}/releases`,
+//! `GET .../releases/{version}` and `POST .../releases/{version}/deploys`.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ApiUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::projects::Project;
+use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
+use crate::time;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_releases)
+        .service(create_release)
+        .service(get_release)
+        .service(create_deploy);
+}
+
+async fn visible_project(
+    state: &AppState,
+    user: &ApiUser,
+    slug: &str,
+) -> Result<Project, ApiError> {
+    let project = state.store.project_by_slug(slug).await?;
+    user.check_project(state, project.id).await?;
+    Ok(project)
+}
+
+pub fn release_json(r: &Release, events: (i64, i64), new_issues: i64) -> Value {
+    json!({
+        "version": r.version,
+        "created_at": time::json(r.created_at),
+        "date_started": r.date_started.map(time::json),
+        "date_released": r.date_released.map(time::json),
+        "url": r.url,
+        "status": r.status,
+        "commit_count": r.commit_count,
+        "last_commit": r.last_commit_or_listed(),
+        "events": events.0,
+        "issues": events.1,
+        "new_issues": new_issues,
+    })
+}
+
+pub fn deploy_json(d: &Deploy) -> Value {
+    json!({
+        "id": d.id,
+        "release": d.version,
+        "environment": d.environment,
+        "name": d.name,
+        "url": d.url,
+        "date_started": d.date_started.map(time::json),
+        "date_finished": time::json(d.date_finished),
+        "created_by": d.created_by,
+        "comment": d.comment,
+        "status": d.status,
+        "source": d.source,
+    })
+}
+
+#[get("/api/v1/projects/{slug}/releases")]
+async fn list_releases(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let project = visible_project(&state, &user, &slug).await?;
+    let releases = state.store.releases(project.id).await?;
+    let counts = state.store.release_event_counts(project.id).await?;
+    let new = state.store.new_issue_counts(project.id).await?;
+    let list: Vec<Value> = releases
+        .iter()
+        .map(|r| {
+            release_json(
+                r,
+                counts.get(&r.version).copied().unwrap_or_default(),
+                new.get(&r.version).copied().unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "releases": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewReleaseBody {
+    version: String,
+    #[serde(default)]
+    url: Option<String>,
+    /// Marks it released (finalized) now.
+    #[serde(default)]
+    finalize: bool,
+}
+
+#[post("/api/v1/projects/{slug}/releases")]
+async fn create_release(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let project = visible_project(&state, &user, &slug).await?;
+    let new: NewReleaseBody = crate::json::parse(&body, "request")?;
+    let changes = ReleaseChanges {
+        url: new.url,
+        date_released: new.finalize.then(time::now_ms),
+        ..ReleaseChanges::default()
+    };
+    let (release, created) = state
+        .store
+        .ensure_release(project.id, &new.version, &changes)
+        .await?;
+    let status = if created {
+        actix_web::http::StatusCode::CREATED
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0)))
+}
+
+#[get("/api/v1/projects/{slug}/releases/{version}")]
+async fn get_release(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, version) = path.into_inner();
+    let project = visible_project(&state, &user, &slug).await?;
+    let release = state.store.release(project.id, &version).await?;
+    let counts = state.store.release_event_counts(project.id).await?;
+    let new = state
+        .store
+        .issues_first_seen_in(project.id, &version, 100)
+        .await?;
+    let deploys = state.store.release_deploys(release.id).await?;
+    let mut body = release_json(
+        &release,
+        counts.get(&version).copied().unwrap_or_default(),
+        new.len() as i64,
+    );
+    body["deploys"] = deploys.iter().map(deploy_json).collect();
+    body["new_issue_ids"] = json!(new);
+    body["commits"] = release.commits.clone();
+    body["refs"] = release.refs.clone();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDeployBody {
+    environment: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[post("/api/v1/projects/{slug}/releases/{version}/deploys")]
+async fn create_deploy(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, version) = path.into_inner();
+    let project = visible_project(&state, &user, &slug).await?;
+    let new: NewDeployBody = crate::json::parse(&body, "request")?;
+    let deploy = NewDeploy {
+        environment: new.environment,
+        name: new.name,
+        url: new.url,
+        comment: new.comment,
+        created_by: Some(user.0.email.clone()),
+        source: "bugle",
+        ..NewDeploy::default()
+    };
+    let deploy = state
+        .store
+        .add_deploy(project.id, &version, &deploy)
+        .await?;
+    Ok(HttpResponse::Created().json(deploy_json(&deploy)))
+}

@@ -1,0 +1,207 @@
+//! A project's releases (newest first, in release order) and one release's page: created,
+//! finalized, deploys per environment, commits, events and the issues first seen in it.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::projects::visible_project;
+use super::session::{Layout, SignedIn};
+use super::{render, WebError};
+use crate::state::AppState;
+use crate::store::issues::Issue;
+use crate::store::projects::Project;
+use crate::store::releases::{Deploy, Release};
+use crate::time::{now_ms, when, When};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/projects/{slug}/releases", web::get().to(releases_page))
+        .route(
+            "/projects/{slug}/releases/{version}",
+            web::get().to(release_page),
+        );
+}
+
+/// `/projects/{slug}/releases/{version}`, the version percent-encoded (`+`, `@`, `#`...).
+pub fn release_url(slug: &str, version: &str) -> String {
+    let mut out = format!("/projects/{slug}/releases/");
+    for b in version.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+struct Row {
+    release: Release,
+    url: String,
+    created: When,
+    released: Option<When>,
+    events: i64,
+    issues: i64,
+    new_issues: i64,
+    /// Latest deploy per environment: (environment, when).
+    environments: Vec<(String, When)>,
+}
+
+#[derive(Template)]
+#[template(path = "releases.html")]
+struct ReleasesPage {
+    layout: Layout,
+    project: Project,
+    rows: Vec<Row>,
+}
+
+async fn releases_page(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let project = visible_project(&state, me.user(), &slug).await?;
+    let store = &state.store;
+    let releases = store.releases(project.id).await?;
+    let counts = store.release_event_counts(project.id).await?;
+    let new = store.new_issue_counts(project.id).await?;
+    let deploys = store.project_deploys(project.id, 2_000).await?;
+    let now = now_ms();
+    let rows = releases
+        .into_iter()
+        .map(|release| {
+            let (events, issues) = counts.get(&release.version).copied().unwrap_or_default();
+            let mut environments: Vec<(String, When)> = Vec::new();
+            for d in deploys.iter().filter(|d| d.release_id == release.id) {
+                if !environments.iter().any(|(e, _)| *e == d.environment) {
+                    environments.push((d.environment.clone(), when(d.date_finished, now)));
+                }
+            }
+            Row {
+                url: release_url(&project.slug, &release.version),
+                created: when(release.created_at, now),
+                released: release.date_released.map(|t| when(t, now)),
+                events,
+                issues,
+                new_issues: new.get(&release.version).copied().unwrap_or_default(),
+                environments,
+                release,
+            }
+        })
+        .collect();
+    render(&ReleasesPage {
+        layout: me.layout(),
+        project,
+        rows,
+    })
+}
+
+struct DeployRow {
+    deploy: Deploy,
+    finished: When,
+}
+
+struct CommitRow {
+    id: String,
+    repository: String,
+    author: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "release.html")]
+struct ReleasePage {
+    layout: Layout,
+    project: Project,
+    release: Release,
+    created: When,
+    released: Option<When>,
+    events: i64,
+    issues: i64,
+    deploys: Vec<DeployRow>,
+    commits: Vec<CommitRow>,
+    new_issues: Vec<Issue>,
+}
+
+async fn release_page(
+    me: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (slug, version) = path.into_inner();
+    let project = visible_project(&state, me.user(), &slug).await?;
+    let store = &state.store;
+    let release = store.release(project.id, &version).await?;
+    let (events, issues) = store
+        .release_event_counts(project.id)
+        .await?
+        .get(&version)
+        .copied()
+        .unwrap_or_default();
+    let now = now_ms();
+    let deploys = store
+        .release_deploys(release.id)
+        .await?
+        .into_iter()
+        .map(|deploy| DeployRow {
+            finished: when(deploy.date_finished, now),
+            deploy,
+        })
+        .collect();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut commits: Vec<CommitRow> = release
+        .commits
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| CommitRow {
+            id: text(&c["id"]).chars().take(12).collect(),
+            repository: text(&c["repository"]),
+            author: text(&c["author_name"]),
+            message: text(&c["message"])
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect();
+    for r in release.refs.as_array().into_iter().flatten() {
+        let previous = text(&r["previousCommit"]);
+        commits.push(CommitRow {
+            id: text(&r["commit"]).chars().take(12).collect(),
+            repository: text(&r["repository"]),
+            author: String::new(),
+            message: if previous.is_empty() {
+                "head".into()
+            } else {
+                format!("since {}", previous.chars().take(12).collect::<String>())
+            },
+        });
+    }
+    let mut new_issues = Vec::new();
+    for id in store.issues_first_seen_in(project.id, &version, 50).await? {
+        new_issues.push(store.issue(id).await?);
+    }
+    render(&ReleasePage {
+        layout: me.layout(),
+        created: when(release.created_at, now),
+        released: release.date_released.map(|t| when(t, now)),
+        project,
+        release,
+        events,
+        issues,
+        deploys,
+        commits,
+        new_issues,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn release_urls_encode_what_a_path_cannot_hold() {
+        assert_eq!(
+            super::release_url("web", "shop@1.2.3+b#7"),
+            "/projects/web/releases/shop%401.2.3%2Bb%237"
+        );
+    }
+}
