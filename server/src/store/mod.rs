@@ -8,6 +8,7 @@
 
 pub mod attachments;
 mod batch_tx;
+pub mod breakdowns;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
@@ -15,6 +16,7 @@ pub mod merges;
 pub mod notify;
 pub mod projects;
 pub mod retention;
+pub mod search;
 pub mod sessions;
 pub mod users;
 pub mod writer;

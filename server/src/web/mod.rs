@@ -12,6 +12,7 @@ mod feedback;
 mod grouping;
 mod issues;
 mod projects;
+mod search;
 mod session;
 mod view;
 

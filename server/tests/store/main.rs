@@ -6,6 +6,7 @@ mod attachments;
 mod grouping;
 mod ingest;
 mod issues;
+mod search;
 
 use std::collections::{BTreeMap, BTreeSet};
 
