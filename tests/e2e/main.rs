@@ -16,4 +16,5 @@ mod operations;
 mod protocols;
 mod scale_out;
 mod sdks;
+mod search;
 mod security;

@@ -177,6 +177,20 @@ pub async fn get_issue(
     );
     map.insert("latest".into(), json!(latest.as_ref().map(occurrence_json)));
     map.insert("facets".into(), facets.into());
+    // Every key indexed for the issue (built-in facets and tags), top 10 values each.
+    let mut tags = serde_json::Map::new();
+    for b in state.store.issue_breakdowns(issue.id, 10).await? {
+        let values: Vec<_> = b
+            .values
+            .iter()
+            .map(|(value, count)| json!({"value": value, "count": count}))
+            .collect();
+        tags.insert(
+            b.key().to_owned(),
+            json!({"total": b.total, "other": b.other, "values": values}),
+        );
+    }
+    map.insert("tags".into(), tags.into());
     Ok(HttpResponse::Ok().json(body))
 }
 

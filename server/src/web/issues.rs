@@ -211,8 +211,10 @@ pub(super) async fn visible_issue(
 }
 
 struct Facet {
-    name: &'static str,
+    name: String,
     values: Vec<(String, i64)>,
+    /// Occurrences with any other value.
+    other: i64,
     total: i64,
 }
 
@@ -316,27 +318,22 @@ async fn issue_page(
         let counts = store.issue_series(&[issue.id], HOUR_MS, 24).await?;
         super::view::chart(&counts[&issue.id], 720, 120, hour_label(now, 24))
     };
-    let mut facets = Vec::new();
-    for (facet, name) in [
-        ("host", "host"),
-        ("release", "release"),
-        ("environment", "environment"),
-        ("os", "os"),
-        ("browser", "browser"),
-        // The outer paths that led to the failing site, which grouping does not hash.
-        ("call_path", "call paths"),
-    ] {
-        let values = store.issue_facet(issue.id, facet).await?;
-        if !values.is_empty() {
-            let total = values.iter().map(|(_, n)| n).sum();
-            let values = values.into_iter().take(10).collect();
-            facets.push(Facet {
-                name,
-                values,
-                total,
-            });
-        }
-    }
+    // Every indexed key: the built-in facets, then each tag.
+    let facets = store
+        .issue_breakdowns(issue.id, 10)
+        .await?
+        .into_iter()
+        .map(|b| Facet {
+            // The outer paths that led to the failing site, which grouping does not hash.
+            name: match b.facet.as_str() {
+                "call_path" => "call paths".to_owned(),
+                _ => b.key().to_owned(),
+            },
+            values: b.values,
+            other: b.other,
+            total: b.total,
+        })
+        .collect();
     let hosts = store.host_counts(&[issue.id]).await?;
     let shown = match store.latest_occurrence(issue.id).await? {
         Some(occ) => Some(shown(&state, &occ).await?),
