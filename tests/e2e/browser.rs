@@ -131,7 +131,8 @@ fn a_team_triages_errors_in_the_browser() {
     browser.find("#query").send_keys("is:unresolved legacy");
     browser.find("#apply-search").click();
     browser.wait_for("the search result", |b| {
-        b.current_url().contains("query=is%3Aunresolved") && b.find_all("#issues tr.issue").len() == 1
+        b.current_url().contains("query=is%3Aunresolved")
+            && b.find_all("#issues tr.issue").len() == 1
     });
     assert!(browser.find("#issues").text().contains("KeyErrorLegacy"));
 

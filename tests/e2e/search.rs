@@ -108,9 +108,16 @@ fn queries_filter_the_api_and_the_dashboard_and_bad_ones_say_where() {
         // Across projects.
         let all = server.get(
             &api,
-            &format!("/api/v1/issues?query={}", encode("level:error environment:production")),
+            &format!(
+                "/api/v1/issues?query={}",
+                encode("level:error environment:production")
+            ),
         );
-        assert_eq!(titles(&all), ["TimeoutError: upstream timed out", "comment spam"], "{name}");
+        assert_eq!(
+            titles(&all),
+            ["TimeoutError: upstream timed out", "comment spam"],
+            "{name}"
+        );
 
         // A query that does not parse: 400 saying what and where, on both endpoints.
         for path in [
@@ -143,7 +150,10 @@ fn queries_filter_the_api_and_the_dashboard_and_bad_ones_say_where() {
         ));
         assert_eq!(page.status, 200, "{name}");
         assert!(page.body.contains("cache miss") && !page.body.contains(timeout));
-        assert!(page.body.contains("value=\"region:us-east\""), "{name}: the box shows it");
+        assert!(
+            page.body.contains("value=\"region:us-east\""),
+            "{name}: the box shows it"
+        );
         let default = web.get(&format!("/projects/{}/issues", shop.slug));
         assert!(default.body.contains("value=\"is:unresolved\""), "{name}");
         let bad = web.get(&format!(
@@ -153,7 +163,11 @@ fn queries_filter_the_api_and_the_dashboard_and_bad_ones_say_where() {
         ));
         assert_eq!(bad.status, 400, "{name}");
         assert!(bad.body.contains("id=\"query-error\""), "{name}");
-        assert!(bad.body.contains("Column 7: unknown level"), "{name}: {}", bad.body);
+        assert!(
+            bad.body.contains("Column 7: unknown level"),
+            "{name}: {}",
+            bad.body
+        );
         assert!(bad.body.contains("<mark>loud</mark>"), "{name}");
         let all_page = web.get(&format!("/issues?query={}", encode("level:loud")));
         assert_eq!(all_page.status, 400, "{name}");
@@ -175,11 +189,98 @@ fn queries_filter_the_api_and_the_dashboard_and_bad_ones_say_where() {
         assert!(shortcut.body.contains("cache miss") && !shortcut.body.contains(timeout));
 
         // The issue page breaks down every key, tags too.
-        let id = list("region:eu-west").json()["issues"][0]["id"].as_i64().unwrap();
+        let id = list("region:eu-west").json()["issues"][0]["id"]
+            .as_i64()
+            .unwrap();
         let issue = web.get(&format!("/issues/{id}"));
         assert!(issue.body.contains("eu-west"), "{name}");
         let detail = server.get(&api, &format!("/api/v1/issues/{id}")).json();
         assert_eq!(detail["tags"]["region"]["total"], 3, "{name}: {detail}");
         assert_eq!(detail["tags"]["region"]["values"][0]["value"], "eu-west");
     }
+}
+
+/// Chromium: a person types a query, sees its issues, saves the search, and finds it again
+/// beside the list (as their default, it opens the list next time).
+#[test]
+fn a_search_is_typed_saved_and_found_again_in_the_browser() {
+    use bugle_tests::browser::{artifacts_dir, Browser};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let shop = create_project(db, "Shop");
+    bugle_tests::web::create_user(db, "ada@example.com", true);
+    let server = TestServer::start(db);
+    for (ty, region) in [("TimeoutError", "eu-west"), ("KeyError", "us-east")] {
+        let reply = server.send_event(
+            &shop.token,
+            &json!({"exceptions": [{"type": ty, "value": "x"}], "tags": {"region": region}}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    browser.goto(&format!("{}/projects/{}/issues", server.url, shop.slug));
+    browser.wait_for("the login page", |b| b.current_url().contains("/login"));
+    browser
+        .find("input[name=email]")
+        .send_keys("ada@example.com");
+    browser.find("input[name=password]").send_keys(PASSWORD);
+    browser.find("#sign-in").click();
+    browser.wait_for("the issue list", |b| b.exists("#issues"));
+    assert_eq!(browser.find_all("#issues tr.issue").len(), 2);
+
+    // Type a query.
+    browser.find("#query").clear();
+    browser
+        .find("#query")
+        .send_keys("is:unresolved region:eu-west");
+    browser.find("#apply-search").click();
+    browser.wait_for("the query's issues", |b| {
+        b.current_url().contains("query=") && b.find_all("#issues tr.issue").len() == 1
+    });
+    assert!(browser.find("#issues").text().contains("TimeoutError"));
+
+    // A typo is shown back where it is.
+    browser.find("#query").clear();
+    browser.find("#query").send_keys("level:loud");
+    browser.find("#apply-search").click();
+    browser.wait_for("the error", |b| b.exists("#query-error"));
+    assert!(browser.find("#query-error").text().contains("Column 7"));
+    assert_eq!(browser.find("#query-error mark").text(), "loud");
+    browser.back();
+    browser.wait_for("the query's issues again", |b| {
+        b.exists("#issues") && b.find_all("#issues tr.issue").len() == 1
+    });
+
+    // Save it as the default, shared with the project.
+    browser.find("#search-name").send_keys("EU timeouts");
+    browser.find("#save-search input[name=default]").click();
+    browser.find("#save-search input[name=shared]").click();
+    browser.find("#save-search-button").click();
+    browser.wait_for("the saved search", |b| {
+        b.exists("#saved-searches a.saved-search")
+            && b.find("#saved-searches").text().contains("EU timeouts")
+    });
+    browser.screenshot(&artifacts_dir().join("saved-search.png"));
+
+    // Elsewhere and back: the list opens on the default, and the saved link finds it again.
+    browser.goto(&format!("{}/projects", server.url));
+    browser.goto(&format!("{}/projects/{}/issues", server.url, shop.slug));
+    browser.wait_for("the default search", |b| {
+        b.exists("#issues") && b.find_all("#issues tr.issue").len() == 1
+    });
+    assert_eq!(
+        browser.find("#query").attr("value").as_deref(),
+        Some("is:unresolved region:eu-west")
+    );
+    browser.goto(&format!(
+        "{}/projects/{}/issues?query=",
+        server.url, shop.slug
+    ));
+    browser.wait_for("everything", |b| b.find_all("#issues tr.issue").len() == 2);
+    browser.find("#saved-searches a.saved-search").click();
+    browser.wait_for("the saved search's issues", |b| {
+        b.current_url().contains("region%3Aeu-west") && b.find_all("#issues tr.issue").len() == 1
+    });
 }

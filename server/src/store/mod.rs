@@ -16,6 +16,7 @@ pub mod merges;
 pub mod notify;
 pub mod projects;
 pub mod retention;
+pub mod saved_searches;
 pub mod search;
 pub mod sessions;
 pub mod users;
@@ -78,6 +79,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "attachments and feedback",
         include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
         include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
+    ),
+    (
+        8,
+        "search",
+        include_str!("../../../migrations/sqlite/0008_search.sql"),
+        include_str!("../../../migrations/postgres/0008_search.sql"),
     ),
 ];
 

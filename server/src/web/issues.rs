@@ -17,6 +17,7 @@ use crate::store::feedback::Feedback;
 use crate::store::issues::{Issue, Occurrence, Snooze};
 use crate::store::merges::IssueHash;
 use crate::store::projects::Project;
+use crate::store::saved_searches::SavedSearch;
 use crate::store::users::User;
 use crate::time::now_ms;
 use crate::time::HOUR_MS;
@@ -57,6 +58,9 @@ struct IssuesPage {
     project: Option<Project>,
     search: Search,
     shortcuts: Shortcuts,
+    /// The user's saved searches for this list, then those shared in the project.
+    saved: Vec<SavedSearch>,
+    me_id: i64,
     sort: String,
     spark_14d: bool,
     rows: Vec<IssueRow>,
@@ -68,6 +72,13 @@ struct IssuesPage {
 impl IssuesPage {
     fn is(&self, current: &str, option: &str) -> bool {
         current == option
+    }
+    /// A saved search's link.
+    fn saved_link(&self, s: &SavedSearch) -> String {
+        format!("{}?query={}", self.list_path, url_encode(&s.query))
+    }
+    fn mine(&self, s: &SavedSearch) -> bool {
+        s.user_id == self.me_id
     }
     /// `?query=...` of this list (where bulk actions come back to).
     fn here(&self) -> String {
@@ -121,7 +132,10 @@ async fn issue_list(
     project: Option<Project>,
     query: ListQuery,
 ) -> Result<HttpResponse, WebError> {
-    let search = query.search()?;
+    let project_id = project.as_ref().map(|p| p.id);
+    let default = state.store.default_search(me.user().id, project_id).await?;
+    let search = query.search(default.as_deref().unwrap_or(super::search::DEFAULT_QUERY))?;
+    let saved = state.store.saved_searches(me.user().id, project_id).await?;
     let filter = query.filter(&search, me.user().id)?;
     let list_path = match &project {
         Some(p) => format!("/projects/{}/issues", p.slug),
@@ -133,6 +147,8 @@ async fn issue_list(
             &IssuesPage {
                 layout: me.layout(),
                 shortcuts: Shortcuts::of(&search.query),
+                saved,
+                me_id: me.user().id,
                 sort: filter.sort.as_str().to_owned(),
                 spark_14d: false,
                 next_page: None,
@@ -185,6 +201,8 @@ async fn issue_list(
     render(&IssuesPage {
         layout: me.layout(),
         shortcuts: Shortcuts::of(&search.query),
+        saved,
+        me_id: me.user().id,
         sort: filter.sort.as_str().to_owned(),
         spark_14d,
         next_page: next.map(|c| query.link(&search, Some(&c))),

@@ -31,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(session::routes)
         .configure(projects::routes)
         .configure(issues::routes)
+        .configure(search::routes)
         .configure(grouping::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)

@@ -6,11 +6,13 @@
 //! each given one replaces its key's terms in the query (empty or `all` removes them), so the
 //! box always shows what is searched. `q` (older links) adds free text.
 
+use super::session::Posted;
 use super::view::url_encode;
 use super::WebError;
 use crate::query::{
     self, Field, Filter, Key, LevelMatch, Pattern, Query, QueryError, ReleaseValue, Status, Term,
 };
+use crate::state::AppState;
 use crate::store::issues::{IssueFilter, Sort, StatusFilter};
 
 /// What the list is asked for, as sent.
@@ -76,8 +78,10 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 
 impl ListQuery {
     /// The query the box shows, with the shortcuts written into it.
-    pub(super) fn search(&self) -> Result<Search, WebError> {
-        let typed = self.query.clone().unwrap_or_else(|| DEFAULT_QUERY.into());
+    /// `default` is what an absent `query` means (the user's default search, or
+    /// [`DEFAULT_QUERY`]).
+    pub(super) fn search(&self, default: &str) -> Result<Search, WebError> {
+        let typed = self.query.clone().unwrap_or_else(|| default.into());
         let mut q = match query::parse(&typed) {
             Ok(q) => q,
             Err(e) => {
@@ -238,6 +242,62 @@ impl Shortcuts {
     }
 }
 
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    cfg.route("/searches", web::post().to(save))
+        .route("/searches/{id}/delete", web::post().to(delete));
+}
+
+/// Where a saved search's list is: a project's, or the one across projects.
+async fn list_of(state: &AppState, form: &Posted) -> Result<(Option<i64>, String), WebError> {
+    match form.get("project") {
+        Some(slug) => {
+            let p = super::projects::visible_project(state, form.signed_in.user(), slug).await?;
+            Ok((Some(p.id), format!("/projects/{}/issues", p.slug)))
+        }
+        None => Ok((None, "/issues".to_owned())),
+    }
+}
+
+/// `POST /searches`: name, query, project (slug; none: across projects), shared, default.
+async fn save(
+    form: Posted,
+    state: actix_web::web::Data<AppState>,
+) -> Result<actix_web::HttpResponse, WebError> {
+    let (project_id, path) = list_of(&state, &form).await?;
+    let query = form.get("query").unwrap_or_default();
+    let name = form.get("name").unwrap_or(query);
+    state
+        .store
+        .save_search(
+            form.signed_in.user().id,
+            project_id,
+            name,
+            query,
+            form.get("shared").is_some(),
+            form.get("default").is_some(),
+        )
+        .await?;
+    Ok(super::redirect(&format!(
+        "{path}?query={}",
+        url_encode(query)
+    )))
+}
+
+/// `POST /searches/{id}/delete`: one of the user's own.
+async fn delete(
+    form: Posted,
+    state: actix_web::web::Data<AppState>,
+    id: actix_web::web::Path<i64>,
+) -> Result<actix_web::HttpResponse, WebError> {
+    let (_, path) = list_of(&state, &form).await?;
+    state
+        .store
+        .delete_saved_search(form.signed_in.user().id, *id)
+        .await?;
+    Ok(super::redirect(&path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,14 +311,17 @@ mod tests {
 
     #[test]
     fn no_query_is_unresolved_and_shortcuts_write_into_the_query() {
-        assert_eq!(list(None).search().unwrap().text, "is:unresolved");
+        assert_eq!(
+            list(None).search(DEFAULT_QUERY).unwrap().text,
+            "is:unresolved"
+        );
         let l = ListQuery {
             level: Some("error".into()),
             status: Some("all".into()),
             environment: Some("prod".into()),
             ..list(Some("is:resolved \"time out\""))
         };
-        let s = l.search().unwrap();
+        let s = l.search(DEFAULT_QUERY).unwrap();
         assert_eq!(s.text, "\"time out\" level:error environment:prod");
         let shown = Shortcuts::of(&s.query);
         assert_eq!(
@@ -270,12 +333,12 @@ mod tests {
 
     #[test]
     fn a_bad_query_is_cut_where_it_fails() {
-        let s = list(Some("level:loud x")).search().unwrap();
+        let s = list(Some("level:loud x")).search(DEFAULT_QUERY).unwrap();
         let e = s.error.unwrap();
         assert_eq!((e.before.as_str(), e.marked.as_str()), ("level:", "loud"));
         assert_eq!(e.after, " x");
         assert_eq!(e.column, 7);
-        let s = list(Some("level:")).search().unwrap();
+        let s = list(Some("level:")).search(DEFAULT_QUERY).unwrap();
         assert_eq!(s.error.unwrap().marked, " ");
     }
 }

@@ -231,3 +231,92 @@ async fn tag_values_are_bounded_per_issue_and_key_with_exact_totals() {
         );
     }
 }
+
+#[tokio::test]
+async fn saved_searches_are_own_or_shared_and_one_is_the_default() {
+    for (backend, store, project) in stores().await {
+        let ada = store
+            .create_user("ada@example.com", None, false)
+            .await
+            .unwrap();
+        let bob = store
+            .create_user("bob@example.com", None, false)
+            .await
+            .unwrap();
+        let p = Some(project);
+        store
+            .save_search(ada.id, p, "Mine", "level:error", false, true)
+            .await
+            .unwrap();
+        store
+            .save_search(
+                ada.id,
+                p,
+                "Team",
+                "is:unresolved region:eu-west",
+                true,
+                false,
+            )
+            .await
+            .unwrap();
+        store
+            .save_search(ada.id, None, "Everywhere", "is:new", false, true)
+            .await
+            .unwrap();
+        let names = |v: Vec<bugle_server::store::saved_searches::SavedSearch>| {
+            v.into_iter().map(|s| s.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(store.saved_searches(ada.id, p).await.unwrap()),
+            ["Mine", "Team"]
+        );
+        assert_eq!(
+            names(store.saved_searches(bob.id, p).await.unwrap()),
+            ["Team"],
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            names(store.saved_searches(ada.id, None).await.unwrap()),
+            ["Everywhere"]
+        );
+        assert_eq!(
+            store.default_search(ada.id, p).await.unwrap().as_deref(),
+            Some("level:error")
+        );
+        assert_eq!(store.default_search(bob.id, p).await.unwrap(), None);
+        // A new default replaces the old one of the same list only.
+        store
+            .save_search(ada.id, p, "Newer", "level:warning", false, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.default_search(ada.id, p).await.unwrap().as_deref(),
+            Some("level:warning")
+        );
+        assert_eq!(
+            store.default_search(ada.id, None).await.unwrap().as_deref(),
+            Some("is:new")
+        );
+        // A query that does not parse, a nameless or a shared cross-project search: refused.
+        assert!(store
+            .save_search(ada.id, p, "Bad", "level:loud", false, false)
+            .await
+            .is_err());
+        assert!(store
+            .save_search(ada.id, p, " ", "x", false, false)
+            .await
+            .is_err());
+        assert!(store
+            .save_search(ada.id, None, "All", "x", true, false)
+            .await
+            .is_err());
+        let team = store.saved_searches(bob.id, p).await.unwrap()[0].id;
+        assert!(
+            store.delete_saved_search(bob.id, team).await.is_err(),
+            "only the owner deletes"
+        );
+        store.delete_saved_search(ada.id, team).await.unwrap();
+        assert!(store.saved_searches(bob.id, p).await.unwrap().is_empty());
+    }
+}
