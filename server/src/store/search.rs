@@ -117,19 +117,10 @@ fn term_sql(sql: &mut Sql, term: &Term, backend: Backend, ctx: &SearchContext) {
                 sql.push("))");
             }
         }),
-        Filter::Level(m) => {
-            sql.push("issues.level IN (");
-            for (i, level) in m.levels().iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.text(level.as_str());
-            }
-            if m.levels().is_empty() {
-                sql.push("NULL");
-            }
-            sql.push(")");
-        }
+        Filter::Level(m) => any_of(sql, &m.levels(), |sql, level| {
+            sql.push("issues.level = ");
+            sql.text(level.as_str());
+        }),
         Filter::Field(Field::Message, patterns) => any_of(sql, patterns, |sql, p| {
             value_match(sql, "issues.title", p, backend)
         }),
@@ -330,6 +321,12 @@ mod tests {
         assert!(sql("browser:Firefox", Backend::Sqlite)
             .0
             .contains("f.value = ?"));
+    }
+
+    #[test]
+    fn a_level_nothing_is_below_is_false_never_null() {
+        assert_eq!(sql("level:<debug", Backend::Sqlite).0, "((1 = 0))");
+        assert_eq!(sql("!level:<debug", Backend::Sqlite).0, "NOT ((1 = 0))");
     }
 
     #[test]
