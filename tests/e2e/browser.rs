@@ -122,11 +122,17 @@ fn a_team_triages_errors_in_the_browser() {
     browser.wait_for("the staging issues", |b| {
         b.current_url().contains("environment=staging") && b.find_all("#issues tr.issue").len() == 2
     });
-    browser.find("input[name=environment]").clear();
-    browser.find("input[name=q]").send_keys("legacy");
-    browser.find("#apply-filters").click();
+    assert_eq!(
+        browser.find("#query").attr("value").as_deref(),
+        Some("is:unresolved environment:staging"),
+        "the shortcut wrote into the query"
+    );
+    browser.find("#query").clear();
+    browser.find("#query").send_keys("is:unresolved legacy");
+    browser.find("#apply-search").click();
     browser.wait_for("the search result", |b| {
-        b.current_url().contains("q=legacy") && b.find_all("#issues tr.issue").len() == 1
+        b.current_url().contains("query=is%3Aunresolved")
+            && b.find_all("#issues tr.issue").len() == 1
     });
     assert!(browser.find("#issues").text().contains("KeyErrorLegacy"));
 

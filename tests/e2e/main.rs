@@ -19,4 +19,5 @@ mod protocols;
 mod releases;
 mod scale_out;
 mod sdks;
+mod search;
 mod security;

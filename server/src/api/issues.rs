@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{issue_json, occurrence_json, ApiUser};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::issues::{Issue, IssueFilter};
+use crate::store::issues::{Issue, IssueFilter, StatusFilter};
 
 type Params = web::Query<HashMap<String, String>>;
 
@@ -44,19 +44,40 @@ pub(super) async fn visible_issue(
     Ok(issue)
 }
 
-#[get("/api/v1/projects/{slug}/issues")]
-pub async fn list_issues(
-    user: ApiUser,
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-    params: Params,
-) -> Result<HttpResponse, ApiError> {
-    let project = state.store.project_by_slug(&slug).await?;
-    user.check_project(&state, project.id).await?;
+/// A query that does not parse: 400 `{"error", "position", "end", "detail"}` (positions are
+/// 0-based characters; `detail` says it in words, with the column).
+fn bad_query(e: &crate::query::QueryError) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({
+        "error": e.reason,
+        "position": e.start,
+        "end": e.end,
+        "detail": e.to_string(),
+    }))
+}
+
+/// The list's filter from `?query=` (the search language) and the older parameters, which
+/// become terms of it. With `query` and no `status`, every status is searched (as Sentry
+/// does): the query says which.
+fn list_filter(
+    user: &ApiUser,
+    params: &Params,
+) -> Result<Result<IssueFilter, HttpResponse>, ApiError> {
     let text = |name: &str| params.get(name).filter(|v| !v.is_empty()).cloned();
     let defaults = IssueFilter::default();
-    let filter = IssueFilter {
-        status: param(&params, "status")?.unwrap_or(defaults.status),
+    let query = match params.get("query") {
+        Some(q) => match crate::query::parse(q) {
+            Ok(q) => Some(q),
+            Err(e) => return Ok(Err(bad_query(&e))),
+        },
+        None => None,
+    };
+    let status = match (param(params, "status")?, &query) {
+        (Some(s), _) => s,
+        (None, Some(_)) => StatusFilter::All,
+        (None, None) => defaults.status,
+    };
+    Ok(Ok(IssueFilter {
+        status,
         level: match text("level") {
             Some(l) => Some(
                 l.parse::<crate::event::Level>()
@@ -70,11 +91,53 @@ pub async fn list_issues(
         release: text("release"),
         host: text("host"),
         q: text("q"),
-        sort: param(&params, "sort")?.unwrap_or(defaults.sort),
+        query: query.unwrap_or_default(),
+        user_id: Some(user.0.id),
+        sort: param(params, "sort")?.unwrap_or(defaults.sort),
         cursor: text("cursor"),
-        limit: limit(&params, defaults.limit)?,
+        limit: limit(params, defaults.limit)?,
+    }))
+}
+
+#[get("/api/v1/projects/{slug}/issues")]
+pub async fn list_issues(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let project = state.store.project_by_slug(&slug).await?;
+    user.check_project(&state, project.id).await?;
+    let filter = match list_filter(&user, &params)? {
+        Ok(f) => f,
+        Err(bad) => return Ok(bad),
     };
     let (issues, next_cursor) = state.store.list_issues(project.id, &filter).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "issues": issues.iter().map(issue_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+/// The same list across every project the user may see.
+#[get("/api/v1/issues")]
+pub async fn list_all_issues(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let filter = match list_filter(&user, &params)? {
+        Ok(f) => f,
+        Err(bad) => return Ok(bad),
+    };
+    let ids: Vec<i64> = state
+        .store
+        .projects_for_user(&user.0)
+        .await?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    let (issues, next_cursor) = state.store.list_issues_in(&ids, &filter).await?;
     Ok(HttpResponse::Ok().json(json!({
         "issues": issues.iter().map(issue_json).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
@@ -114,6 +177,20 @@ pub async fn get_issue(
     );
     map.insert("latest".into(), json!(latest.as_ref().map(occurrence_json)));
     map.insert("facets".into(), facets.into());
+    // Every key indexed for the issue (built-in facets and tags), top 10 values each.
+    let mut tags = serde_json::Map::new();
+    for b in state.store.issue_breakdowns(issue.id, 10).await? {
+        let values: Vec<_> = b
+            .values
+            .iter()
+            .map(|(value, count)| json!({"value": value, "count": count}))
+            .collect();
+        tags.insert(
+            b.key().to_owned(),
+            json!({"total": b.total, "other": b.other, "values": values}),
+        );
+    }
+    map.insert("tags".into(), tags.into());
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -26,6 +26,7 @@ use crate::time;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(projects::list_projects)
         .service(issues::list_issues)
+        .service(issues::list_all_issues)
         .service(issues::get_issue)
         .service(issues::update_issue)
         .service(issues::merge_issue)

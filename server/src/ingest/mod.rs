@@ -161,6 +161,34 @@ fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
     })
 }
 
+/// The values search and the issue page's breakdowns index per issue beside the facets:
+/// trace id, user, URL and the first tags (see `store::search`).
+fn searchable_values(event: &Event) -> Vec<(String, String)> {
+    use crate::store::search::{tag_facet, MAX_TAGS_PER_EVENT};
+    let mut out = Vec::new();
+    let person = event.person.as_ref();
+    for (facet, value) in [
+        (
+            "trace",
+            event.trace.as_ref().and_then(|t| t.trace_id.as_deref()),
+        ),
+        ("user.id", person.and_then(|p| p.id.as_deref())),
+        ("user.email", person.and_then(|p| p.email.as_deref())),
+        ("url", event.request.as_ref().and_then(|r| r.url.as_deref())),
+    ] {
+        if let Some(value) = optional_text(value) {
+            out.push((facet.to_owned(), value));
+        }
+    }
+    let tags = event.tags.iter().filter(|(k, _)| !k.is_empty());
+    for (key, value) in tags.take(MAX_TAGS_PER_EVENT) {
+        if let Some(value) = optional_text(Some(value)) {
+            out.push((tag_facet(&column_text(key, 200)), value));
+        }
+    }
+    out
+}
+
 /// Turns a parsed event into a row ready to commit: checks it, fills server-made fields,
 /// groups it, compresses it. `raw` is the body as received when it is not native JSON.
 pub fn prepare(
@@ -205,6 +233,7 @@ pub fn prepare(
         host: optional_text(event.host()),
         os: optional_text(event.context_name("os").as_deref()),
         browser: optional_text(event.context_name("browser").as_deref()),
+        tags: searchable_values(&event),
         protocol,
         grouping,
         event: compress(&json)?,

@@ -33,6 +33,8 @@ pub struct NewOccurrence {
     pub host: Option<String>,
     pub os: Option<String>,
     pub browser: Option<String>,
+    /// Bounded facets (`store::search`): (facet, value) for trace, user, URL and tags.
+    pub tags: Vec<(String, String)>,
     /// Which API brought it: native, sentry, rollbar.
     pub protocol: &'static str,
     pub grouping: Grouping,
@@ -68,6 +70,8 @@ pub(super) struct IssueDelta {
     /// Occurrences per minute (unix minute), for spike detection.
     pub(super) minutes: BTreeMap<i64, i64>,
     pub(super) facets: BTreeMap<(&'static str, String), (i64, i64)>,
+    /// Bounded facets (tags, trace, user, URL): (count, last seen) by (facet, value).
+    pub(super) tags: BTreeMap<(String, String), (i64, i64)>,
     /// Index (in the batch) of the first occurrence, which a regression is attributed to.
     pub(super) first_index: usize,
     /// The releases of its occurrences (`None`: an occurrence without one), which decide
@@ -112,6 +116,11 @@ impl IssueDelta {
                 entry.0 += 1;
                 entry.1 = entry.1.max(occ.received_at);
             }
+        }
+        for (facet, value) in &occ.tags {
+            let entry = self.tags.entry((facet.clone(), value.clone())).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1.max(occ.received_at);
         }
     }
 }
@@ -825,6 +834,8 @@ async fn apply_deltas(
         tx.run(&sql, &args).await?;
     }
 
+    upsert_bounded_facets(tx, backend, deltas).await?;
+
     if spike.count > 0 && spike.minutes > 0 {
         let minutes: Vec<(i64, i64, i64)> = deltas
             .iter()
@@ -925,6 +936,66 @@ async fn regress_in_release(
             a.status = "regressed".into();
             a.regressed_in = Some(detail);
         }
+    }
+    Ok(())
+}
+
+/// Adds the batch's tag, trace, user and URL counts to `issue_facets`, one row per (issue,
+/// facet, value) as the other facets. A value not yet indexed for its issue and facet is
+/// counted in the facet's catch-all row once the facet holds `MAX_VALUES_PER_KEY` values:
+/// counts stay exact, rows stay bounded. SQLite writes a row per statement, each seeing the
+/// one before; a PostgreSQL statement of many rows sees the table as it was before it, so it
+/// numbers its new values per key and sums those past the bound into one catch-all row (a
+/// statement may not update a row twice).
+async fn upsert_bounded_facets(
+    tx: &mut impl BatchTx,
+    backend: Backend,
+    deltas: &BTreeMap<i64, IssueDelta>,
+) -> StoreResult<()> {
+    use super::search::{MAX_VALUES_PER_KEY, OTHER};
+    let rows: Vec<(i64, &str, &str, i64, i64)> = deltas
+        .iter()
+        .flat_map(|(id, d)| {
+            d.tags.iter().map(move |((facet, value), (n, last))| {
+                (*id, facet.as_str(), value.as_str(), *n, *last)
+            })
+        })
+        .collect();
+    const UPSERT: &str = "ON CONFLICT (issue_id, facet, value) DO UPDATE \
+         SET count = issue_facets.count + excluded.count, \
+         last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
+         THEN excluded.last_seen ELSE issue_facets.last_seen END";
+    for chunk in rows.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
+        let sql = match backend {
+            Backend::Sqlite => format!(
+                "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) \
+                 SELECT ?1, ?2, CASE WHEN EXISTS (SELECT 1 FROM issue_facets \
+                 WHERE issue_id = ?1 AND facet = ?2 AND value = ?3) \
+                 OR (SELECT COUNT(*) FROM issue_facets WHERE issue_id = ?1 AND facet = ?2) \
+                 < {MAX_VALUES_PER_KEY} THEN ?3 ELSE '{OTHER}' END, ?4, ?5 WHERE 1 = 1 {UPSERT}"
+            ),
+            Backend::Postgres => format!(
+                "WITH v AS (SELECT t.column1 AS issue, t.column2 AS facet, t.column3 AS value, \
+                 t.column4 AS n, t.column5 AS last FROM (VALUES {}) AS t), \
+                 k AS (SELECT v.*, EXISTS (SELECT 1 FROM issue_facets e WHERE e.issue_id = v.issue \
+                 AND e.facet = v.facet AND e.value = v.value) AS known FROM v), \
+                 r AS (SELECT k.*, ROW_NUMBER() OVER (PARTITION BY issue, facet, known ORDER BY value) AS nth, \
+                 (SELECT COUNT(*) FROM issue_facets c WHERE c.issue_id = k.issue AND c.facet = k.facet) AS stored \
+                 FROM k) \
+                 INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) \
+                 SELECT issue, facet, CASE WHEN known OR stored + nth <= {MAX_VALUES_PER_KEY} \
+                 THEN value ELSE '{OTHER}' END, CAST(SUM(n) AS BIGINT), MAX(last) FROM r \
+                 GROUP BY 1, 2, 3 {UPSERT}",
+                tuples(backend, 1, chunk.len(), 5)
+            ),
+        };
+        let args: Vec<Arg> = chunk
+            .iter()
+            .flat_map(|&(id, facet, value, n, last)| {
+                [id.into(), facet.into(), value.into(), n.into(), last.into()]
+            })
+            .collect();
+        tx.run(&sql, &args).await?;
     }
     Ok(())
 }

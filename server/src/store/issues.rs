@@ -5,7 +5,9 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::search::{self, SearchContext};
 use super::{Store, StoreError, StoreResult};
+use crate::query::{Field, Filter, Pattern, Query, Status as QStatus, Term};
 use crate::time::now_ms;
 use crate::time::HOUR_MS;
 
@@ -181,18 +183,6 @@ impl std::str::FromStr for StatusFilter {
     }
 }
 
-impl StatusFilter {
-    fn sql(self) -> &'static str {
-        match self {
-            Self::Unresolved => "status IN ('unresolved', 'regressed')",
-            Self::Regressed => "status = 'regressed'",
-            Self::Resolved => "status = 'resolved'",
-            Self::Ignored => "status = 'ignored'",
-            Self::All => "status <> 'merged'",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
     LastSeen,
@@ -246,6 +236,10 @@ pub struct IssueFilter {
     pub host: Option<String>,
     /// Text searched in title and culprit, case-insensitively.
     pub q: Option<String>,
+    /// A search in the query language; the fields above are added to it as its terms.
+    pub query: Query,
+    /// Who searches (`assigned:me`).
+    pub user_id: Option<i64>,
     pub sort: Sort,
     /// Opaque position from a previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -261,6 +255,8 @@ impl Default for IssueFilter {
             release: None,
             host: None,
             q: None,
+            query: Query::default(),
+            user_id: None,
             sort: Sort::LastSeen,
             cursor: None,
             limit: 50,
@@ -268,8 +264,41 @@ impl Default for IssueFilter {
     }
 }
 
+impl IssueFilter {
+    /// The one query this filter means: [`IssueFilter::query`] and the other fields as its
+    /// terms (`status` as `is:`, `q` as free text), so every way of filtering is one meaning.
+    pub fn effective_query(&self) -> Query {
+        let mut q = self.query.clone();
+        let status = match self.status {
+            StatusFilter::Unresolved => Some(QStatus::Unresolved),
+            StatusFilter::Regressed => Some(QStatus::Regressed),
+            StatusFilter::Resolved => Some(QStatus::Resolved),
+            StatusFilter::Ignored => Some(QStatus::Ignored),
+            StatusFilter::All => None,
+        };
+        q.terms
+            .extend(status.map(|s| Term::from(Filter::Status(s))));
+        if let Some(level) = self.level.as_deref().and_then(|l| l.parse().ok()) {
+            q.terms.push(Filter::level(level).into());
+        }
+        for (field, value) in [
+            (Field::Environment, &self.environment),
+            (Field::Host, &self.host),
+        ] {
+            q.terms
+                .extend(value.as_deref().map(|v| Filter::field(field, v).into()));
+        }
+        q.terms
+            .extend(self.release.as_deref().map(|v| Filter::release(v).into()));
+        if let Some(text) = self.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            q.terms.push(Filter::Text(Pattern::literal(text)).into());
+        }
+        q
+    }
+}
+
 /// Values bound to a dynamically built query, in `$n` order.
-enum Arg {
+pub(super) enum Arg {
     Int(i64),
     Text(String),
 }
@@ -308,15 +337,6 @@ impl SqlBuilder {
         }
         q
     }
-}
-
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 fn parse_offset(cursor: &str) -> StoreResult<i64> {
@@ -362,36 +382,9 @@ impl Store {
             &format!("project_id IN ({list})"),
             project_ids.iter().map(|&id| Arg::Int(id)).collect(),
         );
-        b.push(&format!(" AND {}", filter.status.sql()), vec![]);
-        if let Some(level) = &filter.level {
-            b.push(" AND level = ?", vec![Arg::Text(level.clone())]);
-        }
-        for (facet, value) in [
-            ("environment", &filter.environment),
-            ("release", &filter.release),
-            ("host", &filter.host),
-        ] {
-            if let Some(value) = value {
-                b.push(
-                    " AND EXISTS (SELECT 1 FROM issue_facets f WHERE f.issue_id = issues.id \
-                     AND f.facet = ? AND f.value = ?)",
-                    vec![Arg::Text(facet.into()), Arg::Text(value.clone())],
-                );
-            }
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-            let pattern = like_pattern(q.trim());
-            // Case-insensitive either way: SQLite's LIKE folds ASCII case itself (as its LOWER
-            // does), and skipping LOWER halves the cost of scanning a project's titles.
-            let like = match self.backend {
-                super::Backend::Sqlite => "LIKE",
-                super::Backend::Postgres => "ILIKE",
-            };
-            b.push(
-                &format!(" AND (title {like} ? ESCAPE '\\' OR culprit {like} ? ESCAPE '\\')"),
-                vec![Arg::Text(pattern.clone()), Arg::Text(pattern)],
-            );
-        }
+        let condition = self.search_condition(project_ids, filter).await?;
+        b.push(" AND status <> 'merged' AND ", vec![]);
+        b.push(&condition.text, condition.args);
         let limit = filter.limit.clamp(1, 500);
         if filter.sort == Sort::Trending {
             return self.trending_page(project_ids, filter, b, limit).await;
@@ -462,9 +455,11 @@ impl Store {
             Some(c) => parse_offset(c)?,
             None => 0,
         };
+        let condition = self.search_condition(project_ids, filter).await?;
         let key = format!(
-            "{project_ids:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            filter.status, filter.level, filter.environment, filter.release, filter.host, filter.q
+            "{project_ids:?}|{}|{:?}",
+            filter.effective_query(),
+            filter.user_id
         );
         let ranking = match self.trending.get(&key) {
             Some(ranking) => ranking,
@@ -501,7 +496,8 @@ impl Store {
                 page_ids.iter().map(|&id| Arg::Int(id)).collect(),
             );
             // An issue triaged since the ranking was made leaves the page at once.
-            q.push(&format!(" AND {}", filter.status.sql()), vec![]);
+            q.push(" AND status <> 'merged' AND ", vec![]);
+            q.push(&condition.text, condition.args);
             let mut by_id: std::collections::HashMap<i64, Issue> = self
                 .fetch_issues(&q)
                 .await?
@@ -512,6 +508,40 @@ impl Store {
         }
         let next = (end < ranking.len()).then(|| format!("o{end}"));
         Ok((issues, next))
+    }
+
+    /// The filter's query as a condition on `issues`, with what it needs looked up
+    /// (`release:latest`).
+    async fn search_condition(
+        &self,
+        project_ids: &[i64],
+        filter: &IssueFilter,
+    ) -> StoreResult<search::Sql> {
+        let query = filter.effective_query();
+        let mut ctx = SearchContext {
+            now_ms: now_ms(),
+            user_id: filter.user_id,
+            latest_releases: Vec::new(),
+        };
+        if search::wants_latest_release(&query) {
+            for &project in project_ids {
+                if let Some(release) = self.latest_release(project).await? {
+                    ctx.latest_releases.push((project, release));
+                }
+            }
+        }
+        Ok(search::compile(&query, self.backend, &ctx))
+    }
+
+    /// The release of a project's newest occurrence that has one (`release:latest`).
+    pub async fn latest_release(&self, project_id: i64) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT release FROM occurrences WHERE project_id = $1 AND release IS NOT NULL \
+             ORDER BY received_at DESC LIMIT 1",
+        )
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn fetch_issues(&self, b: &SqlBuilder) -> StoreResult<Vec<Issue>> {
@@ -890,11 +920,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("100%_Done"), "%100\\%\\_done%");
-    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

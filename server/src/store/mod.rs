@@ -8,6 +8,7 @@
 
 pub mod attachments;
 mod batch_tx;
+pub mod breakdowns;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
@@ -16,6 +17,8 @@ pub mod notify;
 pub mod projects;
 pub mod releases;
 pub mod retention;
+pub mod saved_searches;
+pub mod search;
 pub mod sessions;
 pub mod users;
 pub mod writer;
@@ -77,6 +80,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "attachments and feedback",
         include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
         include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
+    ),
+    (
+        8,
+        "search",
+        include_str!("../../../migrations/sqlite/0008_search.sql"),
+        include_str!("../../../migrations/postgres/0008_search.sql"),
     ),
     (
         10,

@@ -7,15 +7,17 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::projects::visible_project;
+use super::search::{BadQuery, ListQuery, Search, Shortcuts};
 use super::session::{Layout, Posted, SignedIn};
 use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, EventView};
 use super::{redirect, render, WebError};
 use crate::state::AppState;
 use crate::store::attachments::AttachmentInfo;
 use crate::store::feedback::Feedback;
-use crate::store::issues::{Issue, IssueFilter, Occurrence, Snooze, Sort, StatusFilter};
+use crate::store::issues::{Issue, Occurrence, Snooze};
 use crate::store::merges::IssueHash;
 use crate::store::projects::Project;
+use crate::store::saved_searches::SavedSearch;
 use crate::store::users::User;
 use crate::time::now_ms;
 use crate::time::HOUR_MS;
@@ -33,85 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/occurrences/{uuid}", web::get().to(occurrence_page));
 }
 
-const PAGE_SIZE: i64 = 50;
+pub(super) const PAGE_SIZE: i64 = 50;
 const DAY_MS: i64 = 24 * HOUR_MS;
-
-/// The list's query string, as typed; kept whole so links can change one part.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    level: Option<String>,
-    environment: Option<String>,
-    release: Option<String>,
-    host: Option<String>,
-    q: Option<String>,
-    sort: Option<String>,
-    cursor: Option<String>,
-    spark: Option<String>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-impl ListQuery {
-    fn filter(&self) -> Result<IssueFilter, WebError> {
-        let status = match nonempty(&self.status) {
-            Some(s) => s.parse::<StatusFilter>().map_err(WebError::BadRequest)?,
-            None => StatusFilter::Unresolved,
-        };
-        let sort = match nonempty(&self.sort) {
-            Some(s) => s.parse::<Sort>().map_err(WebError::BadRequest)?,
-            None => Sort::LastSeen,
-        };
-        let level = match nonempty(&self.level) {
-            Some(l) => Some(
-                l.parse::<crate::event::Level>()
-                    .map_err(|e| WebError::BadRequest(e.to_string()))?
-                    .as_str()
-                    .to_owned(),
-            ),
-            None => None,
-        };
-        Ok(IssueFilter {
-            status,
-            level,
-            environment: nonempty(&self.environment),
-            release: nonempty(&self.release),
-            host: nonempty(&self.host),
-            q: nonempty(&self.q),
-            sort,
-            cursor: nonempty(&self.cursor),
-            limit: PAGE_SIZE,
-        })
-    }
-
-    /// This query with the cursor replaced (or dropped), as `?a=b&...`.
-    fn with_cursor(&self, cursor: Option<&str>) -> String {
-        let mut parts = Vec::new();
-        for (name, value) in [
-            ("status", &self.status),
-            ("level", &self.level),
-            ("environment", &self.environment),
-            ("release", &self.release),
-            ("host", &self.host),
-            ("q", &self.q),
-            ("sort", &self.sort),
-            ("spark", &self.spark),
-        ] {
-            if let Some(v) = nonempty(value) {
-                parts.push(format!("{name}={}", url_encode(&v)));
-            }
-        }
-        if let Some(c) = cursor {
-            parts.push(format!("cursor={}", url_encode(c)));
-        }
-        format!("?{}", parts.join("&"))
-    }
-}
 
 struct IssueRow {
     issue: Issue,
@@ -131,8 +56,11 @@ struct IssuesPage {
     layout: Layout,
     /// None: the list across all the user's projects.
     project: Option<Project>,
-    query: ListQuery,
-    status: String,
+    search: Search,
+    shortcuts: Shortcuts,
+    /// The user's saved searches for this list, then those shared in the project.
+    saved: Vec<SavedSearch>,
+    me_id: i64,
     sort: String,
     spark_14d: bool,
     rows: Vec<IssueRow>,
@@ -145,8 +73,29 @@ impl IssuesPage {
     fn is(&self, current: &str, option: &str) -> bool {
         current == option
     }
-    fn level_is(&self, level: &str) -> bool {
-        self.query.level.as_deref() == Some(level)
+    /// A saved search's link.
+    fn saved_link(&self, s: &SavedSearch) -> String {
+        format!("{}?query={}", self.list_path, url_encode(&s.query))
+    }
+    fn mine(&self, s: &SavedSearch) -> bool {
+        s.user_id == self.me_id
+    }
+    /// `?query=...` of this list (where bulk actions come back to).
+    fn here(&self) -> String {
+        format!("?query={}", url_encode(&self.search.text))
+    }
+    fn error(&self) -> Option<&BadQuery> {
+        self.search.error.as_ref()
+    }
+    /// This list's address with `term` written into the query (a shortcut link).
+    fn with_term(&self, term: &str) -> String {
+        let mut q = self.search.query.clone();
+        if let Ok(t) = crate::query::parse(term) {
+            for t in t.terms {
+                q.set(t);
+            }
+        }
+        format!("{}?query={}", self.list_path, url_encode(&q.to_string()))
     }
 }
 
@@ -183,7 +132,34 @@ async fn issue_list(
     project: Option<Project>,
     query: ListQuery,
 ) -> Result<HttpResponse, WebError> {
-    let filter = query.filter()?;
+    let project_id = project.as_ref().map(|p| p.id);
+    let default = state.store.default_search(me.user().id, project_id).await?;
+    let search = query.search(default.as_deref().unwrap_or(super::search::DEFAULT_QUERY))?;
+    let saved = state.store.saved_searches(me.user().id, project_id).await?;
+    let filter = query.filter(&search, me.user().id)?;
+    let list_path = match &project {
+        Some(p) => format!("/projects/{}/issues", p.slug),
+        None => "/issues".to_owned(),
+    };
+    if search.error.is_some() {
+        return super::render_with(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            &IssuesPage {
+                layout: me.layout(),
+                shortcuts: Shortcuts::of(&search.query),
+                saved,
+                me_id: me.user().id,
+                sort: filter.sort.as_str().to_owned(),
+                spark_14d: false,
+                next_page: None,
+                first_page: None,
+                rows: Vec::new(),
+                project,
+                search,
+                list_path,
+            },
+        );
+    }
     let ids: Vec<i64> = projects.iter().map(|p| p.id).collect();
     let slugs: HashMap<i64, String> = projects.into_iter().map(|p| (p.id, p.slug)).collect();
     let (issues, next) = state.store.list_issues_in(&ids, &filter).await?;
@@ -222,20 +198,18 @@ async fn issue_list(
             }
         })
         .collect();
-    let list_path = match &project {
-        Some(p) => format!("/projects/{}/issues", p.slug),
-        None => "/issues".to_owned(),
-    };
     render(&IssuesPage {
         layout: me.layout(),
-        status: nonempty(&query.status).unwrap_or_else(|| "unresolved".into()),
+        shortcuts: Shortcuts::of(&search.query),
+        saved,
+        me_id: me.user().id,
         sort: filter.sort.as_str().to_owned(),
         spark_14d,
-        next_page: next.map(|c| query.with_cursor(Some(&c))),
-        first_page: filter.cursor.is_some().then(|| query.with_cursor(None)),
+        next_page: next.map(|c| query.link(&search, Some(&c))),
+        first_page: filter.cursor.is_some().then(|| query.link(&search, None)),
         rows,
         project,
-        query,
+        search,
         list_path,
     })
 }
@@ -255,8 +229,10 @@ pub(super) async fn visible_issue(
 }
 
 struct Facet {
-    name: &'static str,
+    name: String,
     values: Vec<(String, i64)>,
+    /// Occurrences with any other value.
+    other: i64,
     total: i64,
 }
 
@@ -362,27 +338,22 @@ async fn issue_page(
         let counts = store.issue_series(&[issue.id], HOUR_MS, 24).await?;
         super::view::chart(&counts[&issue.id], 720, 120, hour_label(now, 24))
     };
-    let mut facets = Vec::new();
-    for (facet, name) in [
-        ("host", "host"),
-        ("release", "release"),
-        ("environment", "environment"),
-        ("os", "os"),
-        ("browser", "browser"),
-        // The outer paths that led to the failing site, which grouping does not hash.
-        ("call_path", "call paths"),
-    ] {
-        let values = store.issue_facet(issue.id, facet).await?;
-        if !values.is_empty() {
-            let total = values.iter().map(|(_, n)| n).sum();
-            let values = values.into_iter().take(10).collect();
-            facets.push(Facet {
-                name,
-                values,
-                total,
-            });
-        }
-    }
+    // Every indexed key: the built-in facets, then each tag.
+    let facets = store
+        .issue_breakdowns(issue.id, 10)
+        .await?
+        .into_iter()
+        .map(|b| Facet {
+            // The outer paths that led to the failing site, which grouping does not hash.
+            name: match b.facet.as_str() {
+                "call_path" => "call paths".to_owned(),
+                _ => b.key().to_owned(),
+            },
+            values: b.values,
+            other: b.other,
+            total: b.total,
+        })
+        .collect();
     let hosts = store.host_counts(&[issue.id]).await?;
     let shown = match store.latest_occurrence(issue.id).await? {
         Some(occ) => Some(shown(&state, &occ).await?),

@@ -13,6 +13,7 @@ mod grouping;
 mod issues;
 mod projects;
 mod releases;
+mod search;
 mod session;
 mod view;
 
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(session::routes)
         .configure(projects::routes)
         .configure(issues::routes)
+        .configure(search::routes)
         .configure(grouping::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)

@@ -7,6 +7,7 @@ mod grouping;
 mod ingest;
 mod issues;
 mod releases;
+mod search;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -285,7 +285,11 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
                     let n = t * per_thread + i;
                     // The first `issues` events open one issue each; the rest spread over them.
                     let kind = if n < issues { n } else { n % issues };
+                    // Levels, environments and a tag give the search cases something to find.
+                    let level = if kind % 2 == 0 { "error" } else { "warning" };
+                    let env = if n % 3 == 0 { "staging" } else { "production" };
                     let body = json!({"message": format!("seeded issue {kind}"), "exceptions": [{"type": format!("Seed{kind}")}],
+                        "level": level, "environment": env, "tags": {"region": format!("r{}", kind % 50)},
                         "server": {"host": format!("h{}", n % 7)}});
                     server.send_event(token, &body);
                 }
@@ -346,6 +350,31 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
             ),
         ),
         (
+            "API issue list, query: status level env",
+            time(
+                &format!("/api/v1/projects/{slug}/issues?query=is%3Aunresolved%20level%3Aerror%20environment%3Aproduction"),
+                false,
+            ),
+        ),
+        (
+            "API issue list, query: tag",
+            time(&format!("/api/v1/projects/{slug}/issues?query=region%3Ar7"), false),
+        ),
+        (
+            "API issue list, query: free text",
+            time(
+                &format!("/api/v1/projects/{slug}/issues?query=%22seeded%20issue%2019%22"),
+                false,
+            ),
+        ),
+        (
+            "API issue list, query: timesSeen by count",
+            time(
+                &format!("/api/v1/projects/{slug}/issues?sort=count&query=timesSeen%3A%3E100"),
+                false,
+            ),
+        ),
+        (
             "API issue",
             time(&format!("/api/v1/issues/{biggest}"), false),
         ),
@@ -389,7 +418,7 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
     ];
     for (name, l) in &timings {
         println!(
-            "  {name:<32} p50 {:>6.2} ms  p99 {:>6.2} ms",
+            "  {name:<42} p50 {:>6.2} ms  p99 {:>6.2} ms",
             ms(l.percentile(0.5)),
             ms(l.percentile(0.99))
         );
