@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::search::{self, SearchContext};
+use super::sql::{Arg, SqlBuilder};
 use super::{Store, StoreError, StoreResult};
 use crate::query::{Field, Filter, Pattern, Query, Status as QStatus, Term};
 use crate::time::now_ms;
@@ -292,48 +293,6 @@ impl IssueFilter {
             .extend(self.release.as_deref().map(|v| Filter::release(v).into()));
         if let Some(text) = self.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             q.terms.push(Filter::Text(Pattern::literal(text)).into());
-        }
-        q
-    }
-}
-
-/// Values bound to a dynamically built query, in `$n` order.
-pub(super) enum Arg {
-    Int(i64),
-    Text(String),
-}
-
-struct SqlBuilder {
-    sql: String,
-    args: Vec<Arg>,
-}
-
-impl SqlBuilder {
-    fn new(sql: &str) -> Self {
-        Self {
-            sql: sql.to_owned(),
-            args: Vec::new(),
-        }
-    }
-    /// Appends `sql` with each `?` replaced by the next `$n` for one bound value.
-    fn push(&mut self, sql: &str, args: Vec<Arg>) {
-        let mut args = args.into_iter();
-        for (i, part) in sql.split('?').enumerate() {
-            if i > 0 {
-                self.args
-                    .push(args.next().expect("one value per placeholder"));
-                self.sql.push_str(&format!("${}", self.args.len()));
-            }
-            self.sql.push_str(part);
-        }
-    }
-    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.sql);
-        for arg in &self.args {
-            q = match arg {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-            };
         }
         q
     }

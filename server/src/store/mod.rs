@@ -20,6 +20,7 @@ pub mod retention;
 pub mod saved_searches;
 pub mod search;
 pub mod sessions;
+mod sql;
 pub mod users;
 pub mod writer;
 

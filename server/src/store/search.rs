@@ -14,7 +14,7 @@
 //! new values are counted in the key's [`OTHER`] row, so a key's counts still add up to the
 //! occurrences that carried it.
 
-use super::issues::Arg;
+use super::sql::Arg;
 use super::Backend;
 use crate::query::{
     Assignee, Field, Filter, HasKey, Pattern, Query, ReleaseValue, Status, Term, LIKE_ESCAPE,

@@ -35,7 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/occurrences/{uuid}", web::get().to(occurrence_page));
 }
 
-pub(super) const PAGE_SIZE: i64 = 50;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 struct IssueRow {

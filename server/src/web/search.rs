@@ -15,6 +15,9 @@ use crate::query::{
 use crate::state::AppState;
 use crate::store::issues::{IssueFilter, Sort, StatusFilter};
 
+/// Issues per page of the issue list.
+const PAGE_SIZE: i64 = 50;
+
 /// What the list is asked for, as sent.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub(super) struct ListQuery {
@@ -162,7 +165,7 @@ impl ListQuery {
             user_id: Some(user_id),
             sort: self.sort()?,
             cursor: nonempty(&self.cursor),
-            limit: super::issues::PAGE_SIZE,
+            limit: PAGE_SIZE,
             ..IssueFilter::default()
         })
     }
