@@ -128,13 +128,13 @@ impl Store {
     }
 
     async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
-        let spike = self.spike;
+        let (spike, mail) = (self.spike, self.mail);
         if let Some(sqlite) = &self.sqlite_writer {
             return sqlite
-                .transaction(async |tx| commit_in(tx, Backend::Sqlite, spike, batch).await);
+                .transaction(async |tx| commit_in(tx, Backend::Sqlite, spike, mail, batch).await);
         }
         let mut tx = self.begin_write().await?;
-        let results = commit_in(&mut tx, self.backend(), spike, batch).await?;
+        let results = commit_in(&mut tx, self.backend(), spike, mail, batch).await?;
         tx.commit().await?;
         Ok(results)
     }
@@ -145,6 +145,7 @@ async fn commit_in(
     tx: &mut impl BatchTx,
     backend: Backend,
     spike: Spike,
+    mail: bool,
     batch: &[NewOccurrence],
 ) -> StoreResult<Vec<Committed>> {
     let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
@@ -227,6 +228,7 @@ async fn commit_in(
         if let Some((kind, detail)) = kind {
             super::notify::enqueue(
                 tx,
+                mail,
                 batch[delta.first_index].project_id,
                 issue_id,
                 kind,

@@ -8,6 +8,7 @@
 
 pub mod attachments;
 mod batch_tx;
+pub mod channels;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
@@ -77,6 +78,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
         include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
     ),
+    (
+        11,
+        "alert channels",
+        include_str!("../../../migrations/sqlite/0011_alerts.sql"),
+        include_str!("../../../migrations/postgres/0011_alerts.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +147,8 @@ pub struct Store {
     backend: Backend,
     /// A spike: at least `count` occurrences of an issue within `minutes` (0: off).
     spike: Spike,
+    /// Whether mail is on: mail rows are only queued then.
+    mail: bool,
     /// Recent trending rankings, shared by this process's clones of the store.
     trending: issues::TrendingCache,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
@@ -178,6 +187,7 @@ impl Store {
                         count: 0,
                         minutes: 0,
                     },
+                    mail: false,
                     trending: Default::default(),
                     sqlite_writer: None,
                 }
@@ -188,6 +198,7 @@ impl Store {
                 count: config.mail.spike_count,
                 minutes: config.mail.spike_minutes,
             },
+            mail: config.mail.smtp_url.is_some(),
             ..store
         };
         store.migrate().await?;
@@ -236,6 +247,7 @@ impl Store {
                 count: 0,
                 minutes: 0,
             },
+            mail: false,
             trending: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
