@@ -7,6 +7,7 @@ pub mod load;
 pub mod node;
 pub mod postgres;
 pub mod python;
+pub mod receiver;
 pub mod server;
 pub mod smtp;
 pub mod web;

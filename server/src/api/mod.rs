@@ -3,6 +3,7 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod channels;
 mod feedback;
 mod grouping;
 mod issues;
@@ -34,7 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(grouping::preview_rules)
         .service(grouping::unmerge)
         .service(feedback::project_feedback)
-        .service(feedback::download_attachment);
+        .service(feedback::download_attachment)
+        .service(channels::list_channels)
+        .service(channels::add_channel)
+        .service(channels::remove_channel)
+        .service(channels::test_channel);
 }
 
 /// The user behind the request's API token.
