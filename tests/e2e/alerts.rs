@@ -513,3 +513,54 @@ fn channel_test_posts_now_and_remove_stops_alerts() {
     assert!(ok, "{err}");
     assert!(channels(db, &project.slug).is_empty());
 }
+
+#[test]
+fn a_channel_is_added_and_tested_in_the_browser() {
+    use bugle_tests::browser::{artifacts_dir, Browser};
+    use bugle_tests::web::{create_user, PASSWORD};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Browser Alerts");
+    create_user(db, "ada@example.com", true);
+    let receiver = Receiver::start("/T0/B0/secret-token");
+    let server = start(db, &[]);
+    let base = &server.url;
+    browser.goto(&format!("{base}/projects"));
+    browser.wait_for("the login page", |b| b.current_url().contains("/login"));
+    browser
+        .find("input[name=email]")
+        .send_keys("ada@example.com");
+    browser.find("input[name=password]").send_keys(PASSWORD);
+    browser.find("#sign-in").click();
+    browser.wait_for("the projects page", |b| {
+        b.current_url().ends_with("/projects")
+    });
+
+    browser.goto(&format!("{base}/projects/{}/settings", project.slug));
+    browser.find("#edit-channels").click();
+    browser.wait_for("the channels page", |b| b.exists("#add-channel"));
+    browser.find("#channel-url").send_keys(&receiver.url);
+    browser.find("#channel-name").send_keys("#checkout");
+    browser.find("#add-channel-button").click();
+    browser.wait_for("the added channel", |b| b.exists("#channel-notice"));
+    let page = browser.page_source();
+    assert!(!page.contains("secret-token"), "the URL is shown masked");
+    assert!(page.contains("#checkout"));
+
+    browser.find(".send-test").click();
+    browser.wait_for("the test result", |b| {
+        b.exists("#channel-notice") || b.exists("#channel-error")
+    });
+    let notice = browser.find("#channel-notice").text();
+    assert!(notice.contains("delivered"), "{notice}");
+    let got = receiver.wait_for(1, WAIT);
+    assert!(got[0].json()["text"]
+        .as_str()
+        .unwrap()
+        .contains("Test message"));
+    assert!(browser.find(".deliveries").text().contains("200"));
+    browser.screenshot(&artifacts_dir().join("channels.png"));
+}

@@ -8,6 +8,7 @@
 
 mod account;
 mod attachments;
+mod channels;
 mod feedback;
 mod grouping;
 mod issues;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(projects::routes)
         .configure(issues::routes)
         .configure(grouping::routes)
+        .configure(channels::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)
         .configure(account::routes);
