@@ -564,3 +564,120 @@ fn a_channel_is_added_and_tested_in_the_browser() {
     assert!(browser.find(".deliveries").text().contains("200"));
     browser.screenshot(&artifacts_dir().join("channels.png"));
 }
+
+#[test]
+fn channels_through_the_api_get_only_the_alerts_they_ask_for() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Api Alerts");
+    let api = bugle_tests::server::create_user_token(db, "ada@example.com", true);
+    let server = start(db, &[]);
+    let path = format!("/api/v1/projects/{}/channels", project.slug);
+    let all = Receiver::start("/all");
+    let regressions = Receiver::start("/regressions");
+    let critical = Receiver::start("/critical");
+
+    let reply = server.send_json(
+        "POST",
+        &api,
+        &path,
+        &json!({"kind": "webhook", "url": all.url}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert!(reply.json()["secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("whsec_"));
+    assert!(
+        !reply.body.contains(all.url.as_str()),
+        "URL masked: {}",
+        reply.body
+    );
+    let reply = server.send_json(
+        "POST",
+        &api,
+        &path,
+        &json!({"kind": "slack", "url": regressions.url, "events": "regression"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["secret"], Value::Null, "no secret for Slack");
+    let reply = server.send_json(
+        "POST",
+        &api,
+        &path,
+        &json!({"kind": "discord", "url": critical.url, "min_level": "critical"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    for (body, why) in [
+        (
+            json!({"kind": "irc", "url": "https://example.com/"}),
+            "kind must be one of",
+        ),
+        (
+            json!({"kind": "slack", "url": "ftp://example.com/"}),
+            "http",
+        ),
+        (
+            json!({"kind": "slack", "url": all.url, "events": "deploy"}),
+            "unknown event",
+        ),
+        (
+            json!({"kind": "slack", "url": all.url, "min_level": "loud"}),
+            "unknown level",
+        ),
+    ] {
+        let reply = server.send_json("POST", &api, &path, &body);
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert!(
+            reply.json()["detail"].as_str().unwrap().contains(why),
+            "{body}: {}",
+            reply.body
+        );
+    }
+
+    // A body that is not a channel at all: the API's usual 422 naming the field.
+    let reply = server.send_json("POST", &api, &path, &json!({"kind": "slack"}));
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(reply.body.contains("url"), "{}", reply.body);
+
+    assert_eq!(
+        server
+            .send_event(&project.token, &error("PlainError", "x"))
+            .status,
+        200
+    );
+    all.wait_for(1, WAIT);
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        regressions.requests().is_empty(),
+        "a new issue is not a regression"
+    );
+    assert!(critical.requests().is_empty(), "an error is below critical");
+    let mut fatal = error("FatalError", "x");
+    fatal["level"] = json!("critical");
+    assert_eq!(server.send_event(&project.token, &fatal).status, 200);
+    critical.wait_for(1, WAIT);
+
+    let list = server.get(&api, &path).json();
+    let channels = list["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 3);
+    assert_eq!(channels[1]["events"], "regression");
+    let id = channels[1]["id"].as_i64().unwrap();
+    let reply = server.send_json("POST", &api, &format!("{path}/{id}/test"), &json!({}));
+    assert_eq!(reply.json()["delivered"], true, "{}", reply.body);
+    regressions.wait_for(1, WAIT);
+    let reply = request(
+        "DELETE",
+        &format!("{}{path}/{id}", server.url),
+        &[("Authorization", &format!("Bearer {api}"))],
+        None,
+    );
+    assert_eq!(reply.status, 204);
+    assert_eq!(
+        server.get(&api, &path).json()["channels"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
