@@ -1,7 +1,8 @@
 -- Alert channels: chat services and signed webhooks a project posts to. url and secret are
 -- credentials (a Slack URL carries one): never logged, shown masked once saved.
 -- kind: slack | discord | mattermost | teams | webhook; events: comma-separated kinds of
--- alert the channel gets (NULL: all); disabled_at is set when a receiver answers 410 Gone.
+-- alert the channel gets (NULL: all), min_level and environment narrow it further;
+-- disabled_at is set when a receiver answers 410 Gone.
 CREATE TABLE channels (
     id INTEGER PRIMARY KEY,
     project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -11,6 +12,7 @@ CREATE TABLE channels (
     secret TEXT,
     events TEXT,
     min_level TEXT,
+    environment TEXT,
     created_at BIGINT NOT NULL,
     disabled_at BIGINT,
     disabled_reason TEXT

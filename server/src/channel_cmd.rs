@@ -27,6 +27,9 @@ pub enum ChannelCommand {
         /// Only issues at this level or above: debug, info, warning, error, critical.
         #[arg(long)]
         min_level: Option<String>,
+        /// Only alerts about this environment, e.g. production.
+        #[arg(long)]
+        environment: Option<String>,
         /// Print `{"id":..,"secret":..}`.
         #[arg(long)]
         json: bool,
@@ -62,6 +65,7 @@ pub async fn run(cmd: ChannelCommand, config: &Config) -> anyhow::Result<()> {
             name,
             events,
             min_level,
+            environment,
             json,
             ..
         } => {
@@ -71,6 +75,7 @@ pub async fn run(cmd: ChannelCommand, config: &Config) -> anyhow::Result<()> {
                 name: name.as_deref(),
                 events: events.as_deref(),
                 min_level: min_level.as_deref(),
+                environment: environment.as_deref(),
             };
             let added = match channel_admin::add(&store, config, project.id, &req).await {
                 Ok(added) => added,

@@ -605,7 +605,7 @@ fn channels_through_the_api_get_only_the_alerts_they_ask_for() {
         "POST",
         &api,
         &path,
-        &json!({"kind": "discord", "url": critical.url, "min_level": "critical"}),
+        &json!({"kind": "discord", "url": critical.url, "min_level": "critical", "environment": "production"}),
     );
     assert_eq!(reply.status, 201, "{}", reply.body);
     for (body, why) in [
@@ -653,6 +653,13 @@ fn channels_through_the_api_get_only_the_alerts_they_ask_for() {
         "a new issue is not a regression"
     );
     assert!(critical.requests().is_empty(), "an error is below critical");
+    let mut staging = error("StagingError", "x");
+    staging["level"] = json!("critical");
+    staging["environment"] = json!("staging");
+    assert_eq!(server.send_event(&project.token, &staging).status, 200);
+    all.wait_for(2, WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(critical.requests().is_empty(), "staging is not production");
     let mut fatal = error("FatalError", "x");
     fatal["level"] = json!("critical");
     assert_eq!(server.send_event(&project.token, &fatal).status, 200);

@@ -19,6 +19,7 @@ struct NewChannelBody {
     name: Option<String>,
     events: Option<String>,
     min_level: Option<String>,
+    environment: Option<String>,
 }
 
 async fn visible_project(
@@ -62,6 +63,7 @@ pub async fn add_channel(
         name: body.name.as_deref(),
         events: body.events.as_deref(),
         min_level: body.min_level.as_deref(),
+        environment: body.environment.as_deref(),
     };
     let added = channel_admin::add(&state.store, &state.config, project.id, &req)
         .await

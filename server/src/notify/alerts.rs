@@ -84,7 +84,11 @@ impl Deliverer {
         if issue.status == "ignored" || issue.status == "merged" {
             return suppress(store, &n, "suppressed: issue ignored or merged").await;
         }
-        if !channel.wants(&n.kind, &issue.level) {
+        let latest = store.latest_occurrence(n.issue_id).await?;
+        let environment = latest
+            .as_ref()
+            .and_then(|o| o.event["environment"].as_str());
+        if !channel.wants(&n.kind, &issue.level, environment) {
             return suppress(store, &n, "suppressed: not for this channel").await;
         }
         let always = matches!(n.kind.as_str(), "new_issue" | "regression");
@@ -127,7 +131,6 @@ impl Deliverer {
                 return suppress(store, &n, "suppressed: hourly cap").await;
             }
         }
-        let latest = store.latest_occurrence(n.issue_id).await?;
         let mut alert = Alert::new(
             &n.kind,
             super::templates::headline(&n.kind, n.detail.as_deref()),

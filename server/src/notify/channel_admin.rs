@@ -34,6 +34,8 @@ pub struct Request<'a> {
     /// Comma-separated kinds of alert (None: all).
     pub events: Option<&'a str>,
     pub min_level: Option<&'a str>,
+    /// Only alerts about this environment (None: any).
+    pub environment: Option<&'a str>,
 }
 
 impl Deliverer {
@@ -104,6 +106,7 @@ pub async fn add(
             secret: secret.as_deref(),
             events: events.as_deref(),
             min_level,
+            environment: req.environment.map(str::trim).filter(|e| !e.is_empty()),
         })
         .await
         .map_err(|e| format!("saving the channel: {e}"))?;
@@ -136,6 +139,7 @@ pub fn to_json(channel: &Channel) -> Value {
         "url": channel.masked_url(),
         "events": channel.events,
         "min_level": channel.min_level,
+        "environment": channel.environment,
         "created_at": crate::time::json(channel.created_at),
         "disabled": channel.disabled_at.is_some(),
         "disabled_reason": channel.disabled_reason,

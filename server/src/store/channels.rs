@@ -24,6 +24,8 @@ pub struct Channel {
     pub events: Option<String>,
     /// Lowest issue level it gets (None: all).
     pub min_level: Option<String>,
+    /// Only alerts whose latest occurrence has this environment (None: any).
+    pub environment: Option<String>,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
     pub disabled_reason: Option<String>,
@@ -40,6 +42,7 @@ impl Channel {
             secret: row.try_get("secret")?,
             events: row.try_get("events")?,
             min_level: row.try_get("min_level")?,
+            environment: row.try_get("environment")?,
             created_at: row.try_get("created_at")?,
             disabled_at: row.try_get("disabled_at")?,
             disabled_reason: row.try_get("disabled_reason")?,
@@ -52,8 +55,13 @@ impl Channel {
         mask_url(&self.url)
     }
 
-    /// Whether an alert of `kind` about an issue at `level` is for this channel.
-    pub fn wants(&self, kind: &str, level: &str) -> bool {
+    /// Whether an alert of `kind` about an issue at `level`, seen last in `environment`, is
+    /// for this channel.
+    pub fn wants(&self, kind: &str, level: &str, environment: Option<&str>) -> bool {
+        let environment_ok = self
+            .environment
+            .as_deref()
+            .is_none_or(|want| environment == Some(want));
         let kind_ok = kind == "summary"
             || kind == "test"
             || self
@@ -64,7 +72,7 @@ impl Channel {
             .min_level
             .as_deref()
             .is_none_or(|min| level_rank(level) >= level_rank(min));
-        kind_ok && level_ok
+        kind_ok && level_ok && environment_ok
     }
 }
 
@@ -95,6 +103,7 @@ pub struct NewChannel<'a> {
     pub secret: Option<&'a str>,
     pub events: Option<&'a str>,
     pub min_level: Option<&'a str>,
+    pub environment: Option<&'a str>,
 }
 
 /// One delivery attempt, as the channel's log shows it.
@@ -107,8 +116,11 @@ pub struct Delivery {
     pub error: Option<String>,
 }
 
-const COLUMNS: &str = "id, project_id, kind, name, url, secret, events, min_level, created_at, \
-     disabled_at, disabled_reason";
+const COLUMNS: &str = "id, project_id, kind, name, url, secret, events, min_level, environment, \
+     created_at, disabled_at, disabled_reason";
+
+/// Deliveries kept per channel.
+const DELIVERY_LOG: i64 = 100;
 
 /// How long a claim lasts before another worker may take the row.
 const LEASE_MS: i64 = 120_000;
@@ -116,8 +128,8 @@ const LEASE_MS: i64 = 120_000;
 impl Store {
     pub async fn add_channel(&self, new: &NewChannel<'_>) -> StoreResult<Channel> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO channels (project_id, kind, name, url, secret, events, min_level, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO channels (project_id, kind, name, url, secret, events, min_level, \
+             environment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(new.project_id)
         .bind(new.kind)
@@ -126,6 +138,7 @@ impl Store {
         .bind(new.secret)
         .bind(new.events)
         .bind(new.min_level)
+        .bind(new.environment)
         .bind(now_ms())
         .fetch_one(&self.pool)
         .await?;
@@ -303,6 +316,16 @@ impl Store {
         .bind(error)
         .execute(&self.pool)
         .await?;
+        // The log is for people: the newest deliveries per channel are kept, not all of them.
+        sqlx::query(
+            "DELETE FROM channel_deliveries WHERE channel_id = $1 AND id < \
+             (SELECT MIN(id) FROM (SELECT id FROM channel_deliveries WHERE channel_id = $1 \
+              ORDER BY id DESC LIMIT $2) newest)",
+        )
+        .bind(channel_id)
+        .bind(DELIVERY_LOG)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -340,5 +363,72 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(
+        events: Option<&str>,
+        min_level: Option<&str>,
+        environment: Option<&str>,
+    ) -> Channel {
+        Channel {
+            id: 1,
+            project_id: 1,
+            kind: "slack".into(),
+            name: "slack".into(),
+            url: "https://hooks.slack.com/services/T/B/secret".into(),
+            secret: None,
+            events: events.map(Into::into),
+            min_level: min_level.map(Into::into),
+            environment: environment.map(Into::into),
+            created_at: 0,
+            disabled_at: None,
+            disabled_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_channel_gets_only_the_alerts_its_rule_names() {
+        let all = channel(None, None, None);
+        assert!(all.wants("milestone", "debug", None));
+        let narrow = channel(
+            Some("new_issue,regression"),
+            Some("error"),
+            Some("production"),
+        );
+        assert!(narrow.wants("regression", "critical", Some("production")));
+        assert!(
+            !narrow.wants("spike", "critical", Some("production")),
+            "kind"
+        );
+        assert!(
+            !narrow.wants("new_issue", "warning", Some("production")),
+            "level"
+        );
+        assert!(
+            !narrow.wants("new_issue", "error", Some("staging")),
+            "environment"
+        );
+        assert!(!narrow.wants("new_issue", "error", None), "no environment");
+        assert!(
+            narrow.wants("summary", "error", Some("production")),
+            "summaries always"
+        );
+    }
+
+    #[test]
+    fn urls_are_masked_to_scheme_and_host() {
+        assert_eq!(
+            mask_url("https://hooks.slack.com/services/T/B/secret"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(
+            mask_url("http://u:p@10.0.0.1:8080/x?token=1"),
+            "http://10.0.0.1:8080/…"
+        );
     }
 }

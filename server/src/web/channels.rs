@@ -114,6 +114,7 @@ async fn add(
         name: form.get("name"),
         events: form.get("events"),
         min_level: form.get("min_level"),
+        environment: form.get("environment"),
     };
     let layout = form.signed_in.layout();
     match channel_admin::add(&state.store, &state.config, project.id, &req).await {

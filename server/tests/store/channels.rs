@@ -13,6 +13,7 @@ fn channel<'a>(project: i64, kind: &'a str, url: &'a str) -> NewChannel<'a> {
         secret: None,
         events: None,
         min_level: None,
+        environment: None,
     }
 }
 
