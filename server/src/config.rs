@@ -27,6 +27,7 @@ pub struct Config {
     pub sqlite: SqliteConfig,
     pub retention: RetentionConfig,
     pub mail: MailConfig,
+    pub alerts: AlertsConfig,
     /// When set, `/metrics` requires `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<String>,
     /// Links an event's trace id to a tracing UI: `{trace_id}` is replaced, e.g.
@@ -55,6 +56,33 @@ pub struct MailConfig {
     pub poll_ms: u64,
     /// First retry delay after a failed send; doubles per attempt up to 10 minutes.
     pub retry_ms: u64,
+}
+
+/// Chat and webhook channels (see notify::channels).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Lets channels post to loopback, private, link-local and unspecified addresses
+    /// (refused by default: a channel URL must not reach into the server's own network).
+    pub allow_private_targets: bool,
+    /// An alert not delivered within this many seconds is folded into one "while alerts were
+    /// off or failing" summary per channel instead of going out late.
+    pub stale_after_secs: i64,
+    /// First retry delay after a failed delivery; doubles per attempt up to an hour.
+    pub retry_ms: u64,
+    /// How often an idle channel worker looks for alerts to deliver.
+    pub poll_ms: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            stale_after_secs: 86_400,
+            retry_ms: 5000,
+            poll_ms: 1000,
+        }
+    }
 }
 
 impl Default for MailConfig {
@@ -181,6 +209,7 @@ impl Default for Config {
             sqlite: SqliteConfig::default(),
             retention: RetentionConfig::default(),
             mail: MailConfig::default(),
+            alerts: AlertsConfig::default(),
             metrics_token: None,
             trace_url: None,
         }
@@ -250,6 +279,13 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_MAIL_SPIKE_MINUTES", "mail.spike_minutes"),
     ("BUGLE_MAIL_BURST_DIGEST", "mail.burst_digest"),
     ("BUGLE_MAIL_RETRY_MS", "mail.retry_ms"),
+    (
+        "BUGLE_ALERTS_ALLOW_PRIVATE_TARGETS",
+        "alerts.allow_private_targets",
+    ),
+    ("BUGLE_ALERTS_STALE_AFTER_SECS", "alerts.stale_after_secs"),
+    ("BUGLE_ALERTS_RETRY_MS", "alerts.retry_ms"),
+    ("BUGLE_ALERTS_POLL_MS", "alerts.poll_ms"),
 ];
 
 impl Config {
@@ -385,6 +421,7 @@ impl fmt::Debug for Config {
             .field("sqlite", &self.sqlite)
             .field("retention", &self.retention)
             .field("mail", &self.mail)
+            .field("alerts", &self.alerts)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("trace_url", &self.trace_url)
             .finish()

@@ -11,6 +11,8 @@ use bugle_server::store::Store;
 use bugle_server::{secrets, telemetry};
 use clap::{Parser, Subcommand};
 
+mod channel_cmd;
+
 /// musl's allocator (the static Docker image) serializes threads on a lock and returns memory
 /// eagerly; mimalloc measured ~20% of ingest CPU back and keeps RSS flat under load.
 #[global_allocator]
@@ -40,6 +42,9 @@ enum Command {
     /// Manage projects.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Manage alert channels (Slack, Discord, Mattermost, Teams, signed webhooks).
+    #[command(subcommand)]
+    Channel(channel_cmd::ChannelCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -217,6 +222,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             println!("database is up to date");
         }
         Command::Project(cmd) => project(cmd, &config).await?,
+        Command::Channel(cmd) => channel_cmd::run(cmd, &config).await?,
         Command::User(UserCommand::Mail { email, kinds }) => {
             const KINDS: [&str; 5] = [
                 "new_issue",

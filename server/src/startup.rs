@@ -137,7 +137,7 @@ impl Application {
     }
 }
 
-/// Tasks that run beside the server: retention and the mail worker.
+/// Tasks that run beside the server: retention, the mail worker and the channel worker.
 fn spawn_background(
     config: &Config,
     store: &Store,
@@ -158,6 +158,11 @@ fn spawn_background(
         }
         None => tracing::info!("mail is off: set BUGLE_SMTP_URL to send notifications"),
     }
+    tasks.spawn(crate::notify::alerts::run_worker_until_stopped(
+        store.clone(),
+        crate::notify::alerts::Deliverer::from_config(config),
+        stopped.clone(),
+    ));
     let (store, policy) = (store.clone(), RetentionPolicy::from(&config.retention));
     let every = Duration::from_secs(config.retention.interval_secs);
     tasks.spawn(async move {

@@ -8,6 +8,7 @@ pub mod load;
 pub mod node;
 pub mod postgres;
 pub mod python;
+pub mod receiver;
 pub mod sentry_cli;
 pub mod server;
 pub mod smtp;

@@ -3,6 +3,7 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod channels;
 mod feedback;
 mod grouping;
 mod issues;
@@ -39,7 +40,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(feedback::project_feedback)
         .service(feedback::download_attachment)
         .configure(releases::routes)
-        .configure(sentry_releases::routes);
+        .configure(sentry_releases::routes)
+        .service(channels::list_channels)
+        .service(channels::add_channel)
+        .service(channels::remove_channel)
+        .service(channels::test_channel);
 }
 
 /// The user behind the request's API token.

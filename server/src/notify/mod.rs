@@ -9,7 +9,11 @@
 //! Flood rules: new-issue and regression mails always go. Other mails (occurrence milestones)
 //! go at most once per issue per cool-down window and only while the hourly cap allows.
 
+pub mod alerts;
+pub mod channel_admin;
+pub mod channels;
 pub mod mail;
+pub mod outbound;
 pub mod templates;
 pub mod unsubscribe;
 

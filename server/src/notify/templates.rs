@@ -34,7 +34,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn headline(kind: &str, detail: Option<&str>) -> String {
+pub(crate) fn headline(kind: &str, detail: Option<&str>) -> String {
     match (kind, detail) {
         ("new_issue", _) => "New issue".into(),
         ("regression", Some(release)) => format!("Regression {release}"),
@@ -47,7 +47,7 @@ fn headline(kind: &str, detail: Option<&str>) -> String {
 }
 
 /// The first in-app frames of the outermost exception, innermost first, as `file:line in fn`.
-fn top_frames(event: &Value, max: usize) -> Vec<String> {
+pub(crate) fn top_frames(event: &Value, max: usize) -> Vec<String> {
     let Some(frames) = event["exceptions"][0]["frames"].as_array() else {
         return Vec::new();
     };

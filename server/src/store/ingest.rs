@@ -143,7 +143,7 @@ impl Store {
     }
 
     async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
-        let spike = self.spike;
+        let (spike, mail) = (self.spike, self.mail);
         // Releases this process has not stored yet: written once, not per batch.
         let mut unknown: Vec<(i64, &str)> = batch
             .iter()
@@ -155,11 +155,11 @@ impl Store {
         let releases = &unknown;
         let results = if let Some(sqlite) = &self.sqlite_writer {
             sqlite.transaction(async |tx| {
-                commit_in(tx, Backend::Sqlite, spike, batch, releases).await
+                commit_in(tx, Backend::Sqlite, spike, mail, batch, releases).await
             })?
         } else {
             let mut tx = self.begin_write().await?;
-            let results = commit_in(&mut tx, self.backend(), spike, batch, releases).await?;
+            let results = commit_in(&mut tx, self.backend(), spike, mail, batch, releases).await?;
             tx.commit().await?;
             results
         };
@@ -174,6 +174,7 @@ async fn commit_in(
     tx: &mut impl BatchTx,
     backend: Backend,
     spike: Spike,
+    mail: bool,
     batch: &[NewOccurrence],
     new_releases: &[(i64, &str)],
 ) -> StoreResult<Vec<Committed>> {
@@ -265,6 +266,7 @@ async fn commit_in(
         if let Some((kind, detail)) = kind {
             super::notify::enqueue(
                 tx,
+                mail,
                 batch[delta.first_index].project_id,
                 issue_id,
                 kind,

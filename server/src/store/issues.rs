@@ -864,7 +864,7 @@ impl Store {
     /// Mails sent about an issue (kind, sent at), for its activity history.
     pub async fn issue_mails(&self, issue_id: i64) -> StoreResult<Vec<(i64, String)>> {
         let rows = sqlx::query(
-            "SELECT sent_at, kind FROM outbox WHERE issue_id = $1 AND sent_at IS NOT NULL \
+            "SELECT sent_at, kind FROM outbox WHERE issue_id = $1 AND sent_at IS NOT NULL AND channel_id IS NULL \
              ORDER BY sent_at DESC LIMIT 100",
         )
         .bind(issue_id)

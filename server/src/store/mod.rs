@@ -9,6 +9,7 @@
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
+pub mod channels;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
@@ -94,6 +95,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0010_releases.sql"),
         include_str!("../../../migrations/postgres/0010_releases.sql"),
     ),
+    (
+        11,
+        "alert channels",
+        include_str!("../../../migrations/sqlite/0011_alerts.sql"),
+        include_str!("../../../migrations/postgres/0011_alerts.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +164,8 @@ pub struct Store {
     backend: Backend,
     /// A spike: at least `count` occurrences of an issue within `minutes` (0: off).
     spike: Spike,
+    /// Whether mail is on: mail rows are only queued then.
+    mail: bool,
     /// Recent trending rankings, shared by this process's clones of the store.
     trending: issues::TrendingCache,
     /// Releases known to be stored, so ingest writes a release row once (`releases`).
@@ -197,6 +206,7 @@ impl Store {
                         count: 0,
                         minutes: 0,
                     },
+                    mail: false,
                     trending: Default::default(),
                     known_releases: Default::default(),
                     sqlite_writer: None,
@@ -208,6 +218,7 @@ impl Store {
                 count: config.mail.spike_count,
                 minutes: config.mail.spike_minutes,
             },
+            mail: config.mail.smtp_url.is_some(),
             ..store
         };
         store.migrate().await?;
@@ -256,6 +267,7 @@ impl Store {
                 count: 0,
                 minutes: 0,
             },
+            mail: false,
             trending: Default::default(),
             known_releases: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(

@@ -16,30 +16,44 @@ pub struct Notification {
     pub detail: Option<String>,
     pub attempts: i64,
     pub created_at: i64,
+    /// The channel an alert row is for; None: a mail.
+    pub channel_id: Option<i64>,
 }
 
 /// How long a claim lasts before another worker may take the row (a crashed instance's mail
 /// is sent by another after this).
 const LEASE_MS: i64 = 120_000;
 
-/// Writes a notification inside the transaction that commits its cause.
+/// Writes a notification inside the transaction that commits its cause: one row for mail
+/// (only when mail is on, so rows never pile up unsent) and one per enabled channel of the
+/// project.
 pub(super) async fn enqueue(
     tx: &mut impl super::batch_tx::BatchTx,
+    mail: bool,
     project_id: i64,
     issue_id: i64,
     kind: &str,
     detail: Option<&str>,
 ) -> StoreResult<()> {
+    let args = [
+        project_id.into(),
+        issue_id.into(),
+        kind.into(),
+        detail.into(),
+        now_ms().into(),
+    ];
+    if mail {
+        tx.run(
+            "INSERT INTO outbox (project_id, issue_id, kind, detail, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+            &args,
+        )
+        .await?;
+    }
     tx.run(
-        "INSERT INTO outbox (project_id, issue_id, kind, detail, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
-        &[
-            project_id.into(),
-            issue_id.into(),
-            kind.into(),
-            detail.into(),
-            now_ms().into(),
-        ],
+        "INSERT INTO outbox (project_id, issue_id, kind, detail, created_at, next_attempt_at, channel_id) \
+         SELECT $1, $2, $3, $4, $5, $5, id FROM channels WHERE project_id = $1 AND disabled_at IS NULL",
+        &args,
     )
     .await
 }
@@ -48,6 +62,11 @@ impl Store {
     /// Takes the oldest due notification for this worker, or `None`. With several instances
     /// on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each row go to exactly one of them.
     pub async fn claim_notification(&self) -> StoreResult<Option<Notification>> {
+        self.claim_outbox_row("channel_id IS NULL").await
+    }
+
+    /// The oldest due outbox row matching `filter` (mail or channel alerts), claimed.
+    pub(super) async fn claim_outbox_row(&self, filter: &str) -> StoreResult<Option<Notification>> {
         let now = now_ms();
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -55,10 +74,10 @@ impl Store {
         };
         // Idle workers ask every poll: look without the write lock first, so an empty outbox
         // never makes the ingest writer wait.
-        let due: Option<i64> = sqlx::query_scalar(
+        let due: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT 1 FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-             AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
-        )
+             AND (claimed_until IS NULL OR claimed_until < $1) AND {filter} LIMIT 1"
+        ))
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
@@ -67,9 +86,9 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at, channel_id FROM outbox \
              WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-             AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1 {lock}"
+             AND (claimed_until IS NULL OR claimed_until < $1) AND {filter} ORDER BY id LIMIT 1 {lock}"
         ))
         .bind(now)
         .fetch_optional(&mut *tx)
@@ -86,6 +105,7 @@ impl Store {
             detail: row.try_get("detail")?,
             attempts: row.try_get("attempts")?,
             created_at: row.try_get("created_at")?,
+            channel_id: row.try_get("channel_id")?,
         };
         sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
             .bind(notification.id)
@@ -130,17 +150,18 @@ impl Store {
 
     /// Notifications not sent yet, for metrics.
     pub async fn pending_notifications(&self) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND channel_id IS NULL",
         )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Mails of an issue sent since `since` (unix ms), for the cool-down.
     pub async fn mails_sent_since(&self, issue_id: i64, since: i64) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE issue_id = $1 AND sent_at >= $2 AND last_error IS NULL",
+            "SELECT COUNT(*) FROM outbox WHERE issue_id = $1 AND sent_at >= $2 AND last_error IS NULL \
+             AND channel_id IS NULL",
         )
         .bind(issue_id)
         .bind(since)
@@ -151,7 +172,7 @@ impl Store {
     /// Mails actually sent in the last hour, for the hourly cap.
     pub async fn mails_sent_in_last_hour(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at >= $1 AND last_error IS NULL",
+            "SELECT COUNT(*) FROM outbox WHERE sent_at >= $1 AND last_error IS NULL AND channel_id IS NULL",
         )
         .bind(now_ms() - 3_600_000)
         .fetch_one(&self.pool)
@@ -225,6 +246,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT id, project_id, issue_id, kind, detail, attempts FROM outbox \
              WHERE project_id = $1 AND kind = 'new_issue' AND sent_at IS NULL AND id <> $2 \
+             AND channel_id IS NOT DISTINCT FROM $6 \
              AND created_at BETWEEN $3 AND $4 \
              AND (claimed_until IS NULL OR claimed_until < $5) ORDER BY id {lock}"
         ))
@@ -233,6 +255,7 @@ impl Store {
         .bind(first.created_at - 60_000)
         .bind(first.created_at + 60_000)
         .bind(now)
+        .bind(first.channel_id)
         .fetch_all(&mut *tx)
         .await?;
         if (rows.len() as i64) + 1 < min {
@@ -255,6 +278,7 @@ impl Store {
                 detail: row.try_get("detail")?,
                 attempts: row.try_get("attempts")?,
                 created_at: first.created_at,
+                channel_id: first.channel_id,
             });
         }
         tx.commit().await?;

@@ -8,6 +8,7 @@
 
 mod account;
 mod attachments;
+mod channels;
 mod feedback;
 mod grouping;
 mod issues;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(issues::routes)
         .configure(search::routes)
         .configure(grouping::routes)
+        .configure(channels::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)
         .configure(releases::routes)

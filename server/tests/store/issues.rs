@@ -236,6 +236,20 @@ async fn an_ignored_issue_wakes_after_n_more_or_at_its_date_and_mails_seen_again
     use bugle_server::store::issues::Snooze;
     for (backend, store, project) in stores().await {
         let name = backend.name;
+        // Notifications are queued only for someone to tell: mail is off here, so a channel.
+        store
+            .add_channel(&bugle_server::store::channels::NewChannel {
+                project_id: project,
+                kind: "webhook",
+                name: "hook",
+                url: "https://example.com/hook",
+                secret: None,
+                events: None,
+                min_level: None,
+                environment: None,
+            })
+            .await
+            .unwrap();
         let send = |ty: &'static str| {
             let store = store.clone();
             async move {

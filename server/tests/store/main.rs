@@ -3,6 +3,7 @@
 
 mod access;
 mod attachments;
+mod channels;
 mod grouping;
 mod ingest;
 mod issues;
