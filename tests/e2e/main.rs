@@ -17,3 +17,5 @@ mod protocols;
 mod scale_out;
 mod sdks;
 mod security;
+mod slow_clients;
+mod store_outage;

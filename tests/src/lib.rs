@@ -5,6 +5,7 @@ pub mod bench;
 pub mod browser;
 pub mod load;
 pub mod node;
+pub mod pg_cluster;
 pub mod postgres;
 pub mod python;
 pub mod server;
