@@ -100,14 +100,16 @@ mod tests {
 
     #[test]
     fn breadcrumbs_keep_the_newest_and_short_lists_are_untouched() {
-        let mut ev = Event::default();
-        ev.breadcrumbs = (0..100_000)
-            .map(|i| Breadcrumb {
-                message: Some(format!("b{i}")),
-                ..Breadcrumb::default()
-            })
-            .collect();
-        ev.threads = vec![Default::default(); 3];
+        let mut ev = Event {
+            breadcrumbs: (0..100_000)
+                .map(|i| Breadcrumb {
+                    message: Some(format!("b{i}")),
+                    ..Breadcrumb::default()
+                })
+                .collect(),
+            threads: vec![Default::default(); 3],
+            ..Event::default()
+        };
         bound_lists(&mut ev);
         assert_eq!(ev.breadcrumbs.len(), MAX_BREADCRUMBS);
         assert_eq!(ev.breadcrumbs[99].message.as_deref(), Some("b99999"));
