@@ -266,6 +266,9 @@ fn a_full_queue_answers_429_with_retry_after_and_every_200_is_stored() {
     }
 }
 
+/// What is sent, path, headers, body.
+type DeepCase<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>);
+
 /// The server's resident memory, in KiB (Linux).
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -294,7 +297,7 @@ fn nesting_100000_deep_is_a_400_on_every_protocol_with_bounded_memory() {
         e
     };
     let before = rss_kib(server.pid());
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<u8>)> = vec![
+    let cases: Vec<DeepCase> = vec![
         (
             "native [",
             "/api/v1/events".into(),

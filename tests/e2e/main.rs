@@ -19,3 +19,4 @@ mod sdks;
 mod security;
 mod slow_clients;
 mod store_outage;
+mod token_scopes;

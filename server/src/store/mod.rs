@@ -77,6 +77,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0007_attachments_feedback.sql"),
         include_str!("../../../migrations/postgres/0007_attachments_feedback.sql"),
     ),
+    (
+        12,
+        "token scopes",
+        include_str!("../../../migrations/sqlite/0012_token_scopes.sql"),
+        include_str!("../../../migrations/postgres/0012_token_scopes.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
