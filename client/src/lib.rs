@@ -32,7 +32,11 @@
 //!    sends again. **5xx** and connection errors are transient: retried with exponential backoff.
 //!    Any other **4xx** (bad token, invalid event) will not get better by retrying: dropped.
 //! 6. Dropping the [`Guard`] flushes for up to the shutdown timeout (2 s); the panic hook flushes
-//!    before the previous hook runs, so a crash is delivered even with `panic = "abort"`.
+//!    before the previous hook runs, so a crash is delivered even with `panic = "abort"`;
+//!    `std::process::exit` (which skips the guard's drop) flushes from an `atexit` hook, and
+//!    SIGTERM does with [`Options::flush_on_sigterm`]. Events dropped because the queue was full
+//!    are counted and the count goes with the next send (`X-Bugle-Dropped`), so the server's
+//!    metrics show them.
 //!
 //! # Features
 //! - `anyhow`: `capture_anyhow`, which uses the error's own backtrace when one was captured.
@@ -42,13 +46,15 @@
 //!
 //! The SDK reports its own problems on stderr when [`Options::debug`] is on, never through `log` or
 //! `tracing`. Tests can see what would be sent with [`test::with_captured_events`].
-#![forbid(unsafe_code)]
+// Only `exit.rs` (atexit, SIGTERM) needs `unsafe`, and allows it for itself.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod backtrace;
 mod capture;
 mod client;
 mod debug;
+mod exit;
 mod guard;
 mod metadata;
 mod options;
@@ -102,6 +108,10 @@ pub fn init(options: Options) -> Guard {
     client::bind(c.clone());
     if install {
         panic::install();
+    }
+    exit::install_at_exit();
+    if c.options.flush_on_sigterm {
+        exit::install_sigterm();
     }
     Guard { client: Some(c) }
 }
@@ -244,7 +254,8 @@ pub fn set_custom(key: impl Into<String>, value: serde_json::Value) {
 }
 
 /// Waits up to `timeout` for queued events to be delivered; true when all were (or reporting is off).
-/// Call it before `std::process::exit`, which skips the guard's drop.
+/// `std::process::exit` skips the guard's drop; the `atexit` hook [`init`] registers flushes then
+/// too (bounded by the shutdown timeout), so calling this first is only needed on other platforms.
 pub fn flush(timeout: Duration) -> bool {
     client::current().map_or(true, |c| c.flush(timeout))
 }

@@ -53,6 +53,7 @@ pub struct Options {
     pub(crate) spool_dir: Option<PathBuf>,
     pub(crate) queue_size: usize,
     pub(crate) install_panic_hook: bool,
+    pub(crate) flush_on_sigterm: bool,
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) in_app_include: Vec<String>,
     pub(crate) in_app_exclude: Vec<String>,
@@ -78,6 +79,7 @@ impl Default for Options {
             spool_dir: None,
             queue_size: 100,
             install_panic_hook: true,
+            flush_on_sigterm: false,
             tags: BTreeMap::new(),
             in_app_include: Vec::new(),
             in_app_exclude: Vec::new(),
@@ -106,6 +108,7 @@ impl Options {
     /// | `BUGLE_SAMPLE_RATE` | [`sample_rate`](Self::sample_rate) (0.0 to 1.0) |
     /// | `BUGLE_SHUTDOWN_TIMEOUT` | [`shutdown_timeout`](Self::shutdown_timeout), in seconds (`0.5` allowed) |
     /// | `BUGLE_DEBUG` | [`debug`](Self::debug) (`1`/`true`) |
+    /// | `BUGLE_FLUSH_ON_SIGTERM` | [`flush_on_sigterm`](Self::flush_on_sigterm) (`1`/`true`) |
     ///
     /// Without `BUGLE_ENDPOINT` and `BUGLE_TOKEN`, [`crate::init`] returns a disabled guard.
     ///
@@ -132,8 +135,8 @@ impl Options {
             spool_dir: get("BUGLE_SPOOL_DIR").map(PathBuf::from),
             code_root: get("BUGLE_ROOT").map(PathBuf::from),
             server_name: get("BUGLE_SERVER_NAME"),
-            debug: get("BUGLE_DEBUG")
-                .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on")),
+            debug: get("BUGLE_DEBUG").is_some_and(|v| is_on(&v)),
+            flush_on_sigterm: get("BUGLE_FLUSH_ON_SIGTERM").is_some_and(|v| is_on(&v)),
             ..Options::default()
         };
         if let Some(rate) = get("BUGLE_SAMPLE_RATE").and_then(|v| v.parse::<f64>().ok()) {
@@ -290,6 +293,18 @@ impl Options {
         }
     }
 
+    /// On Unix, when SIGTERM has no handler yet: deliver what is queued (up to the shutdown
+    /// timeout) before the process ends as killed by SIGTERM. Default false, because an app that
+    /// later installs its own handler (e.g. `tokio::signal`) chains to this one and would then be
+    /// ended by it instead of shutting down its own way; turn it on in apps that never handle
+    /// SIGTERM themselves.
+    pub fn flush_on_sigterm(self, on: bool) -> Self {
+        Options {
+            flush_on_sigterm: on,
+            ..self
+        }
+    }
+
     /// Whether [`crate::init`] installs the panic hook. Default true.
     pub fn install_panic_hook(self, on: bool) -> Self {
         Options {
@@ -333,6 +348,10 @@ impl Options {
 }
 
 /// What `cfg!(debug_assertions)` says about the build: `development` or `production`.
+fn is_on(v: &str) -> bool {
+    matches!(v, "1" | "true" | "yes" | "on")
+}
+
 fn default_environment() -> &'static str {
     if cfg!(debug_assertions) {
         "development"
@@ -359,6 +378,7 @@ impl fmt::Debug for Options {
             .field("debug", &self.debug)
             .field("spool_dir", &self.spool_dir)
             .field("queue_size", &self.queue_size)
+            .field("flush_on_sigterm", &self.flush_on_sigterm)
             .field("install_panic_hook", &self.install_panic_hook)
             .field("tags", &self.tags)
             .field("in_app_include", &self.in_app_include)

@@ -11,6 +11,10 @@
 //! | 408, other 5xx, no connection | transient | retries with exponential backoff, a few times |
 //! | other 4xx | refused (bad token, invalid event) | drops it; with `debug` says why on stderr |
 //!
+//! Events lost before the server saw them (a full queue, out of retries) are counted, and the count
+//! goes with the next send as `X-Bugle-Dropped: N` (the server adds it to
+//! `bugle_client_dropped_events_total` once that event is committed; otherwise it is sent again).
+//!
 //! A flush waits until the queue is empty, the deadline passes, or the next try would come after
 //! the deadline (the server is down or asked to wait): then there is no point in waiting longer.
 
@@ -120,6 +124,8 @@ pub(crate) struct HttpTransport {
     queued: Arc<AtomicUsize>,
     capacity: usize,
     dropped: Arc<AtomicU64>,
+    /// Lost here and not yet told to the server (`X-Bugle-Dropped`).
+    unreported: Arc<AtomicU64>,
     handle: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -128,9 +134,11 @@ impl HttpTransport {
         let (tx, rx) = mpsc::channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let dropped = Arc::new(AtomicU64::new(0));
+        let unreported = Arc::new(AtomicU64::new(0));
         let capacity = config.capacity.max(1);
         let http = spawn_http(&config, tx.clone());
-        let worker = Worker::new(config, rx, http, queued.clone(), dropped.clone());
+        let mut worker = Worker::new(config, rx, http, queued.clone(), dropped.clone());
+        worker.unreported = unreported.clone();
         let handle = std::thread::Builder::new()
             .name("bugle-transport".into())
             .spawn(move || {
@@ -146,6 +154,7 @@ impl HttpTransport {
             queued,
             capacity,
             dropped,
+            unreported,
             handle: Mutex::new(handle),
         }
     }
@@ -172,11 +181,8 @@ impl HttpTransport {
 }
 
 /// The thread that talks HTTP: one request at a time, each answer sent back as [`Task::Done`].
-fn spawn_http(
-    config: &HttpConfig,
-    results: mpsc::Sender<Task>,
-) -> Option<mpsc::Sender<Arc<Vec<u8>>>> {
-    let (tx, rx) = mpsc::channel::<Arc<Vec<u8>>>();
+fn spawn_http(config: &HttpConfig, results: mpsc::Sender<Task>) -> Option<mpsc::Sender<Request>> {
+    let (tx, rx) = mpsc::channel::<Request>();
     let config = config.clone();
     std::thread::Builder::new()
         .name("bugle-http".into())
@@ -184,9 +190,9 @@ fn spawn_http(
             SDK_THREAD.with(|c| c.set(true));
             let agent = make_agent(&config);
             // Ends when the transport thread drops its sender.
-            for body in rx {
+            for req in rx {
                 if results
-                    .send(Task::Done(post(&agent, &config, body.as_slice())))
+                    .send(Task::Done(post(&agent, &config, &req)))
                     .is_err()
                 {
                     return;
@@ -202,6 +208,7 @@ impl Transport for HttpTransport {
     fn send(&self, event: Event) {
         if self.queued.fetch_add(1, Ordering::SeqCst) >= self.capacity {
             self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.unreported.fetch_add(1, Ordering::Relaxed);
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             bugle_debug!(
                 "queue full ({} events): dropped event {} ({n} dropped so far)",
@@ -247,6 +254,13 @@ impl Drop for HttpTransport {
     }
 }
 
+/// One POST for the HTTP thread.
+struct Request {
+    body: Arc<Vec<u8>>,
+    /// Sent as `X-Bugle-Dropped` when non-zero.
+    dropped: u64,
+}
+
 struct Pending {
     uuid: Uuid,
     body: Arc<Vec<u8>>,
@@ -277,9 +291,12 @@ enum Source {
 struct Worker {
     config: HttpConfig,
     rx: mpsc::Receiver<Task>,
-    http: Option<mpsc::Sender<Arc<Vec<u8>>>>,
+    http: Option<mpsc::Sender<Request>>,
     queued: Arc<AtomicUsize>,
     dropped: Arc<AtomicU64>,
+    unreported: Arc<AtomicU64>,
+    /// The `X-Bugle-Dropped` count of the request in flight: given back unless it is delivered.
+    reporting: u64,
     spool: Option<Spool>,
     /// Events captured by this process, in order.
     pending: VecDeque<Pending>,
@@ -298,7 +315,7 @@ impl Worker {
     fn new(
         config: HttpConfig,
         rx: mpsc::Receiver<Task>,
-        http: Option<mpsc::Sender<Arc<Vec<u8>>>>,
+        http: Option<mpsc::Sender<Request>>,
         queued: Arc<AtomicUsize>,
         dropped: Arc<AtomicU64>,
     ) -> Self {
@@ -308,6 +325,8 @@ impl Worker {
             http,
             queued,
             dropped,
+            unreported: Arc::default(),
+            reporting: 0,
             spool: None,
             pending: VecDeque::new(),
             backlog: VecDeque::new(),
@@ -416,6 +435,7 @@ impl Worker {
                 bugle_debug!("cannot serialize event {}: {e}", event.uuid);
                 self.queued.fetch_sub(1, Ordering::SeqCst);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.unreported.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         };
@@ -490,9 +510,16 @@ impl Worker {
         };
         front.attempts += 1;
         let body = front.body.clone();
+        let dropped = self.unreported.swap(0, Ordering::Relaxed);
         match &self.http {
-            Some(http) if http.send(body).is_ok() => self.in_flight = Some(source),
-            _ => self.finish_front(source, false, true),
+            Some(http) if http.send(Request { body, dropped }).is_ok() => {
+                self.in_flight = Some(source);
+                self.reporting = dropped;
+            }
+            _ => {
+                self.unreported.fetch_add(dropped + 1, Ordering::Relaxed);
+                self.finish_front(source, false, true);
+            }
         }
     }
 
@@ -501,6 +528,10 @@ impl Worker {
             return;
         };
         let now = Instant::now();
+        let reported = std::mem::take(&mut self.reporting);
+        if !matches!(outcome, Outcome::Delivered) {
+            self.unreported.fetch_add(reported, Ordering::Relaxed);
+        }
         match outcome {
             Outcome::Delivered => {
                 self.failures = 0;
@@ -542,6 +573,9 @@ impl Worker {
                         }
                     );
                     // Out of tries but spooled: the file stays for the next start.
+                    if !spooled {
+                        self.unreported.fetch_add(1, Ordering::Relaxed);
+                    }
                     self.finish_front(source, false, !spooled);
                 } else {
                     bugle_debug!("send failed ({why}); try {attempts} again in {backoff:?}");
@@ -584,12 +618,15 @@ fn make_agent(config: &HttpConfig) -> ureq::Agent {
     ureq::Agent::new_with_config(agent_config)
 }
 
-fn post(agent: &ureq::Agent, config: &HttpConfig, body: &[u8]) -> Outcome {
-    let result = agent
+fn post(agent: &ureq::Agent, config: &HttpConfig, req: &Request) -> Outcome {
+    let mut request = agent
         .post(&config.url)
         .header("Authorization", &format!("Bearer {}", config.token))
-        .header("Content-Type", "application/json")
-        .send(body);
+        .header("Content-Type", "application/json");
+    if req.dropped > 0 {
+        request = request.header("X-Bugle-Dropped", &req.dropped.to_string());
+    }
+    let result = request.send(req.body.as_slice());
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => return Outcome::Transient(e.to_string()),

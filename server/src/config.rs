@@ -147,6 +147,10 @@ pub struct IngestConfig {
     /// Writer tasks per process, each with its own queue; unset: 1 on SQLite (one writer
     /// connection anyway), 2 on PostgreSQL (their commits overlap).
     pub writers: Option<usize>,
+    /// Longest an ingest request waits for its commit: past it the answer is 503 + Retry-After
+    /// (the database is down, hanging or busy) and the event, if not yet in a transaction, is
+    /// not stored. Also the bound of `/readyz`'s database check and of PostgreSQL pool waits.
+    pub store_timeout_ms: u64,
     /// Benchmark only: parse, group and compress events, then drop them instead of storing
     /// (answers 200 with `issue_id` 0). Measures the ceiling of everything but storage.
     pub bench_discard: bool,
@@ -224,6 +228,7 @@ impl Default for IngestConfig {
             queue_capacity: 4096,
             batch_max: 512,
             writers: None,
+            store_timeout_ms: 2000,
             bench_discard: false,
         }
     }
@@ -249,6 +254,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_QUEUE_CAPACITY", "ingest.queue_capacity"),
     ("BUGLE_BATCH_MAX", "ingest.batch_max"),
     ("BUGLE_WRITERS", "ingest.writers"),
+    ("BUGLE_STORE_TIMEOUT_MS", "ingest.store_timeout_ms"),
     ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
     ("BUGLE_MAX_ENVELOPE_BYTES", "attachments.max_envelope_bytes"),
     ("BUGLE_MAX_ATTACHMENT_BYTES", "attachments.max_bytes"),
@@ -356,6 +362,11 @@ impl Config {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(10)
+    }
+
+    /// See [`IngestConfig::store_timeout_ms`]; at least 100 ms.
+    pub fn store_timeout(&self) -> Duration {
+        Duration::from_millis(self.ingest.store_timeout_ms.max(100))
     }
 }
 

@@ -123,6 +123,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("not found".into()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(m) => ApiError::BadRequest(m),
+            e if e.is_unavailable() => {
+                tracing::error!(error = %error_chain(&e), "database unavailable");
+                ApiError::Unavailable {
+                    detail: "the database is unavailable, retry later".into(),
+                    retry_after: 2,
+                }
+            }
             e if e.is_transient() => ApiError::Unavailable {
                 detail: "the database is busy, retry later".into(),
                 retry_after: 1,
@@ -146,6 +153,13 @@ impl From<SubmitError> for ApiError {
             SubmitError::Store(_) => ApiError::Unavailable {
                 detail: "the event could not be stored, retry later".into(),
                 retry_after: 5,
+            },
+            SubmitError::TimedOut(t) => ApiError::Unavailable {
+                detail: format!(
+                    "the database did not store the event within {} ms, retry later",
+                    t.as_millis()
+                ),
+                retry_after: 2,
             },
         }
     }

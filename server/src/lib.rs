@@ -15,6 +15,7 @@
 //!    event is durable. Bad input gets a 4xx with `{"detail"}` and stores nothing.
 
 pub mod api;
+pub mod bounds;
 pub mod config;
 pub mod error;
 pub mod event;

@@ -164,6 +164,12 @@ enum TokenCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
+        /// `read` (GET only) or `write`.
+        #[arg(long, default_value = "write", value_parser = ["read", "write"])]
+        scope: String,
+        /// Limit the token to this project (repeat for several); default: all the user's.
+        #[arg(long = "project")]
+        projects: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -279,13 +285,33 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 }
             );
         }
-        Command::Token(TokenCommand::Create { email, name, json }) => {
+        Command::Token(TokenCommand::Create {
+            email,
+            name,
+            scope,
+            projects,
+            json,
+        }) => {
             let store = Store::open(&config).await?;
             let user = store
                 .user_by_email(&email)
                 .await
                 .with_context(|| format!("no user {email}"))?;
-            let token = store.create_api_token(user.id, name.as_deref()).await?;
+            let mut ids = Vec::new();
+            for slug in &projects {
+                let project = store
+                    .project_by_slug(slug)
+                    .await
+                    .with_context(|| format!("no project {slug}"))?;
+                ids.push(project.id);
+            }
+            let scope = bugle_server::store::users::TokenScope {
+                write: scope == "write",
+                projects: (!ids.is_empty()).then_some(ids),
+            };
+            let token = store
+                .create_scoped_api_token(user.id, name.as_deref(), &scope)
+                .await?;
             if json {
                 println!("{}", json!({ "token": token }));
             } else {

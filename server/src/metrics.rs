@@ -60,6 +60,8 @@ pub struct Metrics {
     skipped_items: Mutex<BTreeMap<String, u64>>,
     /// Items refused while the rest of their envelope was kept: (item type, reason).
     dropped_items: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Events Rust clients dropped before sending (full queue, out of retries), as they report them.
+    client_dropped: Mutex<u64>,
 }
 
 impl Default for Metrics {
@@ -74,6 +76,7 @@ impl Default for Metrics {
             events: Mutex::default(),
             skipped_items: Mutex::default(),
             dropped_items: Mutex::default(),
+            client_dropped: Mutex::new(0),
         }
     }
 }
@@ -115,6 +118,12 @@ impl Metrics {
             .filter(|((t, r), _)| t == item_type && *r == reason)
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// A client's `X-Bugle-Dropped` header: events it lost since its last delivered send.
+    pub fn count_client_dropped(&self, n: u64) {
+        let mut total = self.client_dropped.lock().expect("not poisoned");
+        *total = total.saturating_add(n);
     }
 
     pub fn skipped_items(&self, item_type: &str) -> u64 {
@@ -170,6 +179,12 @@ impl Metrics {
                 escape(ty)
             );
         }
+        let client_dropped = *self.client_dropped.lock().expect("not poisoned");
+        let _ = writeln!(
+            out,
+            "# HELP bugle_client_dropped_events_total Events clients dropped before sending (queue full, out of retries), as they reported.\n\
+             # TYPE bugle_client_dropped_events_total counter\nbugle_client_dropped_events_total {client_dropped}"
+        );
         self.batch_size.render(
             &mut out,
             "bugle_batch_size",

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::telemetry::error_chain;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -16,8 +17,23 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// 503 with the reason when the database does not answer `SELECT 1` within the store timeout.
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
+    let timeout = state.config.store_timeout();
+    let reason = match tokio::time::timeout(timeout, state.store.ping()).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("database unavailable: {}", error_chain(&e))),
+        Err(_) => Some(format!(
+            "database did not answer within {} ms",
+            timeout.as_millis()
+        )),
+    };
+    if let Some(detail) = reason {
+        return Err(ApiError::Unavailable {
+            detail,
+            retry_after: 2,
+        });
+    }
     if !state.writer.is_running() {
         return Err(ApiError::Unavailable {
             detail: "the writer has stopped".into(),

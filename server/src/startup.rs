@@ -66,6 +66,7 @@ impl Application {
             }),
             metrics.clone(),
         );
+        writer = writer.with_timeout(config.store_timeout());
         if i.bench_discard {
             tracing::warn!("BUGLE_BENCH_DISCARD is set: events are parsed and dropped, not stored");
             writer = writer.discarding();

@@ -265,3 +265,179 @@ fn a_full_queue_answers_429_with_retry_after_and_every_200_is_stored() {
         );
     }
 }
+
+/// What is sent, path, headers, body.
+type DeepCase<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>);
+
+/// The server's resident memory, in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn nesting_100000_deep_is_a_400_on_every_protocol_with_bounded_memory() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Deep");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    let server = TestServer::start(&backend.database_url);
+    let deep_array = "[".repeat(100_000).into_bytes();
+    let deep_object = "{\"a\":".repeat(100_000).into_bytes();
+    let deep_event = format!("{{\"message\":\"m\",\"custom\":{}", "[".repeat(100_000)).into_bytes();
+    let native = format!("Bearer {}", project.token);
+    let sentry = format!("Sentry sentry_version=7, sentry_key={}", project.token);
+    let envelope = {
+        let mut e = b"{}\n{\"type\":\"event\"}\n".to_vec();
+        e.extend_from_slice(&deep_event);
+        e.push(b'\n');
+        e
+    };
+    let before = rss_kib(server.pid());
+    let cases: Vec<DeepCase> = vec![
+        (
+            "native [",
+            "/api/v1/events".into(),
+            vec![("Authorization", &native)],
+            deep_array.clone(),
+        ),
+        (
+            "native {",
+            "/api/v1/events".into(),
+            vec![("Authorization", &native)],
+            deep_object.clone(),
+        ),
+        (
+            "native field",
+            "/api/v1/events".into(),
+            vec![("Authorization", &native)],
+            deep_event.clone(),
+        ),
+        (
+            "sentry store",
+            format!("/api/{}/store/", project.id),
+            vec![("X-Sentry-Auth", &sentry)],
+            deep_event.clone(),
+        ),
+        (
+            "sentry envelope",
+            format!("/api/{}/envelope/", project.id),
+            vec![("X-Sentry-Auth", &sentry)],
+            envelope,
+        ),
+        (
+            "rollbar",
+            "/api/1/item/".into(),
+            vec![("X-Rollbar-Access-Token", &project.token)],
+            deep_object.clone(),
+        ),
+    ];
+    for (what, path, headers, body) in cases {
+        for _ in 0..5 {
+            let reply = request(
+                "POST",
+                &format!("{}{path}", server.url),
+                &headers,
+                Some(body.clone()),
+            );
+            assert!(
+                (400..500).contains(&reply.status),
+                "{what}: {} {}",
+                reply.status,
+                reply.body
+            );
+            // Rollbar's own error shape is {"err": 1, "message"}; the others' {"detail"}.
+            assert!(
+                reply.body.contains("\"detail\"") || reply.body.contains("\"message\""),
+                "{what}: {}",
+                reply.body
+            );
+        }
+    }
+    let grown = rss_kib(server.pid()).saturating_sub(before);
+    assert!(
+        grown < 64 * 1024,
+        "30 deep bodies grew the server by {grown} KiB"
+    );
+    assert_eq!(stored(&server, &api, &project.slug), 0);
+    // And it still serves.
+    let ok = server.send_event(&project.token, &json!({"message": "still here"}));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[test]
+fn events_with_100000_frames_or_breadcrumbs_are_cut_and_noted_not_refused() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Huge");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    // 100,000 frames and crumbs are ~5 MB of JSON (gzip takes them under the body limit).
+    let server = TestServer::start_with(
+        &backend.database_url,
+        &[("BUGLE_MAX_EVENT_BYTES", "16777216")],
+    );
+    let frames: Vec<_> = (0..100_000)
+        .map(|i| json!({"function": format!("f{i}")}))
+        .collect();
+    let crumbs: Vec<_> = (0..100_000)
+        .map(|i| json!({"message": format!("b{i}")}))
+        .collect();
+    let native = json!({
+        "exceptions": [{"type": "RecursionError", "value": "deep", "frames": frames}],
+        "breadcrumbs": crumbs,
+    });
+    let sentry_frames: Vec<_> = (0..100_000)
+        .map(|i| json!({"function": format!("s{i}"), "filename": "app.py"}))
+        .collect();
+    let sentry_event = json!({
+        "event_id": "5d1e3a0c9b8f4e6aa1b2c3d4e5f60718",
+        "exception": {"values": [{"type": "RecursionError", "value": "deep",
+            "stacktrace": {"frames": sentry_frames}}]},
+        "breadcrumbs": {"values": crumbs},
+    });
+    let auth = format!("Bearer {}", project.token);
+    let sentry = format!("Sentry sentry_version=7, sentry_key={}", project.token);
+    let sends = [
+        (
+            "/api/v1/events".to_owned(),
+            ("Authorization", auth.as_str()),
+            native,
+        ),
+        (
+            format!("/api/{}/store/", project.id),
+            ("X-Sentry-Auth", sentry.as_str()),
+            sentry_event,
+        ),
+    ];
+    for (path, header, body) in sends {
+        let reply = request(
+            "POST",
+            &format!("{}{path}", server.url),
+            &[header, ("Content-Encoding", "gzip")],
+            Some(gzip(body.to_string().as_bytes())),
+        );
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let v = reply.json();
+        let uuid = v["uuid"].as_str().or(v["id"].as_str()).unwrap().to_owned();
+        let event = server
+            .get(&api, &format!("/api/v1/occurrences/{uuid}"))
+            .json();
+        let kept = event["exceptions"][0]["frames"].as_array().unwrap();
+        assert_eq!(kept.len(), 250, "{path}");
+        assert_eq!(
+            event["breadcrumbs"].as_array().unwrap().len(),
+            100,
+            "{path}"
+        );
+        let notes: Vec<&str> = event["processing_notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["path"].as_str().unwrap())
+            .collect();
+        assert!(notes.contains(&"exceptions[0].frames"), "{path}: {notes:?}");
+        assert!(notes.contains(&"breadcrumbs"), "{path}: {notes:?}");
+    }
+}

@@ -4,11 +4,28 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use bugle_tests::server::{binary, create_project, create_user_token, Backend, TestServer};
+use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
 use serde_json::Value;
 
+/// The client's example app `name`, built now if needed (with the cargo that builds the tests, so
+/// it lands in this test binary's own target folder).
 fn example(name: &str) -> PathBuf {
-    let path = binary().parent().unwrap().join("examples").join(name);
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "bugle", "--example", name])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build the `{name}` example");
+        built.push(name.to_owned());
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut dir = exe.parent().unwrap();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().unwrap();
+    }
+    let path = dir.join("examples").join(name);
     assert!(
         path.exists(),
         "{} is missing: run `cargo test --workspace`",
@@ -140,6 +157,7 @@ fn a_dead_server_delays_exit_by_at_most_the_shutdown_timeout_and_spooled_events_
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
+    example("panic"); // built before the clock starts
     let started = Instant::now();
     let out = run_example(
         "panic",
@@ -191,4 +209,130 @@ fn a_dead_server_delays_exit_by_at_most_the_shutdown_timeout_and_spooled_events_
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Titles and counts of every issue in the project.
+fn issue_counts(server: &TestServer, api: &str, slug: &str) -> Vec<(String, u64)> {
+    let list = server.get(api, &format!("/api/v1/projects/{slug}/issues?status=all"));
+    list.json()["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap().to_owned(),
+                i["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_cli_that_calls_process_exit_still_delivers_what_it_captured() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let project = create_project(db, "Exits");
+        let api = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let out = run_example("exit_code", &server.url, &project.token, &[]);
+        assert_eq!(out.status.code(), Some(3), "the app's exit code is kept");
+        // exit returns only after the atexit flush, and a 200 means committed: no waiting here.
+        let issues = issue_counts(&server, &api, &project.slug);
+        assert!(
+            issues
+                .iter()
+                .any(|(t, n)| t.contains("cannot open the input file") && *n == 1),
+            "{}: {issues:?}",
+            backend.name
+        );
+    }
+}
+
+#[test]
+fn a_panic_that_aborts_right_after_the_hooks_is_delivered() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Aborts");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    let server = TestServer::start(&backend.database_url);
+    let out = run_example("exit_code", &server.url, &project.token, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = Command::new(example("exit_code"))
+        .arg("abort")
+        .env("BUGLE_ENDPOINT", &server.url)
+        .env("BUGLE_TOKEN", &project.token)
+        .output()
+        .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(6), "ended by SIGABRT: {out:?}");
+    }
+    let issues = issue_counts(&server, &api, &project.slug);
+    assert!(
+        issues
+            .iter()
+            .any(|(t, _)| t.starts_with("panic: config file is corrupt")),
+        "{issues:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_delivers_every_queued_event_before_the_process_ends_by_it() {
+    use std::os::unix::process::ExitStatusExt;
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Terminated");
+    let api = create_user_token(&backend.database_url, "ada@example.com", true);
+    let server = TestServer::start(&backend.database_url);
+    let app = example("exit_code"); // built before the clock starts
+    let started = Instant::now();
+    let out = Command::new(app)
+        .arg("sigterm")
+        .env("BUGLE_ENDPOINT", &server.url)
+        .env("BUGLE_TOKEN", &project.token)
+        .env("BUGLE_FLUSH_ON_SIGTERM", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(15),
+        "still ended by SIGTERM: {out:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let delivered: u64 = issue_counts(&server, &api, &project.slug)
+        .iter()
+        .filter(|(t, _)| t.contains("terminated while busy"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(delivered, 20, "the 20 events queued when SIGTERM came");
+}
+
+#[test]
+fn events_dropped_by_a_full_queue_are_reported_with_the_next_send() {
+    let backend = Backend::sqlite();
+    let project = create_project(&backend.database_url, "Flood");
+    let server = TestServer::start(&backend.database_url);
+    let out = Command::new(example("exit_code"))
+        .arg("flood")
+        .env("BUGLE_ENDPOINT", &server.url)
+        .env("BUGLE_TOKEN", &project.token)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let dropped: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("dropped "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count printed: {stdout}"));
+    assert!(
+        dropped > 100,
+        "a queue of 5 cannot take 200 at once: {dropped}"
+    );
+    let metrics =
+        bugle_tests::server::request("GET", &format!("{}/metrics", server.url), &[], None).body;
+    assert!(
+        metrics.contains(&format!("bugle_client_dropped_events_total {dropped}\n")),
+        "{dropped} dropped: {metrics}"
+    );
 }

@@ -22,3 +22,6 @@ mod scale_out;
 mod sdks;
 mod search;
 mod security;
+mod slow_clients;
+mod store_outage;
+mod token_scopes;

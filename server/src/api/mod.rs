@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::issues::{Issue, Occurrence};
-use crate::store::users::User;
+use crate::store::users::{TokenScope, User};
 use crate::time;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -47,8 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(channels::test_channel);
 }
 
-/// The user behind the request's API token.
-pub struct ApiUser(pub User);
+/// The user behind the request's API token, and what the token may do.
+pub struct ApiUser(pub User, pub TokenScope);
 
 impl FromRequest for ApiUser {
     type Error = ApiError;
@@ -62,6 +62,7 @@ impl FromRequest for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let reads = matches!(req.method().as_str(), "GET" | "HEAD");
         Box::pin(async move {
             let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
                 ApiError::Unauthorized(
@@ -69,20 +70,33 @@ impl FromRequest for ApiUser {
                 )
             })?;
             let state = state.expect("AppState is registered");
-            state
+            let (user, scope) = state
                 .store
-                .user_for_api_token(&token)
+                .api_token_user(&token)
                 .await?
-                .map(ApiUser)
-                .ok_or_else(|| ApiError::Unauthorized("unknown API token".into()))
+                .ok_or_else(|| ApiError::Unauthorized("unknown API token".into()))?;
+            if !reads && !scope.write {
+                return Err(ApiError::Forbidden(
+                    "this API token is read-only: create one with `--scope write`".into(),
+                ));
+            }
+            Ok(ApiUser(user, scope))
         })
     }
 }
 
 impl ApiUser {
+    /// False when the token is limited to other projects (the user's own rights aside).
+    pub fn may_see(&self, project_id: i64) -> bool {
+        self.1
+            .projects
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&project_id))
+    }
+
     /// Fails with 404 unless the user may see the project.
     pub async fn check_project(&self, state: &AppState, project_id: i64) -> Result<(), ApiError> {
-        if state.store.can_access(&self.0, project_id).await? {
+        if self.may_see(project_id) && state.store.can_access(&self.0, project_id).await? {
             Ok(())
         } else {
             Err(ApiError::NotFound("not found".into()))

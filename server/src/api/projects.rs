@@ -14,6 +14,7 @@ pub async fn list_projects(
     let projects = state.store.projects_for_user(&user.0).await?;
     let projects: Vec<_> = projects
         .iter()
+        .filter(|p| user.may_see(p.id))
         .map(|p| {
             json!({
                 "id": p.id,

@@ -199,6 +199,8 @@ pub fn prepare(
     raw: Option<&[u8]>,
     received_at: DateTime<Utc>,
 ) -> Result<NewOccurrence, ApiError> {
+    // Every protocol: a list too long to be useful is cut and noted, not refused.
+    crate::bounds::bound_lists(&mut event);
     // The native API is ours and strict (a 422 says what to fix); the SDK protocols are
     // lenient as their servers are: anything that is an event is stored, mended and noted.
     if protocol == "native" {

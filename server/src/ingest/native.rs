@@ -32,6 +32,20 @@ fn project_token(req: &HttpRequest) -> Result<&str, ApiError> {
     }
 }
 
+/// `X-Bugle-Dropped: N`: events the client lost since its last delivered send (the Rust client
+/// sends it; capped so one bad header cannot wrap the counter).
+fn client_dropped(req: &HttpRequest) -> Option<u64> {
+    let n: u64 = req
+        .headers()
+        .get("x-bugle-dropped")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (n > 0).then_some(n.min(1_000_000))
+}
+
 #[post("/api/v1/events")]
 pub async fn ingest_event(
     req: HttpRequest,
@@ -68,5 +82,11 @@ async fn handle(
         None,
         received_at,
     )?;
-    Ok(state.writer.submit(occurrence).await?)
+    let committed = state.writer.submit(occurrence).await?;
+    // Counted once the event is committed: the client resends the count with its next event
+    // otherwise, and only a caller holding a project key can raise it.
+    if let Some(n) = client_dropped(req) {
+        state.metrics.count_client_dropped(n);
+    }
+    Ok(committed)
 }

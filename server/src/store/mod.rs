@@ -101,6 +101,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0011_alerts.sql"),
         include_str!("../../../migrations/postgres/0011_alerts.sql"),
     ),
+    (
+        12,
+        "token scopes",
+        include_str!("../../../migrations/sqlite/0012_token_scopes.sql"),
+        include_str!("../../../migrations/postgres/0012_token_scopes.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +145,34 @@ pub enum StoreError {
 impl StoreError {
     /// Failures a retry can cure: PostgreSQL deadlocks and serialization failures between
     /// instances, SQLite's busy database.
+    /// The database is not reachable or not writable at all (down, restarting, read-only, out
+    /// of disk): retrying event by event would only wait for it again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // 57P01-57P03: administrator shutdown, crash shutdown, cannot connect now; 53100:
+            // disk full; 25006: read-only transaction; 08*: connection exceptions.
+            StoreError::Db(sqlx::Error::Database(e)) => e.code().is_some_and(|c| {
+                matches!(&*c, "57P01" | "57P02" | "57P03" | "53100" | "25006")
+                    || c.starts_with("08")
+            }),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::SystemIoFailure
+            ),
+            _ => false,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => matches!(
@@ -194,9 +228,12 @@ impl Store {
             Backend::Sqlite => Self::open_sqlite(url, &config.sqlite).await?,
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(&with_statement_cache(url))?;
+                // A database that is down or hanging costs a request the store timeout, not
+                // more: then 503 (sqlx tests each pooled connection before handing it out, so
+                // connections killed by a restart are replaced, and the pool recovers by itself).
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(config.store_timeout())
                     .connect_with(options)
                     .await?;
                 Store {

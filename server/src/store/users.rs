@@ -131,24 +131,47 @@ impl Store {
     /// Makes a new API token for a user; only its hash is stored, so this is the one chance
     /// to show it.
     pub async fn create_api_token(&self, user_id: i64, name: Option<&str>) -> StoreResult<String> {
+        self.create_scoped_api_token(user_id, name, &TokenScope::default())
+            .await
+    }
+
+    pub async fn create_scoped_api_token(
+        &self,
+        user_id: i64,
+        name: Option<&str>,
+        scope: &TokenScope,
+    ) -> StoreResult<String> {
         let token = secrets::new_api_token();
+        let projects = scope
+            .projects
+            .as_ref()
+            .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
         sqlx::query(
-            "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO api_tokens (user_id, token_hash, name, created_at, scope, project_ids) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id)
         .bind(secrets::token_hash(&token))
         .bind(name)
         .bind(now_ms())
+        .bind(if scope.write { "write" } else { "read" })
+        .bind(projects)
         .execute(&self.pool)
         .await?;
         Ok(token)
     }
 
     pub async fn user_for_api_token(&self, token: &str) -> StoreResult<Option<User>> {
+        Ok(self.api_token_user(token).await?.map(|(user, _)| user))
+    }
+
+    /// The user and scope of an API token, read from the database on every request: a revoked
+    /// token is refused at once, by every instance.
+    pub async fn api_token_user(&self, token: &str) -> StoreResult<Option<(User, TokenScope)>> {
         let hash = secrets::token_hash(token);
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.is_admin, u.password_hash, t.last_used_at FROM api_tokens t \
-             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            "SELECT u.id, u.email, u.is_admin, u.password_hash, t.last_used_at, t.scope, \
+             t.project_ids FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
         .bind(&hash)
         .fetch_optional(&self.pool)
@@ -165,7 +188,17 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        User::from_row(&row).map(Some)
+        let scope: String = row.try_get("scope")?;
+        let projects: Option<String> = row.try_get("project_ids")?;
+        let scope = TokenScope {
+            write: scope != "read",
+            projects: projects.map(|p| {
+                p.split(',')
+                    .filter_map(|id| id.trim().parse().ok())
+                    .collect()
+            }),
+        };
+        User::from_row(&row).map(|u| Some((u, scope)))
     }
 
     pub async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiTokenInfo>> {
@@ -220,5 +253,22 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// What an API token may do: `write` (default) or only read, on every project its user can see
+/// or only on `projects`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenScope {
+    pub write: bool,
+    pub projects: Option<Vec<i64>>,
+}
+
+impl Default for TokenScope {
+    fn default() -> Self {
+        TokenScope {
+            write: true,
+            projects: None,
+        }
     }
 }

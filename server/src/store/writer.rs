@@ -6,6 +6,12 @@
 //! Each queue is bounded: when it is full, [`Writer::submit`] fails at once with
 //! [`SubmitError::QueueFull`] and the client gets 429 + Retry-After. Nothing is dropped silently:
 //! every accepted job is answered with its commit result.
+//!
+//! A request waits at most the store timeout for its commit (the database down, hanging or busy):
+//! then it is answered 503 + Retry-After and its job is skipped if no transaction took it yet, so
+//! an answered event is either committed (2xx) or told to come back (503), never acknowledged and
+//! lost. One already inside a transaction when its request gave up may still commit; the retry
+//! then finds its uuid stored and is answered as a duplicate.
 
 use std::sync::Arc;
 
@@ -29,6 +35,8 @@ pub enum SubmitError {
     Stopped,
     #[error("storing the event failed: {0}")]
     Store(String),
+    #[error("the database did not commit within {0:?}")]
+    TimedOut(std::time::Duration),
 }
 
 /// The sending side; cheap to clone, one per request handler.
@@ -38,6 +46,8 @@ pub struct Writer {
     shards: Arc<[mpsc::Sender<Job>]>,
     /// Benchmark mode: answer without storing (see `IngestConfig::bench_discard`).
     discard: bool,
+    /// Longest a request waits for its commit.
+    timeout: std::time::Duration,
 }
 
 impl Writer {
@@ -83,6 +93,7 @@ impl Writer {
         let writer = Writer {
             shards: shards.into(),
             discard: false,
+            timeout: std::time::Duration::from_secs(2),
         };
         (writer, WriterHandle { tasks, stop })
     }
@@ -95,7 +106,12 @@ impl Writer {
         }
     }
 
-    /// Queues one occurrence and waits for its commit.
+    /// Requests wait at most `timeout` for their commit (default 2 s).
+    pub fn with_timeout(self, timeout: std::time::Duration) -> Self {
+        Writer { timeout, ..self }
+    }
+
+    /// Queues one occurrence and waits for its commit, at most the store timeout.
     pub async fn submit(&self, occurrence: NewOccurrence) -> Result<Committed, SubmitError> {
         if self.discard {
             return Ok(Committed {
@@ -113,7 +129,10 @@ impl Writer {
                 mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
             })?;
-        done.await
+        // On timeout `done` is dropped: the writer sees the closed ack and skips the job.
+        tokio::time::timeout(self.timeout, done)
+            .await
+            .map_err(|_| SubmitError::TimedOut(self.timeout))?
             .map_err(|_| SubmitError::Stopped)?
             .map_err(SubmitError::Store)
     }
@@ -155,8 +174,16 @@ impl WriterHandle {
 }
 
 async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
-    let (batch, acks): (Vec<NewOccurrence>, Vec<_>) =
-        jobs.drain(..).map(|j| (j.occurrence, j.ack)).unzip();
+    // A request that gave up (timed out, client gone) was answered 503 or not at all: storing
+    // its event now would only make the retry a duplicate.
+    let (batch, acks): (Vec<NewOccurrence>, Vec<_>) = jobs
+        .drain(..)
+        .filter(|j| !j.ack.is_closed())
+        .map(|j| (j.occurrence, j.ack))
+        .unzip();
+    if batch.is_empty() {
+        return;
+    }
     let started = std::time::Instant::now();
     match store.commit_batch(&batch).await {
         Ok(results) => {
@@ -168,11 +195,22 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
                 let _ = ack.send(Ok(result));
             }
         }
+        Err(e) if e.is_unavailable() => {
+            metrics.count_store_error();
+            // The database is not there: one by one would wait for it once per event.
+            tracing::error!(error = %error_chain(&e), events = batch.len(), "database unavailable; batch refused");
+            for ack in acks {
+                let _ = ack.send(Err(format!("database unavailable: {}", error_chain(&e))));
+            }
+        }
         Err(e) => {
             metrics.count_store_error();
             // One bad occurrence must not fail its neighbours: retry each on its own.
             tracing::warn!(error = %error_chain(&e), events = batch.len(), "batch failed; committing one by one");
             for (ack, occurrence) in acks.into_iter().zip(&batch) {
+                if ack.is_closed() {
+                    continue;
+                }
                 let result = store
                     .commit_batch(std::slice::from_ref(occurrence))
                     .await

@@ -107,6 +107,9 @@ pub enum WebError {
     TooManyAttempts(String),
     #[error("the database is busy; try again in a moment")]
     Busy,
+    /// Down, restarting, read-only or out of disk: nothing the user did, nothing to fix here.
+    #[error("the database is unavailable right now; the server keeps trying to reach it. Try again in a minute (operators: see /readyz and the server log)")]
+    Unavailable,
     #[error("something went wrong on our side; the server log has the details")]
     Internal(#[source] anyhow::Error),
 }
@@ -117,6 +120,10 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Conflict(m) => WebError::Conflict(m),
             StoreError::Invalid(m) => WebError::BadRequest(m),
+            e if e.is_unavailable() => {
+                tracing::error!(error = %crate::telemetry::error_chain(&e), "database unavailable");
+                WebError::Unavailable
+            }
             e if e.is_transient() => WebError::Busy,
             e => WebError::Internal(e.into()),
         }
@@ -140,7 +147,7 @@ impl ResponseError for WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::SignIn { .. } => StatusCode::SEE_OTHER,
             WebError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Busy | WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,7 +170,10 @@ impl ResponseError for WebError {
             .render()
             .unwrap_or_else(|_| "<!doctype html><title>Error</title>Error".into());
         let mut resp = html(status, body);
-        if matches!(self, WebError::TooManyAttempts(_) | WebError::Busy) {
+        if matches!(
+            self,
+            WebError::TooManyAttempts(_) | WebError::Busy | WebError::Unavailable
+        ) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
