@@ -287,7 +287,7 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
                     let kind = if n < issues { n } else { n % issues };
                     // Levels, environments and a tag give the search cases something to find.
                     let level = if kind % 2 == 0 { "error" } else { "warning" };
-                    let env = if n % 3 == 0 { "staging" } else { "production" };
+                    let env = ["staging", "production", "production"][n % 3];
                     let body = json!({"message": format!("seeded issue {kind}"), "exceptions": [{"type": format!("Seed{kind}")}],
                         "level": level, "environment": env, "tags": {"region": format!("r{}", kind % 50)},
                         "server": {"host": format!("h{}", n % 7)}});
