@@ -23,46 +23,11 @@ const PACKAGES: &[&str] = &[
 ];
 const IMPORTS: &str = "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http";
 
-/// `target/otel-venv/bin/python`, made once per test run; `None` (after saying why) when Python
-/// or PyPI is unavailable outside CI. Under `CI=true` that is a failure.
+/// `target/otel-venv/bin/python`, made once per test run (see `prepared_venv`).
 pub fn venv() -> Option<&'static Path> {
     static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
     VENV.get_or_init(|| {
-        let target = bugle_tests::server::binary()
-            .parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .to_path_buf();
-        let venv = target.join("otel-venv");
-        let python = venv.join("bin/python");
-        let ready = || {
-            Command::new(&python)
-                .args(["-c", IMPORTS])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready() {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success())
-                && Command::new(venv.join("bin/pip"))
-                    .args(["install", "--quiet"])
-                    .args(PACKAGES)
-                    .status()
-                    .is_ok_and(|s| s.success());
-            if !made || !ready() {
-                assert!(
-                    !bugle_tests::in_ci(),
-                    "CI=true: cannot prepare {} with {PACKAGES:?}",
-                    venv.display()
-                );
-                eprintln!("skipping: cannot prepare a Python venv with {PACKAGES:?}");
-                return None;
-            }
-        }
-        Some(python)
+        bugle_tests::python::prepared_venv("otel-venv", PACKAGES, "python", &["-c", IMPORTS])
     })
     .as_deref()
 }

@@ -25,12 +25,22 @@ use uuid::Uuid;
 
 /// Each backend with an opened, migrated store and one project.
 async fn stores() -> Vec<(Backend, Store, i64)> {
+    stores_with(|_| {}).await
+}
+
+/// As `stores`, with mail configured: mail rows are queued only when SMTP is set.
+async fn stores_mailing() -> Vec<(Backend, Store, i64)> {
+    stores_with(|c| c.mail.smtp_url = Some("smtp://127.0.0.1:2525".into())).await
+}
+
+async fn stores_with(edit: impl Fn(&mut Config)) -> Vec<(Backend, Store, i64)> {
     let mut out = Vec::new();
     for backend in Backend::all() {
-        let config = Config {
+        let mut config = Config {
             database_url: backend.database_url.clone(),
             ..Config::default()
         };
+        edit(&mut config);
         let store = Store::open(&config).await.expect("store opens");
         let (project, _) = store.create_project("Checkout API", None).await.unwrap();
         out.push((backend, store, project.id));

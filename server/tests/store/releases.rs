@@ -140,7 +140,7 @@ async fn events_record_their_release_and_the_issue_its_first_release() {
 
 #[tokio::test]
 async fn an_issue_resolved_in_the_next_release_stays_resolved_for_the_old_build() {
-    for (backend, store, project) in stores().await {
+    for (backend, store, project) in stores_mailing().await {
         let name = backend.name;
         let c = send(&store, project, Some("1.0.0"), "production").await;
         store
