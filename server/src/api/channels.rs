@@ -9,7 +9,6 @@ use super::ApiUser;
 use crate::error::ApiError;
 use crate::notify::channel_admin::{self, Request};
 use crate::state::AppState;
-use crate::store::projects::Project;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,23 +21,13 @@ struct NewChannelBody {
     environment: Option<String>,
 }
 
-async fn visible_project(
-    state: &AppState,
-    user: &ApiUser,
-    slug: &str,
-) -> Result<Project, ApiError> {
-    let project = state.store.project_by_slug(slug).await?;
-    user.check_project(state, project.id).await?;
-    Ok(project)
-}
-
 #[get("/api/v1/projects/{slug}/channels")]
 pub async fn list_channels(
     user: ApiUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let mut list = Vec::new();
     for c in state.store.project_channels(project.id).await? {
         let mut v = channel_admin::to_json(&c);
@@ -55,7 +44,7 @@ pub async fn add_channel(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let body: NewChannelBody = crate::json::parse(&body, "request")?;
     let req = Request {
         kind: &body.kind,
@@ -80,7 +69,7 @@ pub async fn remove_channel(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     state.store.remove_channel(project.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -92,7 +81,7 @@ pub async fn test_channel(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let channel = state.store.channel(id).await?;
     if channel.project_id != project.id {
         return Err(ApiError::NotFound("no such channel".into()));

@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::grouping::rules::{self, Rules};
 use crate::regroup;
 use crate::state::AppState;
-use crate::store::projects::Project;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,16 +24,6 @@ struct Unmerge {
     hashes: Vec<String>,
 }
 
-async fn visible_project(
-    state: &AppState,
-    user: &ApiUser,
-    slug: &str,
-) -> Result<Project, ApiError> {
-    let project = state.store.project_by_slug(slug).await?;
-    user.check_project(state, project.id).await?;
-    Ok(project)
-}
-
 /// Rules as typed; a parse error is a 400 naming its line and column.
 pub fn parse_rules(text: &str) -> Result<Rules, ApiError> {
     rules::parse(text).map_err(|e| ApiError::BadRequest(format!("invalid grouping rules: {e}")))
@@ -46,7 +35,7 @@ pub async fn get_rules(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let settings = state.store.project_settings(project.id).await?;
     Ok(HttpResponse::Ok().json(json!({"rules": settings.grouping_rules.unwrap_or_default()})))
 }
@@ -58,7 +47,7 @@ pub async fn put_rules(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let body: RulesBody = crate::json::parse(&body, "request")?;
     parse_rules(&body.rules)?;
     state
@@ -77,7 +66,7 @@ pub async fn preview_rules(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let body: RulesBody = crate::json::parse(&body, "request")?;
     let rules = parse_rules(&body.rules)?;
     let preview = regroup::preview_project(&state.store, project.id, &rules).await?;

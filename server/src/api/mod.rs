@@ -102,6 +102,17 @@ impl ApiUser {
             Err(ApiError::NotFound("not found".into()))
         }
     }
+
+    /// The project named by `slug`, or 404 unless the user may see it.
+    pub async fn visible_project(
+        &self,
+        state: &AppState,
+        slug: &str,
+    ) -> Result<crate::store::projects::Project, ApiError> {
+        let project = state.store.project_by_slug(slug).await?;
+        self.check_project(state, project.id).await?;
+        Ok(project)
+    }
 }
 
 pub fn issue_json(issue: &Issue) -> Value {

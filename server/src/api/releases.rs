@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use super::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::projects::Project;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::time;
 
@@ -17,16 +16,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_release)
         .service(get_release)
         .service(create_deploy);
-}
-
-async fn visible_project(
-    state: &AppState,
-    user: &ApiUser,
-    slug: &str,
-) -> Result<Project, ApiError> {
-    let project = state.store.project_by_slug(slug).await?;
-    user.check_project(state, project.id).await?;
-    Ok(project)
 }
 
 pub fn release_json(r: &Release, events: (i64, i64), new_issues: i64) -> Value {
@@ -67,7 +56,7 @@ async fn list_releases(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let releases = state.store.releases(project.id).await?;
     let counts = state.store.release_event_counts(project.id).await?;
     let new = state.store.new_issue_counts(project.id).await?;
@@ -102,7 +91,7 @@ async fn create_release(
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let new: NewReleaseBody = crate::json::parse(&body, "request")?;
     let changes = ReleaseChanges {
         url: new.url,
@@ -128,7 +117,7 @@ async fn get_release(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, version) = path.into_inner();
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let release = state.store.release(project.id, &version).await?;
     let counts = state.store.release_event_counts(project.id).await?;
     let new = state
@@ -168,7 +157,7 @@ async fn create_deploy(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, version) = path.into_inner();
-    let project = visible_project(&state, &user, &slug).await?;
+    let project = user.visible_project(&state, &slug).await?;
     let new: NewDeployBody = crate::json::parse(&body, "request")?;
     let deploy = NewDeploy {
         environment: new.environment,
