@@ -200,6 +200,131 @@ fn queries_filter_the_api_and_the_dashboard_and_bad_ones_say_where() {
     }
 }
 
+/// Saved searches through the API: saved with a query that must parse, own ones and those
+/// shared in the project listed, the default marked, deleted only by their owner; read-only
+/// tokens may list but not save.
+#[test]
+fn saved_searches_are_kept_shared_and_deleted_through_the_api() {
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let shop = create_project(db, "Shop");
+        let ada = create_user_token(db, "ada@example.com", false);
+        let bob = create_user_token(db, "bob@example.com", false);
+        for who in ["ada@example.com", "bob@example.com"] {
+            cli(db, &["project", "add-member", &shop.slug, who], None);
+        }
+        let server = TestServer::start(db);
+        let path = format!("/api/v1/projects/{}/searches", shop.slug);
+
+        let bad = server.send_json(
+            "POST",
+            &ada,
+            &path,
+            &json!({"name": "x", "query": "level:loud"}),
+        );
+        assert_eq!(bad.status, 400, "{name}: {}", bad.body);
+        assert!(
+            bad.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("unknown level"),
+            "{name}: {}",
+            bad.body
+        );
+        let unnamed = server.send_json(
+            "POST",
+            &ada,
+            &path,
+            &json!({"name": " ", "query": "is:new"}),
+        );
+        assert_eq!(unnamed.status, 400, "{name}");
+
+        let mine = server.send_json("POST", &ada, &path,
+            &json!({"name": "Prod errors", "query": "level:error environment:production", "default": true}));
+        assert_eq!(mine.status, 201, "{name}: {}", mine.body);
+        let mine = mine.json();
+        assert_eq!(mine["default"], true);
+        let shared = server.send_json(
+            "POST",
+            &ada,
+            &path,
+            &json!({"name": "Checkout", "query": "url:*checkout*", "shared": true}),
+        );
+        assert_eq!(shared.status, 201, "{name}");
+        let global = server.send_json(
+            "POST",
+            &ada,
+            "/api/v1/searches",
+            &json!({"name": "Everywhere", "query": "is:unresolved", "shared": true}),
+        );
+        assert_eq!(
+            global.status, 400,
+            "{name}: only a project's searches are shared"
+        );
+
+        let names = |token: &str, path: &str| -> Vec<String> {
+            let reply = server.get(token, path);
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.json()["searches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(&ada, &path), ["Checkout", "Prod errors"], "{name}");
+        assert_eq!(
+            names(&bob, &path),
+            ["Checkout"],
+            "{name}: bob sees the shared one only"
+        );
+        assert!(names(&ada, "/api/v1/searches").is_empty(), "{name}");
+
+        let id = mine["id"].as_i64().unwrap();
+        let by_bob = server.send_json(
+            "DELETE",
+            &bob,
+            &format!("/api/v1/searches/{id}"),
+            &json!({}),
+        );
+        assert_eq!(by_bob.status, 404, "{name}: not his");
+        let by_ada = server.send_json(
+            "DELETE",
+            &ada,
+            &format!("/api/v1/searches/{id}"),
+            &json!({}),
+        );
+        assert_eq!(by_ada.status, 204, "{name}: {}", by_ada.body);
+        assert_eq!(names(&ada, &path), ["Checkout"], "{name}");
+
+        let outsider = create_user_token(db, "eve@example.com", false);
+        assert_eq!(server.get(&outsider, &path).status, 404, "{name}");
+        let read = cli(
+            db,
+            &[
+                "token",
+                "create",
+                "bob@example.com",
+                "--scope",
+                "read",
+                "--json",
+            ],
+            None,
+        );
+        let read: Value = serde_json::from_str(&read).unwrap();
+        let read = read["token"].as_str().unwrap();
+        assert_eq!(names(read, &path), ["Checkout"], "{name}");
+        let refused = server.send_json(
+            "POST",
+            read,
+            &path,
+            &json!({"name": "n", "query": "is:new"}),
+        );
+        assert_eq!(refused.status, 403, "{name}");
+    }
+}
+
 /// Chromium: a person types a query, sees its issues, saves the search, and finds it again
 /// beside the list (as their default, it opens the list next time).
 #[test]

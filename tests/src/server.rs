@@ -43,9 +43,23 @@ impl Backend {
     }
 }
 
+static BINARY_OVERRIDE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Runs `f` with `bin` as the server binary for every server and CLI call it makes: the
+/// benchmark's `--baseline`, which measures an earlier build beside this one.
+pub fn with_binary<T>(bin: &std::path::Path, f: impl FnOnce() -> T) -> T {
+    let previous = BINARY_OVERRIDE.lock().unwrap().replace(bin.to_owned());
+    let out = f();
+    *BINARY_OVERRIDE.lock().unwrap() = previous;
+    out
+}
+
 /// Where cargo put the server binary: `target/<profile>/`, next to `deps/` where test
 /// executables live, or beside this executable (the benchmark). `BUGLE_SERVER_BIN` overrides.
 pub fn binary() -> PathBuf {
+    if let Some(path) = BINARY_OVERRIDE.lock().unwrap().clone() {
+        return path;
+    }
     if let Some(path) = std::env::var_os("BUGLE_SERVER_BIN") {
         return PathBuf::from(path);
     }

@@ -9,6 +9,7 @@ mod grouping;
 mod issues;
 mod projects;
 mod releases;
+mod saved_searches;
 mod sentry_releases;
 
 use std::future::Future;
@@ -44,7 +45,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(channels::list_channels)
         .service(channels::add_channel)
         .service(channels::remove_channel)
-        .service(channels::test_channel);
+        .service(channels::test_channel)
+        .service(saved_searches::project_searches)
+        .service(saved_searches::save_project_search)
+        .service(saved_searches::all_searches)
+        .service(saved_searches::save_search)
+        .service(saved_searches::delete_search);
 }
 
 /// The user behind the request's API token, and what the token may do.

@@ -12,6 +12,10 @@
 //! dashboard reads and retention beside it, and prints RSS, p99, queue, WAL and database size
 //! per minute (`bugle_tests::soak`).
 //!
+//! `--baseline PATH [--rounds N]` measures ingest (`--only sqlite`, the default, or `postgres`)
+//! with an earlier `bugle-server` binary and this one, alternating, and prints the ratio: the
+//! before/after figure a change on the ingest path reports, taken side by side on one machine.
+//!
 //! `--connections N` sets the concurrency at saturation (256). The load comes from one thread
 //! (`bugle_tests::load`) on the same two cores as the server.
 
@@ -39,6 +43,9 @@ struct Args {
     /// `--soak D`: a long run at `rate` events/s instead of the usual ones.
     soak: Option<Duration>,
     rate: f64,
+    /// `--baseline BIN`: an earlier server binary measured beside this one, `rounds` times each.
+    baseline: Option<std::path::PathBuf>,
+    rounds: usize,
 }
 
 fn args() -> Args {
@@ -53,6 +60,8 @@ fn args() -> Args {
         connections: 256,
         soak: None,
         rate: 500.0,
+        baseline: None,
+        rounds: 3,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -79,6 +88,8 @@ fn args() -> Args {
                         .expect("--soak 30m (or 90s, 2h)"),
                 )
             }
+            "--baseline" => args.baseline = Some(it.next().expect("--baseline PATH").into()),
+            "--rounds" => args.rounds = it.next().and_then(|v| v.parse().ok()).expect("--rounds N"),
             "--rate" => args.rate = it.next().and_then(|v| v.parse().ok()).expect("--rate N"),
             "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres")),
             "--seed-occurrences" => {
@@ -87,7 +98,7 @@ fn args() -> Args {
             other => panic!(
                 "unknown argument {other}: use --quick, --events N, --out PATH, --dashboard, \
                  --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N, \
-                 --soak 30m, --rate N"
+                 --soak 30m, --rate N, --baseline PATH, --rounds N"
             ),
         }
     }
@@ -497,6 +508,64 @@ fn run_soak(args: &Args, duration: Duration) {
     println!("\nwritten to {}", args.out);
 }
 
+/// The `--baseline` run: rounds of baseline and current in alternating order (AB, BA, ...),
+/// so whatever else loads the machine falls on both alike; prints the ratio of the means.
+fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Body]) {
+    let name = args.only.as_deref().unwrap_or("sqlite");
+    let backend = || match name {
+        "postgres" => Backend::postgres().expect("PostgreSQL at 127.0.0.1:5432"),
+        _ => Backend::sqlite(),
+    };
+    let labels = ["baseline", "current"];
+    let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..args.rounds {
+        let order = if round.is_multiple_of(2) {
+            [0, 1]
+        } else {
+            [1, 0]
+        };
+        for which in order {
+            let run = || {
+                measure(
+                    labels[which],
+                    backend(),
+                    bodies,
+                    fixed,
+                    false,
+                    args.connections,
+                )
+            };
+            let report = if which == 0 {
+                bugle_tests::server::with_binary(baseline, run)
+            } else {
+                run()
+            };
+            assert_eq!(
+                report["stored"], report["accepted"],
+                "{} lost events",
+                labels[which]
+            );
+            rates[which].push(report["events_per_s"].as_f64().unwrap());
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (before, after) = (mean(&rates[0]), mean(&rates[1]));
+    println!("\n{name} events/s, {} rounds, alternating:", args.rounds);
+    for (label, r) in labels.iter().zip(&rates) {
+        let runs: Vec<String> = r.iter().map(|x| format!("{x:.0}")).collect();
+        println!("  {label:<9} {}  (mean {:.0})", runs.join(" / "), mean(r));
+    }
+    println!(
+        "  current / baseline: {:+.1} %",
+        (after / before - 1.0) * 100.0
+    );
+    let report = json!({"backend": name, "baseline": rates[0], "current": rates[1],
+        "ratio": after / before});
+    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap())
+        .expect("write the report");
+    println!("written to {}", args.out);
+}
+
 fn main() {
     let args = args();
     if let Some(duration) = args.soak {
@@ -528,6 +597,10 @@ fn main() {
         "workload: avg event {raw_kb:.1} KB, 300 fingerprints + ~2% new, native/envelope/gzip mix"
     );
 
+    if let Some(baseline) = &args.baseline {
+        compare(&args, baseline, &bodies, &fixed);
+        return;
+    }
     if let Some(only) = &args.only {
         let backend = match only.as_str() {
             "postgres" => Backend::postgres().expect("PostgreSQL at 127.0.0.1:5432"),
