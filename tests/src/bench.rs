@@ -163,13 +163,18 @@ fn sentry_envelope(event: &Value) -> Vec<u8> {
     .into_bytes()
 }
 
-/// `n` request bodies: ~2% new issues, the rest spread over `fingerprints` with a long tail;
-/// 60% native, 25% Sentry envelopes, 15% gzip native.
-pub fn workload(seed: u64, n: usize, fingerprints: u64) -> Vec<Body> {
+/// The benchmark's usual share of events that open a new issue, in percent.
+pub const NEW_ISSUES_PERCENT: f64 = 2.0;
+
+/// `n` request bodies: `new_percent` % new issues, the rest spread over `fingerprints` with a
+/// long tail; 60% native, 25% Sentry envelopes, 15% gzip native.
+pub fn workload(seed: u64, n: usize, fingerprints: u64, new_percent: f64) -> Vec<Body> {
     let mut rng = Rng::new(seed);
+    let new_per_10k = (new_percent * 100.0).round() as u64;
     (0..n)
         .map(|_| {
-            let fingerprint = (rng.range(0, 99) >= 2).then(|| rng.skewed(fingerprints));
+            let fingerprint =
+                (rng.range(0, 9_999) >= new_per_10k).then(|| rng.skewed(fingerprints));
             let event = event(&mut rng, fingerprint);
             let json = event.to_string().into_bytes();
             let raw_len = json.len();
@@ -255,8 +260,8 @@ mod tests {
 
     #[test]
     fn the_workload_is_realistic_and_repeatable() {
-        let a = workload(7, 200, 300);
-        let b = workload(7, 200, 300);
+        let a = workload(7, 200, 300, NEW_ISSUES_PERCENT);
+        let b = workload(7, 200, 300, NEW_ISSUES_PERCENT);
         assert_eq!(
             a.iter().map(|x| x.bytes.len()).sum::<usize>(),
             b.iter().map(|x| x.bytes.len()).sum::<usize>()

@@ -8,6 +8,9 @@
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --only sqlite  # one run, for profiling
 //! ```
 //!
+//! `--new-issues PCT` sets the share of events that open a new issue (2 %; a soak with 0.01
+//! reaches a steady database size once retention caps each issue).
+//!
 //! `--soak 30m [--rate 500] [--only postgres]` runs ingest at a fixed rate for that long, with
 //! dashboard reads and retention beside it, and prints RSS, p99, queue, WAL and database size
 //! per minute (`bugle_tests::soak`).
@@ -21,7 +24,9 @@
 
 use std::time::{Duration, Instant};
 
-use bugle_tests::bench::{cpu_seconds, rss_mb, workload, Body, Latencies, Wire};
+use bugle_tests::bench::{
+    cpu_seconds, rss_mb, workload, Body, Latencies, Wire, NEW_ISSUES_PERCENT,
+};
 use bugle_tests::bench::{event, Rng};
 use bugle_tests::load::{self, Prepared};
 use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
@@ -46,6 +51,8 @@ struct Args {
     /// `--baseline BIN`: an earlier server binary measured beside this one, `rounds` times each.
     baseline: Option<std::path::PathBuf>,
     rounds: usize,
+    /// Share of events that open a new issue, in percent (`--new-issues`).
+    new_issues: f64,
 }
 
 fn args() -> Args {
@@ -62,6 +69,7 @@ fn args() -> Args {
         rate: 500.0,
         baseline: None,
         rounds: 3,
+        new_issues: NEW_ISSUES_PERCENT,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -89,6 +97,12 @@ fn args() -> Args {
                 )
             }
             "--baseline" => args.baseline = Some(it.next().expect("--baseline PATH").into()),
+            "--new-issues" => {
+                args.new_issues = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--new-issues PCT")
+            }
             "--rounds" => args.rounds = it.next().and_then(|v| v.parse().ok()).expect("--rounds N"),
             "--rate" => args.rate = it.next().and_then(|v| v.parse().ok()).expect("--rate N"),
             "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres")),
@@ -98,7 +112,7 @@ fn args() -> Args {
             other => panic!(
                 "unknown argument {other}: use --quick, --events N, --out PATH, --dashboard, \
                  --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N, \
-                 --soak 30m, --rate N, --baseline PATH, --rounds N"
+                 --soak 30m, --rate N, --baseline PATH, --rounds N, --new-issues PCT"
             ),
         }
     }
@@ -490,7 +504,9 @@ fn run_soak(args: &Args, duration: Duration) {
     let server = TestServer::start_with(db, soak::SERVER_ENV);
     let user = WebUser::sign_in(&server.url, "bench@example.com", PASSWORD);
     let (token, id) = (project.token.clone(), project.id);
-    let make = move |minute: u64, n: usize| requests(&token, id, &workload(1_000 + minute, n, 300));
+    let new = args.new_issues;
+    let make =
+        move |minute: u64, n: usize| requests(&token, id, &workload(1_000 + minute, n, 300, new));
     let report = soak::run(&Soak {
         backend: &backend,
         server: &server,
@@ -518,6 +534,8 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
     };
     let labels = ["baseline", "current"];
     let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    // The server's CPU per event moves less than throughput when other work shares the cores.
+    let mut cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 0..args.rounds {
         let order = if round.is_multiple_of(2) {
             [0, 1]
@@ -546,6 +564,7 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
                 labels[which]
             );
             rates[which].push(report["events_per_s"].as_f64().unwrap());
+            cpu[which].push(report["cpu_s_per_10k"].as_f64().unwrap());
         }
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
@@ -559,8 +578,14 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
         "  current / baseline: {:+.1} %",
         (after / before - 1.0) * 100.0
     );
+    let (cpu_before, cpu_after) = (mean(&cpu[0]), mean(&cpu[1]));
+    println!(
+        "server CPU-seconds per 10,000 events: baseline {cpu_before:.2}, current {cpu_after:.2} \
+         ({:+.1} %)",
+        (cpu_after / cpu_before - 1.0) * 100.0
+    );
     let report = json!({"backend": name, "baseline": rates[0], "current": rates[1],
-        "ratio": after / before});
+        "ratio": after / before, "cpu_s_per_10k": {"baseline": cpu[0], "current": cpu[1]}});
     std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap())
         .expect("write the report");
     println!("written to {}", args.out);
@@ -589,12 +614,18 @@ fn main() {
         args.events,
         if args.quick { " (--quick)" } else { "" }
     );
-    let bodies = workload(42, args.events, 300);
-    let fixed = workload(43, if args.quick { 4_000 } else { 10_000 }, 300);
+    let bodies = workload(42, args.events, 300, args.new_issues);
+    let fixed = workload(
+        43,
+        if args.quick { 4_000 } else { 10_000 },
+        300,
+        args.new_issues,
+    );
     let raw_kb =
         bodies.iter().map(|b| b.raw_len).sum::<usize>() as f64 / bodies.len() as f64 / 1024.0;
     println!(
-        "workload: avg event {raw_kb:.1} KB, 300 fingerprints + ~2% new, native/envelope/gzip mix"
+        "workload: avg event {raw_kb:.1} KB, 300 fingerprints + ~{}% new, native/envelope/gzip mix",
+        args.new_issues
     );
 
     if let Some(baseline) = &args.baseline {
