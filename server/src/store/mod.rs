@@ -16,6 +16,7 @@ pub mod issues;
 pub mod merges;
 pub mod notify;
 pub mod projects;
+pub mod release_health;
 pub mod releases;
 pub mod retention;
 pub mod saved_searches;
@@ -106,6 +107,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "token scopes",
         include_str!("../../../migrations/sqlite/0012_token_scopes.sql"),
         include_str!("../../../migrations/postgres/0012_token_scopes.sql"),
+    ),
+    (
+        13,
+        "release health",
+        include_str!("../../../migrations/sqlite/0013_release_health.sql"),
+        include_str!("../../../migrations/postgres/0013_release_health.sql"),
     ),
 ];
 
@@ -246,7 +253,7 @@ impl Store {
                     mail: false,
                     trending: Default::default(),
                     known_releases: Default::default(),
-                    sqlite_writer: None,
+                            sqlite_writer: None,
                 }
             }
         };
