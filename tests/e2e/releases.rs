@@ -480,3 +480,128 @@ fn the_releases_page_a_release_page_and_resolving_in_the_next_release_in_the_bro
         "resolved in the next release"
     );
 }
+
+/// sentry-cli sends a release's commits with the files they changed (`set-commits --local`);
+/// an issue whose in-app frames are in one of those files names that commit and its author,
+/// and the deploy after which it appeared, on its page and in the API.
+#[test]
+fn an_issue_names_its_suspect_deploy_and_commits() {
+    let Some(bin) = sentry_cli() else { return };
+    for backend in Backend::all() {
+        let name = backend.name;
+        let db = &backend.database_url;
+        let project = create_project(db, "Suspects");
+        let token = create_user_token(db, "ada@example.com", true);
+        bugle_tests::web::create_user(db, "bob@example.com", true);
+        let server = TestServer::start(db);
+        let cli = Cli {
+            bin,
+            server: &server,
+            token: &token,
+            project: &project.slug,
+        };
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path();
+        git(dir, &["init", "-q"]);
+        git(
+            dir,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://github.com/acme/shop.git",
+            ],
+        );
+        std::fs::create_dir(dir.join("shop")).unwrap();
+        std::fs::write(dir.join("README.md"), "shop\n").unwrap();
+        git(dir, &["add", "README.md"]);
+        git(dir, &["commit", "-q", "-m", "Start"]);
+        cli.run(dir, &["releases", "new", "shop@1.0.0"]);
+        cli.run(dir, &["releases", "set-commits", "shop@1.0.0", "--local"]);
+        cli.run(
+            dir,
+            &[
+                "deploys",
+                "new",
+                "--release",
+                "shop@1.0.0",
+                "-e",
+                "production",
+            ],
+        );
+        std::fs::write(dir.join("shop/cart.py"), "def total(): return {}['x']\n").unwrap();
+        git(dir, &["add", "shop/cart.py"]);
+        git(dir, &["commit", "-q", "-m", "Compute the cart total"]);
+        std::fs::write(dir.join("README.md"), "the shop\n").unwrap();
+        git(dir, &["commit", "-q", "-am", "Docs"]);
+        cli.run(dir, &["releases", "new", "shop@1.1.0"]);
+        cli.run(dir, &["releases", "set-commits", "shop@1.1.0", "--local"]);
+        cli.run(
+            dir,
+            &["deploys", "new", "--release", "shop@1.1.0", "-e", "staging"],
+        );
+        cli.run(
+            dir,
+            &[
+                "deploys",
+                "new",
+                "--release",
+                "shop@1.1.0",
+                "-e",
+                "production",
+            ],
+        );
+
+        let mut sent = event("shop@1.1.0");
+        sent["exceptions"][0]["frames"][0]["filename"] = json!("/srv/app/shop/cart.py");
+        let issue = server.send_event(&project.token, &sent).json()["issue_id"]
+            .as_i64()
+            .unwrap();
+        let body = server
+            .get(&token, &format!("/api/v1/issues/{issue}"))
+            .json();
+        let suspects = &body["suspects"];
+        assert_eq!(suspects["release"], "shop@1.1.0", "{name}: {suspects:#}");
+        assert_eq!(
+            suspects["deploy"]["release"], "shop@1.1.0",
+            "{name}: {suspects:#}"
+        );
+        assert_eq!(
+            suspects["deploy"]["environment"], "production",
+            "{name}: {suspects:#}"
+        );
+        let commits = suspects["commits"].as_array().unwrap();
+        assert_eq!(
+            commits.len(),
+            1,
+            "{name}: only the commit touching cart.py: {suspects:#}"
+        );
+        assert_eq!(commits[0]["message"], "Compute the cart total", "{name}");
+        assert_eq!(commits[0]["author_name"], "Ada", "{name}");
+        assert_eq!(commits[0]["files"], json!(["shop/cart.py"]), "{name}");
+
+        let web = bugle_tests::web::WebUser::sign_in(
+            &server.url,
+            "bob@example.com",
+            bugle_tests::web::PASSWORD,
+        );
+        let page = web.get(&format!("/issues/{issue}"));
+        assert_eq!(page.status, 200, "{name}");
+        let section = &page.body[page
+            .body
+            .find(r#"id="suspects""#)
+            .expect("a suspects section")..];
+        assert!(
+            section.contains("shop@1.1.0</a> to <span class=\"badge\">production"),
+            "{name}: {section}"
+        );
+        assert!(
+            section.contains("Compute the cart total") && section.contains("Ada"),
+            "{name}"
+        );
+        assert!(
+            !section[..section.find("</section>").unwrap()].contains("Docs"),
+            "{name}"
+        );
+    }
+}

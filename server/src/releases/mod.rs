@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod order;
+pub mod suspects;
 
 /// Longest release or environment name accepted, as Sentry allows.
 pub const MAX_NAME: usize = 200;

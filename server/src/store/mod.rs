@@ -23,6 +23,7 @@ pub mod saved_searches;
 pub mod search;
 pub mod sessions;
 mod sql;
+pub mod suspects;
 pub mod users;
 pub mod writer;
 

@@ -97,11 +97,11 @@ pub struct Deploy {
     pub source: String,
 }
 
-const DEPLOY_COLUMNS: &str = "d.id, d.project_id, d.release_id, r.version, d.environment, d.name, \
+pub(super) const DEPLOY_COLUMNS: &str = "d.id, d.project_id, d.release_id, r.version, d.environment, d.name, \
      d.url, d.date_started, d.date_finished, d.created_at, d.created_by, d.comment, d.status, d.source";
 
 impl Deploy {
-    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<Self> {
         Ok(Deploy {
             id: row.try_get("id")?,
             project_id: row.try_get("project_id")?,
