@@ -605,3 +605,98 @@ fn an_issue_names_its_suspect_deploy_and_commits() {
         );
     }
 }
+
+/// At 1,000 releases (semver with backports, hashes, deploys, events and sessions on some),
+/// the release list (API and page) and a release page answer within 50 ms (median of 30, a
+/// debug build); the figures are printed.
+#[test]
+fn release_lists_and_pages_at_1000_releases() {
+    use bugle_tests::web::{create_user, WebUser, PASSWORD};
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Many Releases");
+    let token = create_user_token(db, "ada@example.com", true);
+    create_user(db, "bob@example.com", true);
+    let server = TestServer::start(db);
+    let slug = &project.slug;
+    for i in 0..1000 {
+        let version = match i % 10 {
+            9 => format!("{:07x}", i * 7919),
+            _ => format!("{}.{}.{}", i / 100, (i / 10) % 10, i % 10),
+        };
+        let reply = server.send_json(
+            "POST",
+            &token,
+            &format!("/api/v1/projects/{slug}/releases"),
+            &json!({"version": version}),
+        );
+        assert_eq!(reply.status, 201, "{version}: {}", reply.body);
+        if i % 10 == 0 {
+            server.send_json(
+                "POST",
+                &token,
+                &format!("/api/v1/projects/{slug}/releases/{version}/deploys"),
+                &json!({"environment": "production"}),
+            );
+            server.send_event(&project.token, &event(&version));
+            let sessions = json!({"attrs": {"release": version, "environment": "production"},
+                "aggregates": [{"started": "2026-01-01T00:00:00Z", "exited": 9, "crashed": 1}]})
+            .to_string();
+            let envelope = format!(
+                "{{}}\n{{\"type\":\"sessions\",\"length\":{}}}\n{sessions}\n",
+                sessions.len()
+            );
+            let reply = bugle_tests::server::request(
+                "POST",
+                &format!("{}/api/{}/envelope/", server.url, project.id),
+                &[(
+                    "X-Sentry-Auth",
+                    &format!("Sentry sentry_version=7, sentry_key={}", project.token),
+                )],
+                Some(envelope.into_bytes()),
+            );
+            assert_eq!(reply.status, 200, "{}", reply.body);
+        }
+    }
+    let web = WebUser::sign_in(&server.url, "bob@example.com", PASSWORD);
+    let time = |what: &str, get: &dyn Fn() -> u16| {
+        (0..3).for_each(|_| assert_eq!(get(), 200, "{what}"));
+        let mut ms: Vec<f64> = (0..30)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                assert_eq!(get(), 200, "{what}");
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "{what:<40} 1,000 releases: median {:.1} ms, max {:.1} ms",
+            ms[15], ms[29]
+        );
+        ms[15]
+    };
+    let api = time("API release list", &|| {
+        server
+            .get(&token, &format!("/api/v1/projects/{slug}/releases"))
+            .status
+    });
+    let list = time("page: releases", &|| {
+        web.get(&format!("/projects/{slug}/releases")).status
+    });
+    let one = time("page: release", &|| {
+        web.get(&format!("/projects/{slug}/releases/5.0.0")).status
+    });
+    let page = web.get(&format!("/projects/{slug}/releases/5.0.0"));
+    assert!(
+        page.body.contains(r#"id="release-crash-free">90.0%"#),
+        "{}",
+        page.body
+    );
+    for (what, ms) in [
+        ("API list", api),
+        ("releases page", list),
+        ("release page", one),
+    ] {
+        assert!(ms <= 50.0, "{what}: median {ms:.1} ms at 1,000 releases");
+    }
+}

@@ -212,6 +212,8 @@ pub struct Store {
     trending: issues::TrendingCache,
     /// Releases known to be stored, so ingest writes a release row once (`releases`).
     known_releases: releases::KnownReleases,
+    /// Each project's release order, computed once per set of releases (`releases`).
+    release_orders: releases::ReleaseOrders,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -254,7 +256,8 @@ impl Store {
                     mail: false,
                     trending: Default::default(),
                     known_releases: Default::default(),
-                            sqlite_writer: None,
+                    release_orders: Default::default(),
+                    sqlite_writer: None,
                 }
             }
         };
@@ -315,6 +318,7 @@ impl Store {
             mail: false,
             trending: Default::default(),
             known_releases: Default::default(),
+            release_orders: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,
