@@ -700,3 +700,62 @@ fn release_lists_and_pages_at_1000_releases() {
         assert!(ms <= 50.0, "{what}: median {ms:.1} ms at 1,000 releases");
     }
 }
+
+/// sentry-cli 2.x spells deploys `releases deploys V new|list`; against Bugle they record
+/// and list deploys as 3.x's `deploys new|list` do.
+#[test]
+fn sentry_cli_2_records_and_lists_deploys() {
+    let Some(bin) = bugle_tests::sentry_cli::sentry_cli_2() else {
+        return;
+    };
+    for backend in Backend::all() {
+        let name = backend.name;
+        let db = &backend.database_url;
+        let project = create_project(db, "Legacy CLI");
+        let token = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let cli = Cli {
+            bin,
+            server: &server,
+            token: &token,
+            project: &project.slug,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let version = cli.run(dir.path(), &["--version"]);
+        assert!(version.contains("sentry-cli 2."), "{name}: {version}");
+        cli.run(dir.path(), &["releases", "new", "shop@2.0.0"]);
+        cli.run(dir.path(), &["releases", "finalize", "shop@2.0.0"]);
+        cli.run(
+            dir.path(),
+            &[
+                "releases",
+                "deploys",
+                "shop@2.0.0",
+                "new",
+                "-e",
+                "production",
+                "-n",
+                "green",
+            ],
+        );
+        let list = cli.run(dir.path(), &["releases", "deploys", "shop@2.0.0", "list"]);
+        assert!(
+            list.contains("production") && list.contains("green"),
+            "{name}: {list}"
+        );
+        let stored = releases(&server, &token, &project.slug);
+        assert_eq!(stored[0]["version"], "shop@2.0.0", "{name}");
+        assert!(stored[0]["date_released"].is_string(), "{name}");
+        let one = server
+            .get(
+                &token,
+                &format!("/api/v1/projects/{}/releases/shop@2.0.0", project.slug),
+            )
+            .json();
+        assert_eq!(
+            one["deploys"][0]["environment"], "production",
+            "{name}: {one}"
+        );
+        assert_eq!(one["deploys"][0]["name"], "green", "{name}: {one}");
+    }
+}
