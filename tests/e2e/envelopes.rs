@@ -119,11 +119,13 @@ fn an_envelope_keeps_its_good_items_when_others_are_bad() {
             dropped.contains("reason=\"malformed_item\"} 1"),
             "{dropped}"
         );
-        let skipped = metric(&server, "bugle_skipped_items_total");
+        // The session has no `attrs.release`: dropped, said so; the profile is skipped.
         assert!(
-            skipped.contains("type=\"session\"} 1") && skipped.contains("type=\"profile\"} 1"),
-            "{skipped}"
+            dropped.contains("type=\"session\",reason=\"invalid_session\"} 1"),
+            "{dropped}"
         );
+        let skipped = metric(&server, "bugle_skipped_items_total");
+        assert!(skipped.contains("type=\"profile\"} 1"), "{skipped}");
 
         // A bad event item is dropped; the user report beside it is kept.
         let other = "0b7f6c1e5c8e4a439a557d0f3b0a2c11";

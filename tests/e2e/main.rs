@@ -17,6 +17,7 @@ mod notifications;
 mod operations;
 mod otlp;
 mod protocols;
+mod release_health;
 mod releases;
 mod scale_out;
 mod sdks;

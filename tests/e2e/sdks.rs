@@ -16,7 +16,7 @@ use bugle_tests::python::venv as python;
 
 /// Runs a Python script; panics with its output unless it exits 0 (the scripts exit 1 when
 /// the SDK logged a delivery problem).
-fn run_python(python: &Path, script: &str, args: &[&str]) {
+pub(crate) fn run_python(python: &Path, script: &str, args: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.py");
     std::fs::write(&path, script).unwrap();
@@ -54,7 +54,7 @@ fn latest(server: &TestServer, api: &str, issue: &Value) -> Value {
 }
 
 /// The DSN printed by `project create`, pointed at the test server's port.
-fn dsn(project: &Project, server: &TestServer) -> String {
+pub(crate) fn dsn(project: &Project, server: &TestServer) -> String {
     let host = server.url.strip_prefix("http://").unwrap();
     project.dsn.replace("127.0.0.1:8080", host)
 }

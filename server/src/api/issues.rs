@@ -177,6 +177,19 @@ pub async fn get_issue(
     );
     map.insert("latest".into(), json!(latest.as_ref().map(occurrence_json)));
     map.insert("facets".into(), facets.into());
+    let suspects = state
+        .store
+        .suspects(&issue, latest.as_ref().map(|o| &o.event))
+        .await?;
+    map.insert(
+        "suspects".into(),
+        json!({
+            "appeared_at": crate::time::json(suspects.appeared_at),
+            "release": suspects.release,
+            "deploy": suspects.deploy.as_ref().map(super::releases::deploy_json),
+            "commits": suspects.commits,
+        }),
+    );
     // Every key indexed for the issue (built-in facets and tags), top 10 values each.
     let mut tags = serde_json::Map::new();
     for b in state.store.issue_breakdowns(issue.id, 10).await? {

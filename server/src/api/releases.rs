@@ -1,13 +1,17 @@
 //! Bugle's own release API: `GET/POST /api/v1/projects/{slug}/releases`,
 //! `GET .../releases/{version}` and `POST .../releases/{version}/deploys`.
 
+use std::collections::BTreeMap;
+
 use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ApiUser;
 use crate::error::ApiError;
+use crate::releases::health::Health;
 use crate::state::AppState;
+use crate::store::release_health::overall;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::time;
 
@@ -18,7 +22,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_deploy);
 }
 
-pub fn release_json(r: &Release, events: (i64, i64), new_issues: i64) -> Value {
+/// A release's session counts and crash-free rates (`null` without sessions), for all
+/// environments together and per environment.
+fn health_json(per_env: Option<&BTreeMap<String, Health>>) -> Value {
+    let one = |h: &Health| {
+        json!({
+            "sessions": h.sessions,
+            "crashed_sessions": h.crashed,
+            "errored_sessions": h.errored,
+            "abnormal_sessions": h.abnormal,
+            "crash_free_sessions": h.crash_free_sessions(),
+            "users": h.users,
+            "crashed_users": h.crashed_users,
+            "crash_free_users": h.crash_free_users(),
+        })
+    };
+    let empty = BTreeMap::new();
+    let per_env = per_env.unwrap_or(&empty);
+    let mut body = one(&overall(per_env));
+    body["environments"] = per_env
+        .iter()
+        .map(|(env, h)| (env.clone(), one(h)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    body
+}
+
+pub fn release_json(
+    r: &Release,
+    events: (i64, i64),
+    new_issues: i64,
+    health: Option<&BTreeMap<String, Health>>,
+) -> Value {
     json!({
         "version": r.version,
         "created_at": time::json(r.created_at),
@@ -31,6 +66,7 @@ pub fn release_json(r: &Release, events: (i64, i64), new_issues: i64) -> Value {
         "events": events.0,
         "issues": events.1,
         "new_issues": new_issues,
+        "health": health_json(health),
     })
 }
 
@@ -60,6 +96,7 @@ async fn list_releases(
     let releases = state.store.releases(project.id).await?;
     let counts = state.store.release_event_counts(project.id).await?;
     let new = state.store.new_issue_counts(project.id).await?;
+    let health = state.store.release_health(project.id, None).await?;
     let list: Vec<Value> = releases
         .iter()
         .map(|r| {
@@ -67,6 +104,7 @@ async fn list_releases(
                 r,
                 counts.get(&r.version).copied().unwrap_or_default(),
                 new.get(&r.version).copied().unwrap_or_default(),
+                health.get(&r.version),
             )
         })
         .collect();
@@ -107,7 +145,7 @@ async fn create_release(
     } else {
         actix_web::http::StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0)))
+    Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0, None)))
 }
 
 #[get("/api/v1/projects/{slug}/releases/{version}")]
@@ -125,10 +163,15 @@ async fn get_release(
         .issues_first_seen_in(project.id, &version, 100)
         .await?;
     let deploys = state.store.release_deploys(release.id).await?;
+    let health = state
+        .store
+        .release_health(project.id, Some(&version))
+        .await?;
     let mut body = release_json(
         &release,
         counts.get(&version).copied().unwrap_or_default(),
         new.len() as i64,
+        health.get(&version),
     );
     body["deploys"] = deploys.iter().map(deploy_json).collect();
     body["new_issue_ids"] = json!(new);

@@ -29,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list_deploys)
         .service(new_deploy)
         .service(project_releases)
+        .service(new_project_release)
+        .service(update_project_release)
         .service(repos);
 }
 
@@ -248,17 +250,54 @@ async fn new_release(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let body: ReleaseBody = crate::json::parse(&body, "release")?;
+    create(&state, &user, body).await
+}
+
+/// A new release (201), or the one that exists updated (208, as Sentry answers a repeat).
+async fn create(
+    state: &AppState,
+    user: &ApiUser,
+    body: ReleaseBody,
+) -> Result<HttpResponse, ApiError> {
     let Some(version) = body.version.clone() else {
         return Err(ApiError::BadRequest("version is required".into()));
     };
     // Without projects this updates the release where it exists (sentry-cli's archive and
     // restore post to the collection); a new release needs them.
-    let (release, created) = upsert(&state, &user, &version, &body).await?;
+    let (release, created) = upsert(state, user, &version, &body).await?;
     let status = if created { 201 } else { 208 };
     Ok(
         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("valid"))
-            .json(release.json(&state).await?),
+            .json(release.json(state).await?),
     )
+}
+
+/// sentry-cli 2.x creates releases under the project (`releases new`): the project in the
+/// path is the release's.
+#[post("/api/0/projects/{org}/{project}/releases/")]
+async fn new_project_release(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let mut body: ReleaseBody = crate::json::parse(&body, "release")?;
+    body.projects = Some(vec![Value::String(path.1.clone())]);
+    create(&state, &user, body).await
+}
+
+/// sentry-cli 2.x finalizes (and updates) releases under the project.
+#[put("/api/0/projects/{org}/{project}/releases/{version}/")]
+async fn update_project_release(
+    user: ApiUser,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let mut body: ReleaseBody = crate::json::parse(&body, "release")?;
+    body.projects = Some(vec![Value::String(path.1.clone())]);
+    let (release, _) = upsert(&state, &user, &path.2, &body).await?;
+    Ok(HttpResponse::Ok().json(release.json(&state).await?))
 }
 
 #[get("/api/0/organizations/{org}/releases/{version}/")]

@@ -1,5 +1,7 @@
 //! A Sentry envelope, judged item by item: the event is stored with its attachments, user
-//! reports and feedback are stored beside it, everything else is counted and skipped. A bad item
+//! reports and feedback are stored beside it, session updates are counted for release health
+//! in the event's transaction (`store::release_health`), everything else is counted and
+//! skipped. A bad item
 //! is dropped and counted (`bugle_dropped_items_total{type,reason}`) while the rest is kept; only
 //! a malformed envelope header, a bad key or a size limit refuses the whole envelope (the
 //! endpoint checks those before this runs).
@@ -18,9 +20,11 @@ use crate::error::ApiError;
 use crate::event::{Event, Level, ProcessingNote};
 use crate::protocol::envelope::{Envelope, Item, ItemType, SkippedItem};
 use crate::protocol::{minidump, sentry};
+use crate::releases::health;
 use crate::state::AppState;
 use crate::store::attachments::NewAttachment;
 use crate::store::feedback::NewFeedback;
+use crate::store::release_health::NewSession;
 use crate::store::{Committed, StoreError};
 
 /// What became of an envelope.
@@ -60,6 +64,7 @@ pub async fn ingest(
     let mut event: Option<(Event, Vec<u8>)> = None;
     let mut attachments: Vec<Incoming> = Vec::new();
     let mut feedback: Vec<NewFeedback> = Vec::new();
+    let mut sessions: Vec<NewSession> = Vec::new();
     let mut notes: Vec<ProcessingNote> = Vec::new();
     let mut attached_bytes = 0usize;
     for (index, item) in envelope.items.iter().enumerate() {
@@ -123,8 +128,27 @@ pub async fn ingest(
                 Some(f) => feedback.push(f),
                 None => metrics.count_dropped_item(ty, "invalid_feedback"),
             },
-            // Sessions, transactions, client reports, check-ins, logs, profiles, replays...:
-            // accepted, not stored (yet).
+            ItemType::Session | ItemType::Sessions => {
+                let received = received_at.timestamp_millis();
+                let read = if item.ty == ItemType::Session {
+                    health::parse_session(&item.payload, received).map(|u| vec![u])
+                } else {
+                    health::parse_sessions(&item.payload, received)
+                };
+                match read {
+                    Ok(updates) => sessions.extend(updates.into_iter().map(|update| NewSession {
+                        project_id: admitted.project_id,
+                        update,
+                    })),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "session item dropped");
+                        metrics.count_dropped_item(ty, "invalid_session");
+                        refusals.push(format!("item {index} ({ty}): {e}"));
+                    }
+                }
+            }
+            // Transactions, client reports, check-ins, logs, profiles, replays...: accepted,
+            // not stored (yet).
             _ => metrics.count_skipped_item(ty),
         }
     }
@@ -132,10 +156,16 @@ pub async fn ingest(
     let usable = event.is_some()
         || !attachments.is_empty()
         || !feedback.is_empty()
+        || !sessions.is_empty()
         || envelope.items.iter().any(|i| {
             !matches!(
                 i.ty,
-                ItemType::Event | ItemType::Attachment | ItemType::UserReport | ItemType::Feedback
+                ItemType::Event
+                    | ItemType::Attachment
+                    | ItemType::UserReport
+                    | ItemType::Feedback
+                    | ItemType::Session
+                    | ItemType::Sessions
             )
         });
     if !usable && !refusals.is_empty() {
@@ -184,7 +214,11 @@ pub async fn ingest(
                 received_at,
             )?;
             occurrence.attachments = within_quota(state, admitted.project_id, &attachments).await?;
-            Some(state.writer.submit(occurrence).await?)
+            // The session updates an SDK sends with an error commit with it.
+            state
+                .writer
+                .submit_with_sessions(Some(occurrence), std::mem::take(&mut sessions))
+                .await?
         }
         None => {
             if let (Some(id), false) = (event_id, attachments.is_empty()) {
@@ -207,6 +241,9 @@ pub async fn ingest(
             None
         }
     };
+    if !sessions.is_empty() {
+        state.writer.submit_with_sessions(None, sessions).await?;
+    }
     for f in &feedback {
         state.store.add_feedback(f).await?;
     }

@@ -1,7 +1,9 @@
 //! Releases: what a version name may be, and how a project's releases are ordered
-//! (`order`). Pure: the store keeps them, the APIs and ingest use these rules.
+//! (`order`), and release health from sessions (`health`). Pure: the store keeps them, the APIs and ingest use these rules.
 
+pub mod health;
 pub mod order;
+pub mod suspects;
 
 /// Longest release or environment name accepted, as Sentry allows.
 pub const MAX_NAME: usize = 200;

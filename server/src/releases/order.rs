@@ -124,8 +124,9 @@ impl ReleaseOrder {
     /// Orders versions given in the order they were created (oldest first).
     pub fn new<'a>(created: impl IntoIterator<Item = &'a str>) -> Self {
         let mut list: Vec<(&'a str, Option<Semver>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for version in created {
-            if list.iter().any(|(v, _)| *v == version) {
+            if !seen.insert(version) {
                 continue;
             }
             let semver = Semver::parse(version);

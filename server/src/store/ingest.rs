@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::attachments::{NewAttachment, INSERT_ATTACHMENT};
 use super::batch_tx::{Arg, BatchTx, Col};
+use super::release_health::NewSession;
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
 use crate::grouping::{GroupHash, Grouping, GROUPING_VERSION};
@@ -129,9 +130,18 @@ impl Store {
     /// Commits every occurrence of `batch` in one transaction and says, in the same order, what
     /// became of each. Resent uuids (in the batch or already stored) are stored once.
     pub async fn commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
+        self.commit_ingest(batch, &[]).await
+    }
+
+    /// [`Store::commit_batch`] with session updates (release health) in the same transaction.
+    pub async fn commit_ingest(
+        &self,
+        batch: &[NewOccurrence],
+        sessions: &[NewSession],
+    ) -> StoreResult<Vec<Committed>> {
         let mut attempt = 0u32;
         loop {
-            match self.try_commit_batch(batch).await {
+            match self.try_commit_batch(batch, sessions).await {
                 Err(e) if e.is_transient() && attempt < 8 => {
                     attempt += 1;
                     tracing::debug!(attempt, error = %e, "retrying batch");
@@ -142,24 +152,43 @@ impl Store {
         }
     }
 
-    async fn try_commit_batch(&self, batch: &[NewOccurrence]) -> StoreResult<Vec<Committed>> {
+    async fn try_commit_batch(
+        &self,
+        batch: &[NewOccurrence],
+        sessions: &[NewSession],
+    ) -> StoreResult<Vec<Committed>> {
         let (spike, mail) = (self.spike, self.mail);
         // Releases this process has not stored yet: written once, not per batch.
         let mut unknown: Vec<(i64, &str)> = batch
             .iter()
             .filter_map(|o| Some((o.project_id, o.release.as_deref()?)))
+            .chain(
+                sessions
+                    .iter()
+                    .map(|s| (s.project_id, s.update.release.as_str())),
+            )
             .filter(|&(p, r)| !self.known_releases.contains(p, r))
             .collect();
         unknown.sort_unstable();
         unknown.dedup();
         let releases = &unknown;
+        let now = batch
+            .iter()
+            .map(|o| o.received_at)
+            .max()
+            .unwrap_or_else(crate::time::now_ms);
         let results = if let Some(sqlite) = &self.sqlite_writer {
             sqlite.transaction(async |tx| {
-                commit_in(tx, Backend::Sqlite, spike, mail, batch, releases).await
+                let results =
+                    commit_in(tx, Backend::Sqlite, spike, mail, batch, releases, now).await?;
+                super::release_health::apply(tx, sessions, now).await?;
+                Ok(results)
             })?
         } else {
             let mut tx = self.begin_write().await?;
-            let results = commit_in(&mut tx, self.backend(), spike, mail, batch, releases).await?;
+            let results =
+                commit_in(&mut tx, self.backend(), spike, mail, batch, releases, now).await?;
+            super::release_health::apply(&mut tx, sessions, now).await?;
             tx.commit().await?;
             results
         };
@@ -177,14 +206,14 @@ async fn commit_in(
     mail: bool,
     batch: &[NewOccurrence],
     new_releases: &[(i64, &str)],
+    now: i64,
 ) -> StoreResult<Vec<Committed>> {
     if !new_releases.is_empty() {
-        let now = batch
-            .iter()
-            .map(|o| o.received_at)
-            .max()
-            .unwrap_or_default();
         super::releases::record_seen(tx, new_releases, now).await?;
+    }
+    if batch.is_empty() {
+        // Session updates only.
+        return Ok(Vec::new());
     }
     let mut results: Vec<Option<Committed>> = vec![None; batch.len()];
 

@@ -16,12 +16,14 @@ pub mod issues;
 pub mod merges;
 pub mod notify;
 pub mod projects;
+pub mod release_health;
 pub mod releases;
 pub mod retention;
 pub mod saved_searches;
 pub mod search;
 pub mod sessions;
 mod sql;
+pub mod suspects;
 pub mod users;
 pub mod writer;
 
@@ -106,6 +108,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "token scopes",
         include_str!("../../../migrations/sqlite/0012_token_scopes.sql"),
         include_str!("../../../migrations/postgres/0012_token_scopes.sql"),
+    ),
+    (
+        13,
+        "release health",
+        include_str!("../../../migrations/sqlite/0013_release_health.sql"),
+        include_str!("../../../migrations/postgres/0013_release_health.sql"),
     ),
 ];
 
@@ -204,6 +212,8 @@ pub struct Store {
     trending: issues::TrendingCache,
     /// Releases known to be stored, so ingest writes a release row once (`releases`).
     known_releases: releases::KnownReleases,
+    /// Each project's release order, computed once per set of releases (`releases`).
+    release_orders: releases::ReleaseOrders,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -246,6 +256,7 @@ impl Store {
                     mail: false,
                     trending: Default::default(),
                     known_releases: Default::default(),
+                    release_orders: Default::default(),
                     sqlite_writer: None,
                 }
             }
@@ -307,6 +318,7 @@ impl Store {
             mail: false,
             trending: Default::default(),
             known_releases: Default::default(),
+            release_orders: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,

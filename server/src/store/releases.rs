@@ -97,11 +97,11 @@ pub struct Deploy {
     pub source: String,
 }
 
-const DEPLOY_COLUMNS: &str = "d.id, d.project_id, d.release_id, r.version, d.environment, d.name, \
+pub(super) const DEPLOY_COLUMNS: &str = "d.id, d.project_id, d.release_id, r.version, d.environment, d.name, \
      d.url, d.date_started, d.date_finished, d.created_at, d.created_by, d.comment, d.status, d.source";
 
 impl Deploy {
-    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<Self> {
         Ok(Deploy {
             id: row.try_get("id")?,
             project_id: row.try_get("project_id")?,
@@ -187,6 +187,41 @@ impl KnownReleases {
             known.clear();
         }
         known.extend(releases);
+    }
+}
+
+/// Each project's release order with the release set it was computed from: (how many
+/// releases, highest id). Releases are only added (or go with their project), so an unchanged
+/// key means an unchanged set, in this process or any other on the same database. Ordering
+/// 1,000 versions costs ~100 ms in a debug build; a list or page then pays it once.
+#[derive(Clone, Default)]
+pub struct ReleaseOrders(Arc<Mutex<HashMap<i64, CachedOrder>>>);
+
+/// (release count, highest release id) and the order computed for them.
+type CachedOrder = ((usize, i64), Arc<ReleaseOrder>);
+
+const CACHED_ORDERS_MAX: usize = 1_000;
+
+impl ReleaseOrders {
+    /// The order of `versions` (oldest first, as stored), from the cache when its key matches.
+    fn get<'a>(
+        &self,
+        project_id: i64,
+        key: (usize, i64),
+        versions: impl IntoIterator<Item = &'a str>,
+    ) -> Arc<ReleaseOrder> {
+        if let Some((k, order)) = self.0.lock().expect("release orders lock").get(&project_id) {
+            if *k == key {
+                return order.clone();
+            }
+        }
+        let order = Arc::new(ReleaseOrder::new(versions));
+        let mut cache = self.0.lock().expect("release orders lock");
+        if cache.len() >= CACHED_ORDERS_MAX {
+            cache.clear();
+        }
+        cache.insert(project_id, (key, order.clone()));
+        order
     }
 }
 
@@ -356,22 +391,28 @@ impl Store {
             .iter()
             .map(Release::from_row)
             .collect::<StoreResult<_>>()?;
-        let order = ReleaseOrder::new(releases.iter().map(|r| r.version.as_str()));
-        let rank: HashMap<String, usize> = releases
-            .iter()
-            .map(|r| (r.version.clone(), order.rank(&r.version).unwrap_or(0)))
-            .collect();
-        releases.sort_by_key(|r| std::cmp::Reverse(rank[&r.version]));
+        let key = (releases.len(), releases.last().map_or(0, |r| r.id));
+        let order =
+            self.release_orders
+                .get(project_id, key, releases.iter().map(|r| r.version.as_str()));
+        releases.sort_by_key(|r| std::cmp::Reverse(order.rank(&r.version).unwrap_or(0)));
         Ok(releases)
     }
 
-    pub async fn release_order(&self, project_id: i64) -> StoreResult<ReleaseOrder> {
-        let versions: Vec<String> =
-            sqlx::query_scalar("SELECT version FROM releases WHERE project_id = $1 ORDER BY id")
+    pub async fn release_order(&self, project_id: i64) -> StoreResult<Arc<ReleaseOrder>> {
+        let rows =
+            sqlx::query("SELECT id, version FROM releases WHERE project_id = $1 ORDER BY id")
                 .bind(project_id)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(ReleaseOrder::new(versions.iter().map(String::as_str)))
+        let versions: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("version")?)))
+            .collect::<StoreResult<_>>()?;
+        let key = (versions.len(), versions.last().map_or(0, |v| v.0));
+        Ok(self
+            .release_orders
+            .get(project_id, key, versions.iter().map(|v| v.1.as_str())))
     }
 
     /// Records a deploy of a release (created if missing). A resend (same environment,

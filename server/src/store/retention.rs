@@ -61,6 +61,11 @@ impl Store {
             .bind((now_ms() - 86_400_000) / 60_000)
             .execute(&self.pool)
             .await?;
+        // A session can be updated for 5 days (Sentry's rule); its marks are not needed after.
+        sqlx::query("DELETE FROM session_marks WHERE at < $1")
+            .bind(now_ms() - 5 * 86_400_000)
+            .execute(&self.pool)
+            .await?;
         if self.backend == Backend::Sqlite && swept != Swept::default() {
             // Give freed pages back to the file system (the database uses incremental vacuum).
             sqlx::query("PRAGMA incremental_vacuum")

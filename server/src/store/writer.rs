@@ -18,13 +18,16 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
+use super::release_health::NewSession;
 use super::{Committed, NewOccurrence, Store};
 use crate::metrics::Metrics;
 use crate::telemetry::error_chain;
 
+/// One request's writes: its event (if any) and its session updates, committed together.
 struct Job {
-    occurrence: NewOccurrence,
-    ack: oneshot::Sender<Result<Committed, String>>,
+    occurrence: Option<NewOccurrence>,
+    sessions: Vec<NewSession>,
+    ack: oneshot::Sender<Result<Option<Committed>, String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,18 +116,39 @@ impl Writer {
 
     /// Queues one occurrence and waits for its commit, at most the store timeout.
     pub async fn submit(&self, occurrence: NewOccurrence) -> Result<Committed, SubmitError> {
+        let committed = self
+            .submit_with_sessions(Some(occurrence), Vec::new())
+            .await?;
+        Ok(committed.expect("an occurrence has a commit result"))
+    }
+
+    /// Queues an occurrence (or none) with session updates, committed in one transaction, and
+    /// waits for the commit, at most the store timeout.
+    pub async fn submit_with_sessions(
+        &self,
+        occurrence: Option<NewOccurrence>,
+        sessions: Vec<NewSession>,
+    ) -> Result<Option<Committed>, SubmitError> {
         if self.discard {
-            return Ok(Committed {
-                uuid: occurrence.uuid,
+            return Ok(occurrence.map(|o| Committed {
+                uuid: o.uuid,
                 issue_id: 0,
                 duplicate: false,
                 new_issue: false,
                 regressed: false,
-            });
+            }));
+        }
+        if occurrence.is_none() && sessions.is_empty() {
+            return Ok(None);
         }
         let (ack, done) = oneshot::channel();
-        self.shard_of(&occurrence)
-            .try_send(Job { occurrence, ack })
+        let shard = self.shard_of(occurrence.as_ref(), &sessions);
+        shard
+            .try_send(Job {
+                occurrence,
+                sessions,
+                ack,
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
@@ -137,11 +161,20 @@ impl Writer {
             .map_err(SubmitError::Store)
     }
 
-    /// The queue of the writer that owns the occurrence's issue (found by its first hash).
-    fn shard_of(&self, occurrence: &NewOccurrence) -> &mpsc::Sender<Job> {
+    /// The queue of the writer that owns the occurrence's issue (found by its first hash);
+    /// session updates alone go by their project and release.
+    fn shard_of(
+        &self,
+        occurrence: Option<&NewOccurrence>,
+        sessions: &[NewSession],
+    ) -> &mpsc::Sender<Job> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let key = (occurrence.project_id, &occurrence.grouping.hashes[0].hash);
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let hash = match (occurrence, sessions.first()) {
+            (Some(o), _) => hasher.hash_one((o.project_id, &o.grouping.hashes[0].hash)),
+            (None, Some(s)) => hasher.hash_one((s.project_id, &s.update.release)),
+            (None, None) => 0,
+        };
         &self.shards[(hash % self.shards.len() as u64) as usize]
     }
 
@@ -176,50 +209,55 @@ impl WriterHandle {
 async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
     // A request that gave up (timed out, client gone) was answered 503 or not at all: storing
     // its event now would only make the retry a duplicate.
-    let (batch, acks): (Vec<NewOccurrence>, Vec<_>) = jobs
-        .drain(..)
-        .filter(|j| !j.ack.is_closed())
-        .map(|j| (j.occurrence, j.ack))
-        .unzip();
-    if batch.is_empty() {
+    let jobs: Vec<Job> = jobs.drain(..).filter(|j| !j.ack.is_closed()).collect();
+    if jobs.is_empty() {
         return;
     }
+    let batch: Vec<NewOccurrence> = jobs.iter().filter_map(|j| j.occurrence.clone()).collect();
+    let sessions: Vec<NewSession> = jobs.iter().flat_map(|j| j.sessions.clone()).collect();
     let started = std::time::Instant::now();
-    match store.commit_batch(&batch).await {
+    match store.commit_ingest(&batch, &sessions).await {
         Ok(results) => {
-            metrics.batch_size.observe(batch.len() as f64);
+            metrics.batch_size.observe(jobs.len() as f64);
             metrics
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
-            for (ack, result) in acks.into_iter().zip(results) {
-                let _ = ack.send(Ok(result));
+            let mut results = results.into_iter();
+            for job in jobs {
+                let result = match job.occurrence {
+                    Some(_) => results.next(),
+                    None => None,
+                };
+                let _ = job.ack.send(Ok(result));
             }
         }
         Err(e) if e.is_unavailable() => {
             metrics.count_store_error();
             // The database is not there: one by one would wait for it once per event.
-            tracing::error!(error = %error_chain(&e), events = batch.len(), "database unavailable; batch refused");
-            for ack in acks {
-                let _ = ack.send(Err(format!("database unavailable: {}", error_chain(&e))));
+            tracing::error!(error = %error_chain(&e), events = jobs.len(), "database unavailable; batch refused");
+            for job in jobs {
+                let _ = job
+                    .ack
+                    .send(Err(format!("database unavailable: {}", error_chain(&e))));
             }
         }
         Err(e) => {
             metrics.count_store_error();
-            // One bad occurrence must not fail its neighbours: retry each on its own.
-            tracing::warn!(error = %error_chain(&e), events = batch.len(), "batch failed; committing one by one");
-            for (ack, occurrence) in acks.into_iter().zip(&batch) {
-                if ack.is_closed() {
+            // One bad job must not fail its neighbours: retry each on its own.
+            tracing::warn!(error = %error_chain(&e), events = jobs.len(), "batch failed; committing one by one");
+            for job in jobs {
+                if job.ack.is_closed() {
                     continue;
                 }
                 let result = store
-                    .commit_batch(std::slice::from_ref(occurrence))
+                    .commit_ingest(job.occurrence.as_slice(), &job.sessions)
                     .await
-                    .map(|mut r| r.remove(0))
+                    .map(|mut r| r.pop())
                     .map_err(|e| {
                         tracing::error!(error = %error_chain(&e), "storing an event failed");
                         e.to_string()
                     });
-                let _ = ack.send(result);
+                let _ = job.ack.send(result);
             }
         }
     }

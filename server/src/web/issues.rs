@@ -311,6 +311,9 @@ struct IssuePage {
     activity: Vec<ActivityRow>,
     /// First and last seen release, and what the resolution waits for.
     releases: crate::store::releases::IssueReleases,
+    /// The deploy after which it appeared and the commits that touched its frames' files.
+    suspects: crate::store::suspects::Suspects,
+    suspect_deployed: Option<When>,
 }
 
 #[derive(serde::Deserialize)]
@@ -354,7 +357,12 @@ async fn issue_page(
         })
         .collect();
     let hosts = store.host_counts(&[issue.id]).await?;
-    let shown = match store.latest_occurrence(issue.id).await? {
+    let latest = store.latest_occurrence(issue.id).await?;
+    let suspects = store
+        .suspects(&issue, latest.as_ref().map(|o| &o.event))
+        .await?;
+    let suspect_deployed = suspects.deploy.as_ref().map(|d| when(d.date_finished, now));
+    let shown = match latest {
         Some(occ) => Some(shown(&state, &occ).await?),
         None => None,
     };
@@ -425,6 +433,8 @@ async fn issue_page(
         older_page,
         activity: activity.into_iter().map(|(_, a)| a).collect(),
         releases: store.issue_release_state(issue.id).await?,
+        suspects,
+        suspect_deployed,
         project,
         issue,
     })
@@ -437,6 +447,19 @@ impl IssuePage {
 
     fn release_url(&self, version: &str) -> String {
         super::releases::release_url(&self.project.slug, version)
+    }
+
+    fn short_commit<'a>(&self, id: &'a str) -> &'a str {
+        id.get(..12).unwrap_or(id)
+    }
+
+    /// The release the issue appeared in, when its suspect deploy is of another one.
+    fn appeared_in_other_release(&self) -> Option<&str> {
+        let deployed = self.suspects.deploy.as_ref()?;
+        self.suspects
+            .release
+            .as_deref()
+            .filter(|r| *r != deployed.version)
     }
 }
 

@@ -1,5 +1,6 @@
 //! A project's releases (newest first, in release order) and one release's page: created,
-//! finalized, deploys per environment, commits, events and the issues first seen in it.
+//! finalized, deploys per environment, release health (sessions, crashes, crash-free rates per
+//! environment), commits, events and the issues first seen in it.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -7,9 +8,11 @@ use askama::Template;
 use super::projects::visible_project;
 use super::session::{Layout, SignedIn};
 use super::{render, WebError};
+use crate::releases::health::{percent, Health};
 use crate::state::AppState;
 use crate::store::issues::Issue;
 use crate::store::projects::Project;
+use crate::store::release_health::overall;
 use crate::store::releases::{Deploy, Release};
 use crate::time::{now_ms, when, When};
 
@@ -44,6 +47,50 @@ struct Row {
     new_issues: i64,
     /// Latest deploy per environment: (environment, when).
     environments: Vec<(String, When)>,
+    /// All environments, then each (when there is more than one).
+    health: HealthRow,
+    health_by_env: Vec<HealthRow>,
+}
+
+/// Release health as a page shows it.
+struct HealthRow {
+    environment: String,
+    sessions: i64,
+    crashed: i64,
+    errored: i64,
+    abnormal: i64,
+    users: i64,
+    crash_free: String,
+    crash_free_users: String,
+}
+
+impl HealthRow {
+    fn new(environment: &str, h: &Health) -> Self {
+        HealthRow {
+            environment: environment.to_owned(),
+            sessions: h.sessions,
+            crashed: h.crashed,
+            errored: h.errored,
+            abnormal: h.abnormal,
+            users: h.users,
+            crash_free: percent(h.crash_free_sessions()),
+            crash_free_users: percent(h.crash_free_users()),
+        }
+    }
+}
+
+/// (all environments, each environment) of one release.
+fn health_rows(
+    per_env: Option<&std::collections::BTreeMap<String, Health>>,
+) -> (HealthRow, Vec<HealthRow>) {
+    let Some(per_env) = per_env else {
+        return (HealthRow::new("all", &Health::default()), Vec::new());
+    };
+    let envs = per_env
+        .iter()
+        .map(|(env, h)| HealthRow::new(env, h))
+        .collect();
+    (HealthRow::new("all", &overall(per_env)), envs)
 }
 
 #[derive(Template)]
@@ -65,6 +112,7 @@ async fn releases_page(
     let counts = store.release_event_counts(project.id).await?;
     let new = store.new_issue_counts(project.id).await?;
     let deploys = store.project_deploys(project.id, 2_000).await?;
+    let health = store.release_health(project.id, None).await?;
     let now = now_ms();
     let rows = releases
         .into_iter()
@@ -76,7 +124,13 @@ async fn releases_page(
                     environments.push((d.environment.clone(), when(d.date_finished, now)));
                 }
             }
+            let (health, mut health_by_env) = health_rows(health.get(&release.version));
+            if health_by_env.len() < 2 {
+                health_by_env.clear();
+            }
             Row {
+                health,
+                health_by_env,
                 url: release_url(&project.slug, &release.version),
                 created: when(release.created_at, now),
                 released: release.date_released.map(|t| when(t, now)),
@@ -120,6 +174,8 @@ struct ReleasePage {
     deploys: Vec<DeployRow>,
     commits: Vec<CommitRow>,
     new_issues: Vec<Issue>,
+    health: HealthRow,
+    health_by_env: Vec<HealthRow>,
 }
 
 async fn release_page(
@@ -137,6 +193,12 @@ async fn release_page(
         .get(&version)
         .copied()
         .unwrap_or_default();
+    let (health, health_by_env) = health_rows(
+        store
+            .release_health(project.id, Some(&version))
+            .await?
+            .get(&version),
+    );
     let now = now_ms();
     let deploys = store
         .release_deploys(release.id)
@@ -192,6 +254,8 @@ async fn release_page(
         deploys,
         commits,
         new_issues,
+        health,
+        health_by_env,
     })
 }
 

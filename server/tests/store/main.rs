@@ -7,6 +7,7 @@ mod channels;
 mod grouping;
 mod ingest;
 mod issues;
+mod release_health;
 mod releases;
 mod search;
 
