@@ -3,6 +3,7 @@
 
 mod alerts;
 mod api;
+mod authorization;
 mod bad_input;
 mod browser;
 mod cli;

@@ -1,21 +1,25 @@
 //! Bugle's own release API: `GET/POST /api/v1/projects/{slug}/releases`,
 //! `GET .../releases/{version}` and `POST .../releases/{version}/deploys`.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ApiUser;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::time;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_releases)
-        .service(create_release)
-        .service(get_release)
-        .service(create_deploy);
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/projects/{slug}/releases", list_releases)
+        .post("/api/v1/projects/{slug}/releases", create_release)
+        .get("/api/v1/projects/{slug}/releases/{version}", get_release)
+        .post(
+            "/api/v1/projects/{slug}/releases/{version}/deploys",
+            create_deploy,
+        );
 }
 
 pub fn release_json(r: &Release, events: (i64, i64), new_issues: i64) -> Value {
@@ -50,7 +54,6 @@ pub fn deploy_json(d: &Deploy) -> Value {
     })
 }
 
-#[get("/api/v1/projects/{slug}/releases")]
 async fn list_releases(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -84,7 +87,6 @@ struct NewReleaseBody {
     finalize: bool,
 }
 
-#[post("/api/v1/projects/{slug}/releases")]
 async fn create_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -110,7 +112,6 @@ async fn create_release(
     Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0)))
 }
 
-#[get("/api/v1/projects/{slug}/releases/{version}")]
 async fn get_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -149,7 +150,6 @@ struct NewDeployBody {
     comment: Option<String>,
 }
 
-#[post("/api/v1/projects/{slug}/releases/{version}/deploys")]
 async fn create_deploy(
     user: ApiUser,
     state: web::Data<AppState>,

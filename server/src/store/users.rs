@@ -220,12 +220,16 @@ impl Store {
             .collect()
     }
 
+    /// Deletes one of the user's own tokens; another user's (or no) token is `NotFound`.
     pub async fn delete_api_token(&self, user_id: i64, token_id: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id)
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 

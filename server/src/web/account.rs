@@ -5,6 +5,7 @@ use askama::Template;
 
 use super::session::{Layout, Posted, SignedIn, MIN_PASSWORD};
 use super::{redirect, render, WebError};
+use crate::routes::Routes;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::sessions::LinkPurpose;
@@ -23,14 +24,14 @@ const MAIL_KINDS: &[(&str, &str)] = &[
     ("milestone", "an issue reaches 10, 100, 1,000… events"),
 ];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings", web::get().to(settings_page))
-        .route("/settings/tokens", web::post().to(create_token))
-        .route("/settings/tokens/{id}/revoke", web::post().to(revoke_token))
-        .route("/settings/password", web::post().to(change_password))
-        .route("/settings/mail", web::post().to(save_mail))
-        .route("/admin/users", web::get().to(users_page))
-        .route("/admin/users", web::post().to(create_user));
+pub fn routes(r: &mut Routes) {
+    r.get("/settings", settings_page)
+        .post("/settings/tokens", create_token)
+        .post("/settings/tokens/{id}/revoke", revoke_token)
+        .post("/settings/password", change_password)
+        .post("/settings/mail", save_mail)
+        .get("/admin/users", users_page)
+        .post("/admin/users", create_user);
 }
 
 struct TokenRow {

@@ -7,18 +7,16 @@ use askama::Template;
 use super::projects::visible_project;
 use super::session::{Layout, SignedIn};
 use super::{render, WebError};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::issues::Issue;
 use crate::store::projects::Project;
 use crate::store::releases::{Deploy, Release};
 use crate::time::{now_ms, when, When};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{slug}/releases", web::get().to(releases_page))
-        .route(
-            "/projects/{slug}/releases/{version}",
-            web::get().to(release_page),
-        );
+pub fn routes(r: &mut Routes) {
+    r.get("/projects/{slug}/releases", releases_page)
+        .get("/projects/{slug}/releases/{version}", release_page);
 }
 
 /// `/projects/{slug}/releases/{version}`, the version percent-encoded (`+`, `@`, `#`...).
