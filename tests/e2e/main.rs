@@ -10,6 +10,7 @@ mod cli;
 mod client;
 mod crash;
 mod dashboard;
+mod disk_full;
 mod envelopes;
 mod event_page;
 mod grouping;
