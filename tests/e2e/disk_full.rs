@@ -98,7 +98,7 @@ fn integrity(db: &str) -> String {
 fn store_errors(server: &TestServer) -> u64 {
     let text = request("GET", &format!("{}/metrics", server.url), &[], None).body;
     text.lines()
-        .find_map(|l| l.strip_prefix("bugle_store_errors_total "))
+        .find_map(|l| l.strip_prefix("bugle_store_errors_total{reason=\"disk_full\"} "))
         .map_or(0, |v| v.trim().parse().unwrap())
 }
 
@@ -132,7 +132,7 @@ fn sqlite_out_of_disk_answers_503_stays_intact_and_recovers_when_space_is_freed(
     let errors = store_errors(&server);
     assert!(
         errors > 0,
-        "bugle_store_errors_total counts the failed commits"
+        "bugle_store_errors_total{{reason=\"disk_full\"}} counts the failed commits"
     );
     let ready = request("GET", &format!("{}/readyz", server.url), &[], None);
     eprintln!(

@@ -196,15 +196,15 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
             }
         }
         Err(e) if e.is_unavailable() => {
-            metrics.count_store_error();
+            metrics.count_store_error(e.reason());
             // The database is not there: one by one would wait for it once per event.
-            tracing::error!(error = %error_chain(&e), events = batch.len(), "database unavailable; batch refused");
+            tracing::error!(error = %error_chain(&e), reason = e.reason(), events = batch.len(), "database unavailable; batch refused");
             for ack in acks {
                 let _ = ack.send(Err(format!("database unavailable: {}", error_chain(&e))));
             }
         }
         Err(e) => {
-            metrics.count_store_error();
+            metrics.count_store_error(e.reason());
             // One bad occurrence must not fail its neighbours: retry each on its own.
             tracing::warn!(error = %error_chain(&e), events = batch.len(), "batch failed; committing one by one");
             for (ack, occurrence) in acks.into_iter().zip(&batch) {
