@@ -104,3 +104,77 @@ fn read_tokens_only_read_project_tokens_see_their_projects_and_revocation_is_imm
         }
     }
 }
+
+/// sentry-cli with `SENTRY_AUTH_TOKEN`: exit status and output.
+fn sentry_cli(
+    bin: &std::path::Path,
+    server: &TestServer,
+    token: &str,
+    slug: &str,
+    args: &[&str],
+) -> (bool, String) {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .env("SENTRY_URL", &server.url)
+        .env("SENTRY_AUTH_TOKEN", token)
+        .env("SENTRY_ORG", "any-org")
+        .env("SENTRY_PROJECT", slug)
+        .env("SENTRY_DISABLE_UPDATE_CHECK", "true")
+        .env("SENTRY_LOG_LEVEL", "warn")
+        .output()
+        .expect("sentry-cli runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn sentry_cli_with_a_read_token_lists_releases_and_is_refused_creating_one() {
+    let Some(bin) = bugle_tests::sentry_cli::sentry_cli() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let shop = create_project(db, "Shop");
+    cli(
+        db,
+        &[
+            "user",
+            "create",
+            "ada@example.com",
+            "--password-stdin",
+            "--admin",
+        ],
+        Some("correct horse battery\n"),
+    );
+    let read = token(db, &["--scope", "read"]);
+    let write = token(db, &["--scope", "write", "--project", &shop.slug]);
+    let server = TestServer::start(db);
+
+    let (ok, text) = sentry_cli(
+        bin,
+        &server,
+        &read,
+        &shop.slug,
+        &["releases", "new", "shop@2.0"],
+    );
+    assert!(!ok, "a read token created a release:\n{text}");
+    assert!(text.contains("403") || text.contains("read-only"), "{text}");
+    let (ok, text) = sentry_cli(bin, &server, &read, &shop.slug, &["releases", "list"]);
+    assert!(ok, "a read token lists releases:\n{text}");
+    assert!(!text.contains("shop@2.0"), "{text}");
+
+    let (ok, text) = sentry_cli(
+        bin,
+        &server,
+        &write,
+        &shop.slug,
+        &["releases", "new", "shop@2.0"],
+    );
+    assert!(ok, "a write token creates a release:\n{text}");
+    let (ok, text) = sentry_cli(bin, &server, &read, &shop.slug, &["releases", "list"]);
+    assert!(ok && text.contains("shop@2.0"), "{text}");
+}
