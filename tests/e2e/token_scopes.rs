@@ -178,3 +178,56 @@ fn sentry_cli_with_a_read_token_lists_releases_and_is_refused_creating_one() {
     let (ok, text) = sentry_cli(bin, &server, &read, &shop.slug, &["releases", "list"]);
     assert!(ok && text.contains("shop@2.0"), "{text}");
 }
+
+#[test]
+fn the_settings_page_makes_read_only_and_project_limited_tokens_and_shows_their_access() {
+    use bugle_tests::web::{create_user, WebUser, PASSWORD};
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let shop = create_project(db, "Shop");
+        let blog = create_project(db, "Blog");
+        create_user(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let issue = server
+            .send_event(&shop.token, &json!({"message": "cart broke"}))
+            .json()["issue_id"]
+            .as_i64()
+            .unwrap();
+        let web = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+        let made = web.post(
+            "/settings",
+            "/settings/tokens",
+            &[("name", "ci"), ("scope", "read"), ("project", &shop.slug)],
+        );
+        assert_eq!(made.status, 200, "{name}: {}", made.body);
+        let marker = "id=\"new-token\" class=\"copyable\">";
+        let start = made.body.find(marker).expect("the new token is shown") + marker.len();
+        let token = &made.body[start..start + made.body[start..].find('<').unwrap()];
+
+        assert_eq!(
+            server.get(token, &format!("/api/v1/issues/{issue}")).status,
+            200
+        );
+        let patch = server.send_json(
+            "PATCH",
+            token,
+            &format!("/api/v1/issues/{issue}"),
+            &json!({"status": "resolved"}),
+        );
+        assert_eq!(patch.status, 403, "{name}: read only: {}", patch.body);
+        let other = server.get(token, &format!("/api/v1/projects/{}/issues", blog.slug));
+        assert_eq!(other.status, 404, "{name}: limited to Shop: {}", other.body);
+
+        let page = web.get("/settings");
+        assert!(
+            page.body
+                .contains("<td class=\"token-access\">read only</td>"),
+            "{name}"
+        );
+        assert!(
+            page.body.contains("<td class=\"token-projects\">Shop</td>"),
+            "{name}"
+        );
+    }
+}
