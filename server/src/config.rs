@@ -23,6 +23,7 @@ pub struct Config {
     /// `text` (human) or `json` logs on stderr.
     pub log_format: LogFormat,
     pub ingest: IngestConfig,
+    pub http: HttpConfig,
     pub attachments: AttachmentsConfig,
     pub sqlite: SqliteConfig,
     pub retention: RetentionConfig,
@@ -156,6 +157,40 @@ pub struct IngestConfig {
     pub bench_discard: bool,
 }
 
+/// Connections and slow clients: every wait on a client is bounded, and so is their number.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Longest a client may take to send a request's head (request line and headers), from
+    /// its first byte; past it 408 and the connection is closed (a slowloris).
+    pub head_timeout_ms: u64,
+    /// Longest a client may take to send a request's body once its head is in; past it 408
+    /// and the connection is closed (headers sent, then the body dribbled).
+    pub body_timeout_ms: u64,
+    /// An idle kept-alive connection is closed after this long.
+    pub keep_alive_secs: u64,
+    /// A connection being closed gets this long to take the last bytes before it is dropped.
+    pub disconnect_timeout_ms: u64,
+    /// Most connections open at once (all workers together); more clients wait in the listen
+    /// backlog until one closes, while those already connected are served.
+    pub max_connections: usize,
+    /// HTTP worker threads; unset: one per CPU core.
+    pub workers: Option<usize>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            head_timeout_ms: 5000,
+            body_timeout_ms: 60_000,
+            keep_alive_secs: 5,
+            disconnect_timeout_ms: 1000,
+            max_connections: 10_000,
+            workers: None,
+        }
+    }
+}
+
 /// Files sent with events (Sentry `attachment` items: minidumps, screenshots, logs).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -209,6 +244,7 @@ impl Default for Config {
             base_url: None,
             log_format: LogFormat::Text,
             ingest: IngestConfig::default(),
+            http: HttpConfig::default(),
             attachments: AttachmentsConfig::default(),
             sqlite: SqliteConfig::default(),
             retention: RetentionConfig::default(),
@@ -256,6 +292,15 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_WRITERS", "ingest.writers"),
     ("BUGLE_STORE_TIMEOUT_MS", "ingest.store_timeout_ms"),
     ("BUGLE_BENCH_DISCARD", "ingest.bench_discard"),
+    ("BUGLE_HTTP_HEAD_TIMEOUT_MS", "http.head_timeout_ms"),
+    ("BUGLE_HTTP_BODY_TIMEOUT_MS", "http.body_timeout_ms"),
+    ("BUGLE_HTTP_KEEP_ALIVE_SECS", "http.keep_alive_secs"),
+    (
+        "BUGLE_HTTP_DISCONNECT_TIMEOUT_MS",
+        "http.disconnect_timeout_ms",
+    ),
+    ("BUGLE_HTTP_MAX_CONNECTIONS", "http.max_connections"),
+    ("BUGLE_HTTP_WORKERS", "http.workers"),
     ("BUGLE_MAX_ENVELOPE_BYTES", "attachments.max_envelope_bytes"),
     ("BUGLE_MAX_ATTACHMENT_BYTES", "attachments.max_bytes"),
     (
@@ -338,6 +383,10 @@ impl Config {
         let i = &self.ingest;
         if i.queue_capacity == 0 || i.batch_max == 0 || i.writers == Some(0) {
             bail!("ingest.queue_capacity, ingest.batch_max and ingest.writers must be at least 1");
+        }
+        let h = &self.http;
+        if h.max_connections == 0 || h.workers == Some(0) || h.head_timeout_ms == 0 {
+            bail!("http.max_connections, http.workers and http.head_timeout_ms must be at least 1");
         }
         let r = &self.retention;
         if r.max_age_days < 1 || r.max_occurrences_per_issue < 1 || r.interval_secs == 0 {
@@ -429,6 +478,7 @@ impl fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("log_format", &self.log_format)
             .field("ingest", &self.ingest)
+            .field("http", &self.http)
             .field("sqlite", &self.sqlite)
             .field("retention", &self.retention)
             .field("mail", &self.mail)

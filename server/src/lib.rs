@@ -15,6 +15,7 @@
 //!    event is durable. Bad input gets a 4xx with `{"detail"}` and stores nothing.
 
 pub mod api;
+pub mod body_timeout;
 pub mod bounds;
 pub mod config;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod protocol;
 pub mod query;
 pub mod regroup;
 pub mod releases;
+pub mod routes;
 pub mod scrub;
 pub mod secrets;
 pub mod startup;

@@ -58,6 +58,8 @@ enum Command {
     SendTestEmail { address: String },
     /// Copy the SQLite database to PATH while the server runs (PostgreSQL: use pg_dump).
     Backup { path: PathBuf },
+    /// Print every HTTP route the server answers, one `METHOD /path/{param}` a line.
+    Routes,
     /// Exit 0 when the server answers its readiness check, 1 otherwise (for Docker).
     Healthcheck {
         /// Base URL of the server; defaults to the configured listen address.
@@ -393,6 +395,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             store.backup_sqlite(target).await?;
             store.close().await;
             println!("backed up to {}", path.display());
+        }
+        Command::Routes => {
+            let mut out = std::io::stdout().lock();
+            for route in bugle_server::startup::route_table() {
+                writeln!(out, "{} {}", route.method, route.path)?;
+            }
         }
         Command::Healthcheck { url } => {
             let url = url.unwrap_or_else(|| format!("http://{}", config.listen));

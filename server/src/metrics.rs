@@ -50,8 +50,9 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Seconds from the start of a batch's transaction to its commit.
     pub commit_seconds: Histogram,
-    /// Batches that failed to commit (then retried one event at a time).
-    store_errors: Mutex<u64>,
+    /// Batches that failed to commit, by reason (then retried one event at a time unless the
+    /// database is unavailable).
+    store_errors: Mutex<BTreeMap<&'static str, u64>>,
     /// Mail outcomes: sent, failed, suppressed.
     mails: Mutex<BTreeMap<&'static str, u64>>,
     /// (protocol, outcome): outcome is `accepted`, `duplicate` or a rejection reason.
@@ -71,7 +72,7 @@ impl Default for Metrics {
             commit_seconds: Histogram::new(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
             ]),
-            store_errors: Mutex::new(0),
+            store_errors: Mutex::default(),
             mails: Mutex::default(),
             events: Mutex::default(),
             skipped_items: Mutex::default(),
@@ -91,8 +92,14 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    pub fn count_store_error(&self) {
-        *self.store_errors.lock().expect("not poisoned") += 1;
+    /// A batch that failed to commit, by [`crate::store::StoreError::reason`].
+    pub fn count_store_error(&self, reason: &'static str) {
+        *self
+            .store_errors
+            .lock()
+            .expect("not poisoned")
+            .entry(reason)
+            .or_default() += 1;
     }
 
     pub fn count_event(&self, protocol: &'static str, outcome: &str) {
@@ -195,12 +202,18 @@ impl Metrics {
             "bugle_commit_seconds",
             "Time to commit one batch, in seconds.",
         );
-        let errors = *self.store_errors.lock().expect("not poisoned");
-        let _ = writeln!(
-            out,
-            "# HELP bugle_store_errors_total Batches that failed to commit.\n\
-             # TYPE bugle_store_errors_total counter\nbugle_store_errors_total {errors}"
+        out.push_str(
+            "# HELP bugle_store_errors_total Batches that failed to commit, by reason \
+             (disk_full, read_only, unavailable, other).\n\
+             # TYPE bugle_store_errors_total counter\n",
         );
+        let errors = self.store_errors.lock().expect("not poisoned").clone();
+        if errors.is_empty() {
+            out.push_str("bugle_store_errors_total{reason=\"other\"} 0\n");
+        }
+        for (reason, n) in errors {
+            let _ = writeln!(out, "bugle_store_errors_total{{reason=\"{reason}\"}} {n}");
+        }
         out.push_str("# HELP bugle_ingest_queue_depth Events waiting for the writer.\n");
         out.push_str("# TYPE bugle_ingest_queue_depth gauge\n");
         let _ = writeln!(out, "bugle_ingest_queue_depth {queue_depth}");

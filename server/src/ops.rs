@@ -4,13 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::telemetry::error_chain;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics_page));
+pub fn routes(r: &mut Routes) {
+    r.get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/metrics", metrics_page);
 }
 
 async fn healthz() -> HttpResponse {

@@ -15,11 +15,12 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
+use crate::routes::{Route, Routes};
 use crate::state::AppState;
 use crate::store::retention::RetentionPolicy;
 use crate::store::writer::{Writer, WriterHandle};
 use crate::store::{Backend, Store};
-use crate::{api, ingest, ops, telemetry};
+use crate::{api, body_timeout, ingest, ops, telemetry};
 
 pub struct Application {
     addr: SocketAddr,
@@ -79,9 +80,15 @@ impl Application {
             metrics: metrics.clone(),
         });
         let (stop_background, background) = spawn_background(&config, &store, &metrics)?;
+        let h = config.http.clone();
+        let body_limit = Duration::from_millis(h.body_timeout_ms.max(1));
+        let workers = h.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
         let server =
             HttpServer::new(move || {
                 App::new()
+                    .wrap_fn(move |req, srv| body_timeout::limit_body_time(req, srv, body_limit))
                     .wrap_fn(telemetry::log_request)
                     .app_data(state.clone())
                     .app_data(web::PathConfig::default().error_handler(|e, _| {
@@ -90,19 +97,15 @@ impl Application {
                     .app_data(web::QueryConfig::default().error_handler(|e, _| {
                         ApiError::BadRequest(format!("invalid query: {e}")).into()
                     }))
-                    .service(ingest::native::ingest_event)
-                    .configure(ingest::sentry::routes)
-                    .configure(ingest::security::routes)
-                    .configure(ingest::rollbar::routes)
-                    .configure(ingest::otlp::routes)
-                    .configure(ingest::rollbar_deploy::routes)
-                    .configure(ingest::user_feedback::routes)
-                    .configure(api::routes)
-                    .configure(crate::notify::unsubscribe::routes)
-                    .configure(crate::web::routes)
-                    .configure(ops::routes)
+                    .configure(|cfg| register(&mut Routes::app(cfg)))
                     .default_service(web::to(no_such_endpoint))
             })
+            .workers(workers)
+            // actix counts per worker; the setting is for the whole server.
+            .max_connections(h.max_connections.div_ceil(workers))
+            .client_request_timeout(Duration::from_millis(h.head_timeout_ms))
+            .client_disconnect_timeout(Duration::from_millis(h.disconnect_timeout_ms))
+            .keep_alive(Duration::from_secs(h.keep_alive_secs))
             .listen(listener)?
             .shutdown_timeout(config.shutdown_timeout().as_secs())
             .run();
@@ -188,6 +191,28 @@ fn spawn_background(
         }
     });
     Ok((stop, tasks))
+}
+
+/// Every route of the server, in matching order (the first match wins).
+fn register(r: &mut Routes) {
+    ingest::native::routes(r);
+    ingest::sentry::routes(r);
+    ingest::security::routes(r);
+    ingest::rollbar::routes(r);
+    ingest::otlp::routes(r);
+    ingest::rollbar_deploy::routes(r);
+    ingest::user_feedback::routes(r);
+    api::routes(r);
+    crate::notify::unsubscribe::routes(r);
+    crate::web::routes(r);
+    ops::routes(r);
+}
+
+/// The route table `register` builds, as data (`bugle-server routes`, the authorization matrix).
+pub fn route_table() -> Vec<Route> {
+    let mut out = Vec::new();
+    register(&mut Routes::list(&mut out));
+    out
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {

@@ -3,12 +3,14 @@
 
 mod alerts;
 mod api;
+mod authorization;
 mod bad_input;
 mod browser;
 mod cli;
 mod client;
 mod crash;
 mod dashboard;
+mod disk_full;
 mod envelopes;
 mod event_page;
 mod grouping;

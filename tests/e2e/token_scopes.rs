@@ -104,3 +104,130 @@ fn read_tokens_only_read_project_tokens_see_their_projects_and_revocation_is_imm
         }
     }
 }
+
+/// sentry-cli with `SENTRY_AUTH_TOKEN`: exit status and output.
+fn sentry_cli(
+    bin: &std::path::Path,
+    server: &TestServer,
+    token: &str,
+    slug: &str,
+    args: &[&str],
+) -> (bool, String) {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .env("SENTRY_URL", &server.url)
+        .env("SENTRY_AUTH_TOKEN", token)
+        .env("SENTRY_ORG", "any-org")
+        .env("SENTRY_PROJECT", slug)
+        .env("SENTRY_DISABLE_UPDATE_CHECK", "true")
+        .env("SENTRY_LOG_LEVEL", "warn")
+        .output()
+        .expect("sentry-cli runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn sentry_cli_with_a_read_token_lists_releases_and_is_refused_creating_one() {
+    let Some(bin) = bugle_tests::sentry_cli::sentry_cli() else {
+        return;
+    };
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let shop = create_project(db, "Shop");
+    cli(
+        db,
+        &[
+            "user",
+            "create",
+            "ada@example.com",
+            "--password-stdin",
+            "--admin",
+        ],
+        Some("correct horse battery\n"),
+    );
+    let read = token(db, &["--scope", "read"]);
+    let write = token(db, &["--scope", "write", "--project", &shop.slug]);
+    let server = TestServer::start(db);
+
+    let (ok, text) = sentry_cli(
+        bin,
+        &server,
+        &read,
+        &shop.slug,
+        &["releases", "new", "shop@2.0"],
+    );
+    assert!(!ok, "a read token created a release:\n{text}");
+    assert!(text.contains("403") || text.contains("read-only"), "{text}");
+    let (ok, text) = sentry_cli(bin, &server, &read, &shop.slug, &["releases", "list"]);
+    assert!(ok, "a read token lists releases:\n{text}");
+    assert!(!text.contains("shop@2.0"), "{text}");
+
+    let (ok, text) = sentry_cli(
+        bin,
+        &server,
+        &write,
+        &shop.slug,
+        &["releases", "new", "shop@2.0"],
+    );
+    assert!(ok, "a write token creates a release:\n{text}");
+    let (ok, text) = sentry_cli(bin, &server, &read, &shop.slug, &["releases", "list"]);
+    assert!(ok && text.contains("shop@2.0"), "{text}");
+}
+
+#[test]
+fn the_settings_page_makes_read_only_and_project_limited_tokens_and_shows_their_access() {
+    use bugle_tests::web::{create_user, WebUser, PASSWORD};
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let name = backend.name;
+        let shop = create_project(db, "Shop");
+        let blog = create_project(db, "Blog");
+        create_user(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let issue = server
+            .send_event(&shop.token, &json!({"message": "cart broke"}))
+            .json()["issue_id"]
+            .as_i64()
+            .unwrap();
+        let web = WebUser::sign_in(&server.url, "ada@example.com", PASSWORD);
+        let made = web.post(
+            "/settings",
+            "/settings/tokens",
+            &[("name", "ci"), ("scope", "read"), ("project", &shop.slug)],
+        );
+        assert_eq!(made.status, 200, "{name}: {}", made.body);
+        let marker = "id=\"new-token\" class=\"copyable\">";
+        let start = made.body.find(marker).expect("the new token is shown") + marker.len();
+        let token = &made.body[start..start + made.body[start..].find('<').unwrap()];
+
+        assert_eq!(
+            server.get(token, &format!("/api/v1/issues/{issue}")).status,
+            200
+        );
+        let patch = server.send_json(
+            "PATCH",
+            token,
+            &format!("/api/v1/issues/{issue}"),
+            &json!({"status": "resolved"}),
+        );
+        assert_eq!(patch.status, 403, "{name}: read only: {}", patch.body);
+        let other = server.get(token, &format!("/api/v1/projects/{}/issues", blog.slug));
+        assert_eq!(other.status, 404, "{name}: limited to Shop: {}", other.body);
+
+        let page = web.get("/settings");
+        assert!(
+            page.body
+                .contains("<td class=\"token-access\">read only</td>"),
+            "{name}"
+        );
+        assert!(
+            page.body.contains("<td class=\"token-projects\">Shop</td>"),
+            "{name}"
+        );
+    }
+}

@@ -106,6 +106,43 @@ impl PgCluster {
         );
     }
 
+    /// Hangs the cluster without closing anything: SIGSTOP to the postmaster and every process
+    /// it started (backends, background workers). Connections stay open, queries never answer.
+    pub fn pause(&self) {
+        self.signal_all("-STOP");
+    }
+
+    /// Undoes [`PgCluster::pause`].
+    pub fn resume(&self) {
+        self.signal_all("-CONT");
+    }
+
+    /// The postmaster (first line of `postmaster.pid`) and its children, read from /proc.
+    fn signal_all(&self, signal: &str) {
+        let pid_file = self.dir.path().join("data/postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).expect("postmaster.pid");
+        let postmaster = text.lines().next().unwrap().trim().to_owned();
+        let mut pids = vec![postmaster.clone()];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`; comm may hold spaces, so split after its `)`.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+            if ppid == Some(postmaster.as_str()) {
+                pids.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        let ok = Command::new("kill")
+            .arg(signal)
+            .args(&pids)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {signal} {pids:?}");
+    }
+
     /// Fast shutdown: connections are terminated (57P01), new ones refused.
     pub fn stop(&self) {
         let data = self.data();

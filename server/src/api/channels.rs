@@ -1,7 +1,7 @@
 //! A project's alert channels through the API: list (URLs masked, last deliveries), add (a
 //! webhook's secret in the answer, once), remove, and send a test message.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -21,7 +21,6 @@ struct NewChannelBody {
     environment: Option<String>,
 }
 
-#[get("/api/v1/projects/{slug}/channels")]
 pub async fn list_channels(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -37,7 +36,6 @@ pub async fn list_channels(
     Ok(HttpResponse::Ok().json(json!({ "channels": list })))
 }
 
-#[post("/api/v1/projects/{slug}/channels")]
 pub async fn add_channel(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -62,7 +60,6 @@ pub async fn add_channel(
     Ok(HttpResponse::Created().json(v))
 }
 
-#[delete("/api/v1/projects/{slug}/channels/{id}")]
 pub async fn remove_channel(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -74,7 +71,6 @@ pub async fn remove_channel(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[post("/api/v1/projects/{slug}/channels/{id}/test")]
 pub async fn test_channel(
     user: ApiUser,
     state: web::Data<AppState>,

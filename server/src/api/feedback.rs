@@ -1,14 +1,13 @@
 //! User feedback and attachments through the API.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::ApiUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[get("/api/v1/projects/{slug}/feedback")]
 pub async fn project_feedback(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -21,7 +20,6 @@ pub async fn project_feedback(
 }
 
 /// An attachment's bytes, as a download (never rendered inline).
-#[get("/api/v1/attachments/{id}")]
 pub async fn download_attachment(
     user: ApiUser,
     state: web::Data<AppState>,

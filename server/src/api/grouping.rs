@@ -1,7 +1,7 @@
 //! Grouping through the API: a project's rules (read, save, preview) and splitting hashes off
 //! an issue.
 
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -29,7 +29,6 @@ pub fn parse_rules(text: &str) -> Result<Rules, ApiError> {
     rules::parse(text).map_err(|e| ApiError::BadRequest(format!("invalid grouping rules: {e}")))
 }
 
-#[get("/api/v1/projects/{slug}/grouping")]
 pub async fn get_rules(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -40,7 +39,6 @@ pub async fn get_rules(
     Ok(HttpResponse::Ok().json(json!({"rules": settings.grouping_rules.unwrap_or_default()})))
 }
 
-#[put("/api/v1/projects/{slug}/grouping")]
 pub async fn put_rules(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -59,7 +57,6 @@ pub async fn put_rules(
     Ok(HttpResponse::Ok().json(json!({"rules": body.rules})))
 }
 
-#[post("/api/v1/projects/{slug}/grouping/preview")]
 pub async fn preview_rules(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -73,7 +70,6 @@ pub async fn preview_rules(
     Ok(HttpResponse::Ok().json(preview))
 }
 
-#[post("/api/v1/issues/{id}/unmerge")]
 pub async fn unmerge(
     user: ApiUser,
     state: web::Data<AppState>,

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -99,7 +99,6 @@ fn list_filter(
     }))
 }
 
-#[get("/api/v1/projects/{slug}/issues")]
 pub async fn list_issues(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -120,7 +119,6 @@ pub async fn list_issues(
 }
 
 /// The same list across every project the user may see.
-#[get("/api/v1/issues")]
 pub async fn list_all_issues(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -144,7 +142,6 @@ pub async fn list_all_issues(
     })))
 }
 
-#[get("/api/v1/issues/{id}")]
 pub async fn get_issue(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -216,7 +213,6 @@ pub struct StatusChange {
     in_release: Option<String>,
 }
 
-#[patch("/api/v1/issues/{id}")]
 pub async fn update_issue(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -254,7 +250,6 @@ pub struct Merge {
     into: i64,
 }
 
-#[post("/api/v1/issues/{id}/merge")]
 pub async fn merge_issue(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -268,7 +263,6 @@ pub async fn merge_issue(
     Ok(HttpResponse::Ok().json(issue_json(&target)))
 }
 
-#[get("/api/v1/issues/{id}/occurrences")]
 pub async fn list_occurrences(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -297,7 +291,6 @@ pub async fn list_occurrences(
     })))
 }
 
-#[get("/api/v1/occurrences/{uuid}")]
 pub async fn get_occurrence(
     user: ApiUser,
     state: web::Data<AppState>,

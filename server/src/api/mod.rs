@@ -20,37 +20,56 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::issues::{Issue, Occurrence};
 use crate::store::users::{TokenScope, User};
 use crate::time;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(projects::list_projects)
-        .service(issues::list_issues)
-        .service(issues::list_all_issues)
-        .service(issues::get_issue)
-        .service(issues::update_issue)
-        .service(issues::merge_issue)
-        .service(issues::list_occurrences)
-        .service(issues::get_occurrence)
-        .service(grouping::get_rules)
-        .service(grouping::put_rules)
-        .service(grouping::preview_rules)
-        .service(grouping::unmerge)
-        .service(feedback::project_feedback)
-        .service(feedback::download_attachment)
-        .configure(releases::routes)
-        .configure(sentry_releases::routes)
-        .service(channels::list_channels)
-        .service(channels::add_channel)
-        .service(channels::remove_channel)
-        .service(channels::test_channel)
-        .service(saved_searches::project_searches)
-        .service(saved_searches::save_project_search)
-        .service(saved_searches::all_searches)
-        .service(saved_searches::save_search)
-        .service(saved_searches::delete_search);
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/projects", projects::list_projects)
+        .get("/api/v1/projects/{slug}/issues", issues::list_issues)
+        .get("/api/v1/issues", issues::list_all_issues)
+        .get("/api/v1/issues/{id}", issues::get_issue)
+        .patch("/api/v1/issues/{id}", issues::update_issue)
+        .post("/api/v1/issues/{id}/merge", issues::merge_issue)
+        .get("/api/v1/issues/{id}/occurrences", issues::list_occurrences)
+        .get("/api/v1/occurrences/{uuid}", issues::get_occurrence)
+        .get("/api/v1/projects/{slug}/grouping", grouping::get_rules)
+        .put("/api/v1/projects/{slug}/grouping", grouping::put_rules)
+        .post(
+            "/api/v1/projects/{slug}/grouping/preview",
+            grouping::preview_rules,
+        )
+        .post("/api/v1/issues/{id}/unmerge", grouping::unmerge)
+        .get(
+            "/api/v1/projects/{slug}/feedback",
+            feedback::project_feedback,
+        )
+        .get("/api/v1/attachments/{id}", feedback::download_attachment)
+        .get("/api/v1/projects/{slug}/channels", channels::list_channels)
+        .post("/api/v1/projects/{slug}/channels", channels::add_channel)
+        .delete(
+            "/api/v1/projects/{slug}/channels/{id}",
+            channels::remove_channel,
+        )
+        .post(
+            "/api/v1/projects/{slug}/channels/{id}/test",
+            channels::test_channel,
+        )
+        .get(
+            "/api/v1/projects/{slug}/searches",
+            saved_searches::project_searches,
+        )
+        .post(
+            "/api/v1/projects/{slug}/searches",
+            saved_searches::save_project_search,
+        )
+        .get("/api/v1/searches", saved_searches::all_searches)
+        .post("/api/v1/searches", saved_searches::save_search)
+        .delete("/api/v1/searches/{id}", saved_searches::delete_search);
+    releases::routes(r);
+    sentry_releases::routes(r);
 }
 
 /// The user behind the request's API token, and what the token may do.

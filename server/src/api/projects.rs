@@ -1,4 +1,4 @@
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::ApiUser;
@@ -6,7 +6,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time;
 
-#[get("/api/v1/projects")]
 pub async fn list_projects(
     user: ApiUser,
     state: web::Data<AppState>,

@@ -3,23 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ApiUser;
 use crate::error::ApiError;
 use crate::releases::health::Health;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::release_health::overall;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::time;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_releases)
-        .service(create_release)
-        .service(get_release)
-        .service(create_deploy);
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/projects/{slug}/releases", list_releases)
+        .post("/api/v1/projects/{slug}/releases", create_release)
+        .get("/api/v1/projects/{slug}/releases/{version}", get_release)
+        .post(
+            "/api/v1/projects/{slug}/releases/{version}/deploys",
+            create_deploy,
+        );
 }
 
 /// A release's session counts and crash-free rates (`null` without sessions), for all
@@ -86,7 +90,6 @@ pub fn deploy_json(d: &Deploy) -> Value {
     })
 }
 
-#[get("/api/v1/projects/{slug}/releases")]
 async fn list_releases(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -122,7 +125,6 @@ struct NewReleaseBody {
     finalize: bool,
 }
 
-#[post("/api/v1/projects/{slug}/releases")]
 async fn create_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -148,7 +150,6 @@ async fn create_release(
     Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0, None)))
 }
 
-#[get("/api/v1/projects/{slug}/releases/{version}")]
 async fn get_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -192,7 +193,6 @@ struct NewDeployBody {
     comment: Option<String>,
 }
 
-#[post("/api/v1/projects/{slug}/releases/{version}/deploys")]
 async fn create_deploy(
     user: ApiUser,
     state: web::Data<AppState>,

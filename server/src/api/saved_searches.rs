@@ -2,7 +2,7 @@
 //! (the token's user's own, then those shared in the project), saved with a query that must
 //! parse, and deleted by their owner.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -66,7 +66,6 @@ async fn save(
     Ok(HttpResponse::Created().json(search_json(&saved)))
 }
 
-#[get("/api/v1/projects/{slug}/searches")]
 pub async fn project_searches(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -76,7 +75,6 @@ pub async fn project_searches(
     list(&user, &state, Some(project.id)).await
 }
 
-#[post("/api/v1/projects/{slug}/searches")]
 pub async fn save_project_search(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -88,7 +86,6 @@ pub async fn save_project_search(
 }
 
 /// The searches of the list across projects.
-#[get("/api/v1/searches")]
 pub async fn all_searches(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -96,7 +93,6 @@ pub async fn all_searches(
     list(&user, &state, None).await
 }
 
-#[post("/api/v1/searches")]
 pub async fn save_search(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -106,7 +102,6 @@ pub async fn save_search(
 }
 
 /// Deletes one of the user's own searches (someone else's shared one is 404).
-#[delete("/api/v1/searches/{id}")]
 pub async fn delete_search(
     user: ApiUser,
     state: web::Data<AppState>,

@@ -5,37 +5,64 @@
 //! list projects; Bugle's belong to a project, so one Sentry release is the rows of that
 //! version in the projects the user can see.
 
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ApiUser;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::projects::Project;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::store::StoreError;
 use crate::time;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(auth_probe)
-        .service(org_releases)
-        .service(new_release)
-        .service(get_release)
-        .service(update_release)
-        .service(release_commits)
-        .service(previous_with_commits)
-        .service(list_deploys)
-        .service(new_deploy)
-        .service(project_releases)
-        .service(new_project_release)
-        .service(update_project_release)
-        .service(repos);
+pub fn routes(r: &mut Routes) {
+    r.get("/api/0/", auth_probe)
+        .get("/api/0/organizations/{org}/releases/", org_releases)
+        .post("/api/0/organizations/{org}/releases/", new_release)
+        .get(
+            "/api/0/organizations/{org}/releases/{version}/",
+            get_release,
+        )
+        .put(
+            "/api/0/organizations/{org}/releases/{version}/",
+            update_release,
+        )
+        .get(
+            "/api/0/organizations/{org}/releases/{version}/commits/",
+            release_commits,
+        )
+        .get(
+            "/api/0/organizations/{org}/releases/{version}/previous-with-commits/",
+            previous_with_commits,
+        )
+        .get(
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            list_deploys,
+        )
+        .post(
+            "/api/0/organizations/{org}/releases/{version}/deploys/",
+            new_deploy,
+        )
+        .get(
+            "/api/0/projects/{org}/{project}/releases/",
+            project_releases,
+        )
+        .post(
+            "/api/0/projects/{org}/{project}/releases/",
+            new_project_release,
+        )
+        .put(
+            "/api/0/projects/{org}/{project}/releases/{version}/",
+            update_project_release,
+        )
+        .get("/api/0/organizations/{org}/repos/", repos);
 }
 
 /// `GET /api/0/`: sentry-cli's check of its token (`sentry-cli info`).
-#[get("/api/0/")]
 async fn auth_probe(user: ApiUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "version": "0",
@@ -224,7 +251,6 @@ async fn upsert(
     Ok((OrgRelease { rows }, any_new))
 }
 
-#[get("/api/0/organizations/{org}/releases/")]
 async fn org_releases(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -243,7 +269,6 @@ async fn org_releases(user: ApiUser, state: web::Data<AppState>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(out))
 }
 
-#[post("/api/0/organizations/{org}/releases/")]
 async fn new_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -274,7 +299,6 @@ async fn create(
 
 /// sentry-cli 2.x creates releases under the project (`releases new`): the project in the
 /// path is the release's.
-#[post("/api/0/projects/{org}/{project}/releases/")]
 async fn new_project_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -287,7 +311,6 @@ async fn new_project_release(
 }
 
 /// sentry-cli 2.x finalizes (and updates) releases under the project.
-#[put("/api/0/projects/{org}/{project}/releases/{version}/")]
 async fn update_project_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -300,7 +323,6 @@ async fn update_project_release(
     Ok(HttpResponse::Ok().json(release.json(&state).await?))
 }
 
-#[get("/api/0/organizations/{org}/releases/{version}/")]
 async fn get_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -310,7 +332,6 @@ async fn get_release(
     Ok(HttpResponse::Ok().json(release.json(&state).await?))
 }
 
-#[put("/api/0/organizations/{org}/releases/{version}/")]
 async fn update_release(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -322,7 +343,6 @@ async fn update_release(
     Ok(HttpResponse::Ok().json(release.json(&state).await?))
 }
 
-#[get("/api/0/organizations/{org}/releases/{version}/commits/")]
 async fn release_commits(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -346,7 +366,6 @@ async fn release_commits(
 
 /// The newest release before this one that has commits, or `{}`: where `set-commits --local`
 /// starts reading git history.
-#[get("/api/0/organizations/{org}/releases/{version}/previous-with-commits/")]
 async fn previous_with_commits(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -371,7 +390,6 @@ async fn previous_with_commits(
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
-#[get("/api/0/organizations/{org}/releases/{version}/deploys/")]
 async fn list_deploys(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -407,7 +425,6 @@ struct DeployBody {
     projects: Option<Vec<Value>>,
 }
 
-#[post("/api/0/organizations/{org}/releases/{version}/deploys/")]
 async fn new_deploy(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -442,7 +459,6 @@ async fn new_deploy(
     Ok(HttpResponse::Created().json(deploy_json(&made[0])))
 }
 
-#[get("/api/0/projects/{org}/{project}/releases/")]
 async fn project_releases(
     user: ApiUser,
     state: web::Data<AppState>,
@@ -462,7 +478,6 @@ async fn project_releases(
 
 /// Repositories named by stored commits: `set-commits --commit repo@a..b` checks the repo
 /// is known, and `--local` (which needs none) makes it known.
-#[get("/api/0/organizations/{org}/repos/")]
 async fn repos(_user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let repos: Vec<Value> = state
         .store

@@ -4,13 +4,14 @@
 //! optionally compressed. Answers `200 {"uuid", "issue_id"}` only after the commit.
 
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::json;
 
 use super::{content_encoding, decode_body, outcome, prepare, read_body};
 use crate::error::ApiError;
 use crate::event::Event;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::Committed;
 
@@ -46,7 +47,10 @@ fn client_dropped(req: &HttpRequest) -> Option<u64> {
     (n > 0).then_some(n.min(1_000_000))
 }
 
-#[post("/api/v1/events")]
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/events", ingest_event);
+}
+
 pub async fn ingest_event(
     req: HttpRequest,
     payload: web::Payload,

@@ -28,9 +28,10 @@ use super::{content_encoding, decode_body, outcome, prepare, read_body, Admitted
 use crate::error::ApiError;
 use crate::otlp::map::{self, Mapped};
 use crate::otlp::proto::{self, rpc_code, Encoding};
+use crate::routes::Routes;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for (path, signal) in [
         ("/v1/traces", Signal::Traces),
         ("/v1/traces/", Signal::Traces),
@@ -47,11 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ("/api/{project_id}/integration/otlp/v1/logs", Signal::Logs),
         ("/api/{project_id}/integration/otlp/v1/logs/", Signal::Logs),
     ] {
-        cfg.service(
-            web::resource(path)
-                .app_data(web::Data::new(signal))
-                .route(web::post().to(ingest)),
-        );
+        r.add_with_data(actix_web::http::Method::POST, path, signal, ingest);
     }
 }
 

@@ -13,12 +13,13 @@ use serde_json::{json, Value};
 use super::{content_encoding, decode_body, map_error, prepare, read_body, RateWindow};
 use crate::error::ApiError;
 use crate::protocol::{fill_client_ip, rollbar};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::Committed;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for path in ["/api/1/item/", "/api/1/item"] {
-        cfg.route(path, web::post().to(ingest));
+        r.post(path, ingest);
     }
 }
 

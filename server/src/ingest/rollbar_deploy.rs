@@ -12,14 +12,15 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::releases::NewDeploy;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for path in ["/api/1/deploy", "/api/1/deploy/"] {
-        cfg.route(path, web::post().to(create));
+        r.post(path, create);
     }
-    cfg.route("/api/1/deploy/{id}", web::patch().to(update));
+    r.patch("/api/1/deploy/{id}", update);
 }
 
 /// Rollbar's error shape.

@@ -30,21 +30,19 @@ use super::sentry::{check_project, key_from_request, preflight, with_cors};
 use super::{content_encoding, decode_body, prepare, read_body, Admitted};
 use crate::error::ApiError;
 use crate::protocol::security::{self, Received, Report, Skipped};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::Committed;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for path in [
         "/api/{project_id}/security/",
         "/api/{project_id}/security",
         "/api/{project_id}/csp-report/",
         "/api/{project_id}/csp-report",
     ] {
-        cfg.service(
-            web::resource(path)
-                .route(web::post().to(ingest))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
-        );
+        r.post(path, ingest)
+            .add(actix_web::http::Method::OPTIONS, path, preflight);
     }
 }
 

@@ -8,6 +8,7 @@
 //! Answers `200 {"id": "<event id>"}` after the commit. Browser SDKs get CORS headers.
 
 use actix_web::http::header::{HeaderValue, AUTHORIZATION};
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
 use serde_json::json;
@@ -17,22 +18,19 @@ use crate::error::ApiError;
 use crate::ingest::Admitted;
 use crate::protocol::envelope::{parse_envelope_lenient, ItemType};
 use crate::protocol::{fill_client_ip, sentry};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::Committed;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for (path, kind) in [
         ("/api/{project_id}/envelope/", Kind::Envelope),
         ("/api/{project_id}/envelope", Kind::Envelope),
         ("/api/{project_id}/store/", Kind::Store),
         ("/api/{project_id}/store", Kind::Store),
     ] {
-        cfg.service(
-            web::resource(path)
-                .app_data(web::Data::new(kind))
-                .route(web::post().to(ingest))
-                .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
-        );
+        r.add_with_data(Method::POST, path, kind, ingest)
+            .add(Method::OPTIONS, path, preflight);
     }
 }
 

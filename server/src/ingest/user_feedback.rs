@@ -13,15 +13,16 @@ use uuid::Uuid;
 use super::read_body;
 use crate::error::ApiError;
 use crate::protocol::sentry;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::feedback::NewFeedback;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(r: &mut Routes) {
     for path in [
         "/api/0/projects/{org}/{project}/user-feedback/",
         "/api/0/projects/{org}/{project}/user-feedback",
     ] {
-        cfg.route(path, web::post().to(submit));
+        r.post(path, submit);
     }
 }
 
@@ -58,12 +59,22 @@ async fn submit(
             )));
         }
     } else if let Some(token) = auth.strip_prefix("Bearer ") {
-        let user = state
+        // As for the JSON API: a write token, limited to the project if limited at all.
+        let (user, scope) = state
             .store
-            .user_for_api_token(token.trim())
+            .api_token_user(token.trim())
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown API token".into()))?;
-        if !state.store.can_access(&user, project.id).await? {
+        if !scope.write {
+            return Err(ApiError::Forbidden(
+                "this API token is read-only: create one with `--scope write`".into(),
+            ));
+        }
+        let in_scope = scope
+            .projects
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&project.id));
+        if !in_scope || !state.store.can_access(&user, project.id).await? {
             return Err(ApiError::NotFound("not found".into()));
         }
     } else {

@@ -5,11 +5,12 @@ use actix_web::{web, HttpResponse};
 
 use super::templates::escape;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/unsubscribe/{token}", web::get().to(confirm))
-        .route("/unsubscribe/{token}", web::post().to(unsubscribe));
+pub fn routes(r: &mut Routes) {
+    r.get("/unsubscribe/{token}", confirm)
+        .post("/unsubscribe/{token}", unsubscribe);
 }
 
 fn page(body: &str) -> HttpResponse {

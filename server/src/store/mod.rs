@@ -151,6 +151,31 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A metric label for why a commit failed: `disk_full`, `read_only`, `unavailable` (down,
+    /// restarting, unreachable) or `other`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("53100") => {
+                "disk_full"
+            }
+            StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => {
+                "read_only"
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                "disk_full"
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ReadOnly =>
+            {
+                "read_only"
+            }
+            e if e.is_unavailable() => "unavailable",
+            _ => "other",
+        }
+    }
+
     /// Failures a retry can cure: PostgreSQL deadlocks and serialization failures between
     /// instances, SQLite's busy database.
     /// The database is not reachable or not writable at all (down, restarting, read-only, out

@@ -36,6 +36,7 @@ pub struct ApiTokenInfo {
     pub name: Option<String>,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub scope: TokenScope,
 }
 
 impl Store {
@@ -188,22 +189,14 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        let scope: String = row.try_get("scope")?;
-        let projects: Option<String> = row.try_get("project_ids")?;
-        let scope = TokenScope {
-            write: scope != "read",
-            projects: projects.map(|p| {
-                p.split(',')
-                    .filter_map(|id| id.trim().parse().ok())
-                    .collect()
-            }),
-        };
+        let scope = TokenScope::from_columns(row.try_get("scope")?, row.try_get("project_ids")?);
         User::from_row(&row).map(|u| Some((u, scope)))
     }
 
     pub async fn api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiTokenInfo>> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+            "SELECT id, name, created_at, last_used_at, scope, project_ids FROM api_tokens \
+             WHERE user_id = $1 ORDER BY id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -215,17 +208,22 @@ impl Store {
                     name: r.try_get("name")?,
                     created_at: r.try_get("created_at")?,
                     last_used_at: r.try_get("last_used_at")?,
+                    scope: TokenScope::from_columns(r.try_get("scope")?, r.try_get("project_ids")?),
                 })
             })
             .collect()
     }
 
+    /// Deletes one of the user's own tokens; another user's (or no) token is `NotFound`.
     pub async fn delete_api_token(&self, user_id: i64, token_id: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(token_id)
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
@@ -262,6 +260,20 @@ impl Store {
 pub struct TokenScope {
     pub write: bool,
     pub projects: Option<Vec<i64>>,
+}
+
+impl TokenScope {
+    /// From the `scope` ("read" or "write") and `project_ids` ("1,2" or NULL) columns.
+    fn from_columns(scope: String, projects: Option<String>) -> Self {
+        TokenScope {
+            write: scope != "read",
+            projects: projects.map(|p| {
+                p.split(',')
+                    .filter_map(|id| id.trim().parse().ok())
+                    .collect()
+            }),
+        }
+    }
 }
 
 impl Default for TokenScope {

@@ -232,9 +232,9 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
             }
         }
         Err(e) if e.is_unavailable() => {
-            metrics.count_store_error();
+            metrics.count_store_error(e.reason());
             // The database is not there: one by one would wait for it once per event.
-            tracing::error!(error = %error_chain(&e), events = jobs.len(), "database unavailable; batch refused");
+            tracing::error!(error = %error_chain(&e), reason = e.reason(), events = jobs.len(), "database unavailable; batch refused");
             for job in jobs {
                 let _ = job
                     .ack
@@ -242,7 +242,7 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
             }
         }
         Err(e) => {
-            metrics.count_store_error();
+            metrics.count_store_error(e.reason());
             // One bad job must not fail its neighbours: retry each on its own.
             tracing::warn!(error = %error_chain(&e), events = jobs.len(), "batch failed; committing one by one");
             for job in jobs {

@@ -5,11 +5,12 @@ use askama::Template;
 
 use super::session::{Layout, Posted, SignedIn, MIN_PASSWORD};
 use super::{redirect, render, WebError};
+use crate::routes::Routes;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::sessions::LinkPurpose;
-use crate::store::users::ApiTokenInfo;
 use crate::store::users::User;
+use crate::store::users::{ApiTokenInfo, TokenScope};
 use crate::time::now_ms;
 use crate::time::HOUR_MS;
 use crate::time::{when, When};
@@ -23,20 +24,24 @@ const MAIL_KINDS: &[(&str, &str)] = &[
     ("milestone", "an issue reaches 10, 100, 1,000… events"),
 ];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings", web::get().to(settings_page))
-        .route("/settings/tokens", web::post().to(create_token))
-        .route("/settings/tokens/{id}/revoke", web::post().to(revoke_token))
-        .route("/settings/password", web::post().to(change_password))
-        .route("/settings/mail", web::post().to(save_mail))
-        .route("/admin/users", web::get().to(users_page))
-        .route("/admin/users", web::post().to(create_user));
+pub fn routes(r: &mut Routes) {
+    r.get("/settings", settings_page)
+        .post("/settings/tokens", create_token)
+        .post("/settings/tokens/{id}/revoke", revoke_token)
+        .post("/settings/password", change_password)
+        .post("/settings/mail", save_mail)
+        .get("/admin/users", users_page)
+        .post("/admin/users", create_user);
 }
 
 struct TokenRow {
     token: ApiTokenInfo,
     created: When,
     used: Option<When>,
+    /// "read only" or "read and write".
+    access: &'static str,
+    /// The projects it is limited to, by name; None: all the user's.
+    limited_to: Option<String>,
 }
 
 struct MailKind {
@@ -50,6 +55,8 @@ struct MailKind {
 struct SettingsPage {
     layout: Layout,
     tokens: Vec<TokenRow>,
+    /// (slug, name) of the projects a new token may be limited to.
+    projects: Vec<(String, String)>,
     /// A token just created: shown this once.
     new_token: Option<String>,
     mail: Vec<MailKind>,
@@ -64,6 +71,7 @@ async fn settings(
     message: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let now = now_ms();
+    let mine = state.store.projects_for_user(me.user()).await?;
     let tokens = state
         .store
         .api_tokens(me.user().id)
@@ -72,9 +80,23 @@ async fn settings(
         .map(|token| TokenRow {
             created: when(token.created_at, now),
             used: token.last_used_at.map(|t| when(t, now)),
+            access: if token.scope.write {
+                "read and write"
+            } else {
+                "read only"
+            },
+            limited_to: token.scope.projects.as_ref().map(|ids| {
+                let names: Vec<&str> = mine
+                    .iter()
+                    .filter(|p| ids.contains(&p.id))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                names.join(", ")
+            }),
             token,
         })
         .collect();
+    let projects = mine.into_iter().map(|p| (p.slug, p.name)).collect();
     let (kinds, unsubscribed) = state.store.mail_preferences(&me.user().email).await?;
     let mail = MAIL_KINDS
         .iter()
@@ -89,6 +111,7 @@ async fn settings(
     render(&SettingsPage {
         layout: me.layout(),
         tokens,
+        projects,
         new_token,
         mail,
         unsubscribed,
@@ -114,9 +137,20 @@ async fn settings_page(
 }
 
 async fn create_token(form: Posted, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let projects = match form.get("project") {
+        Some(slug) => {
+            let project = super::projects::visible_project(&state, form.user(), slug).await?;
+            Some(vec![project.id])
+        }
+        None => None,
+    };
+    let scope = TokenScope {
+        write: form.get("scope") != Some("read"),
+        projects,
+    };
     let token = state
         .store
-        .create_api_token(form.user().id, form.get("name"))
+        .create_scoped_api_token(form.user().id, form.get("name"), &scope)
         .await?;
     // Rendered directly (not redirected): the token exists nowhere else to show later.
     settings(&form.signed_in, &state, Some(token), None).await

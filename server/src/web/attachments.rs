@@ -7,10 +7,11 @@ use actix_web::{web, HttpResponse};
 use super::issues::visible_issue;
 use super::session::SignedIn;
 use super::WebError;
+use crate::routes::Routes;
 use crate::state::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/attachments/{id}", web::get().to(download));
+pub fn routes(r: &mut Routes) {
+    r.get("/attachments/{id}", download);
 }
 
 async fn download(

@@ -9,19 +9,17 @@ use super::projects::visible_project;
 use super::session::{Layout, Posted, SignedIn};
 use super::{redirect, render_with, WebError};
 use crate::notify::channel_admin::{self, Request};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::channels::{Channel, Delivery};
 use crate::store::projects::Project;
 use crate::time;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{slug}/channels", web::get().to(page))
-        .route("/projects/{slug}/channels", web::post().to(add))
-        .route("/projects/{slug}/channels/{id}/test", web::post().to(test))
-        .route(
-            "/projects/{slug}/channels/{id}/remove",
-            web::post().to(remove),
-        );
+pub fn routes(r: &mut Routes) {
+    r.get("/projects/{slug}/channels", page)
+        .post("/projects/{slug}/channels", add)
+        .post("/projects/{slug}/channels/{id}/test", test)
+        .post("/projects/{slug}/channels/{id}/remove", remove);
 }
 
 struct Row {

@@ -6,12 +6,13 @@ use askama::Template;
 use super::projects::visible_project;
 use super::session::{Layout, SignedIn};
 use super::{render, WebError};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::feedback::Feedback;
 use crate::store::projects::Project;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{slug}/feedback", web::get().to(feedback_page));
+pub fn routes(r: &mut Routes) {
+    r.get("/projects/{slug}/feedback", feedback_page);
 }
 
 #[derive(Template)]

@@ -13,13 +13,14 @@ use super::session::{Layout, Posted, SignedIn};
 use super::{redirect, render_with, WebError};
 use crate::grouping::rules;
 use crate::regroup::{self, Preview, PREVIEW_OCCURRENCES};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::projects::Project;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{slug}/grouping", web::get().to(rules_page))
-        .route("/projects/{slug}/grouping", web::post().to(post_rules))
-        .route("/issues/{id}/unmerge", web::post().to(unmerge));
+pub fn routes(r: &mut Routes) {
+    r.get("/projects/{slug}/grouping", rules_page)
+        .post("/projects/{slug}/grouping", post_rules)
+        .post("/issues/{id}/unmerge", unmerge);
 }
 
 #[derive(Template)]

@@ -11,6 +11,7 @@ use super::search::{BadQuery, ListQuery, Search, Shortcuts};
 use super::session::{Layout, Posted, SignedIn};
 use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, EventView};
 use super::{redirect, render, WebError};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::attachments::AttachmentInfo;
 use crate::store::feedback::Feedback;
@@ -23,16 +24,16 @@ use crate::time::now_ms;
 use crate::time::HOUR_MS;
 use crate::time::{when, When};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/issues", web::get().to(all_issues))
-        .route("/issues/bulk", web::post().to(bulk))
-        .route("/projects/{slug}/issues", web::get().to(project_issues))
-        .route("/issues/{id}", web::get().to(issue_page))
-        .route("/issues/{id}/status", web::post().to(change_status))
-        .route("/issues/{id}/assign", web::post().to(assign))
-        .route("/issues/{id}/merge", web::post().to(merge))
-        .route("/occurrences/{uuid}/json", web::get().to(occurrence_json))
-        .route("/occurrences/{uuid}", web::get().to(occurrence_page));
+pub fn routes(r: &mut Routes) {
+    r.get("/issues", all_issues)
+        .post("/issues/bulk", bulk)
+        .get("/projects/{slug}/issues", project_issues)
+        .get("/issues/{id}", issue_page)
+        .post("/issues/{id}/status", change_status)
+        .post("/issues/{id}/assign", assign)
+        .post("/issues/{id}/merge", merge)
+        .get("/occurrences/{uuid}/json", occurrence_json)
+        .get("/occurrences/{uuid}", occurrence_page);
 }
 
 const DAY_MS: i64 = 24 * HOUR_MS;

@@ -23,23 +23,24 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::routes::Routes;
 use crate::store::StoreError;
 
 pub use session::{announce_setup_link, SESSION_COOKIE};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(session::home))
-        .route("/static/{name}", web::get().to(static_asset))
-        .configure(session::routes)
-        .configure(projects::routes)
-        .configure(issues::routes)
-        .configure(search::routes)
-        .configure(grouping::routes)
-        .configure(channels::routes)
-        .configure(attachments::routes)
-        .configure(feedback::routes)
-        .configure(releases::routes)
-        .configure(account::routes);
+pub fn routes(r: &mut Routes) {
+    r.get("/", session::home)
+        .get("/static/{name}", static_asset);
+    session::routes(r);
+    projects::routes(r);
+    issues::routes(r);
+    search::routes(r);
+    grouping::routes(r);
+    channels::routes(r);
+    attachments::routes(r);
+    feedback::routes(r);
+    releases::routes(r);
+    account::routes(r);
 }
 
 /// Bytes as people read them: `812 B`, `14.2 KB`, `3.1 MB`.

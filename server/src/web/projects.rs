@@ -8,6 +8,7 @@ use super::session::{Layout, Posted, SignedIn};
 use super::view::{chart, hour_label, Chart};
 use super::{redirect, render, WebError};
 use crate::config::dsn;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::projects::Project;
 use crate::store::projects::{ProjectKey, ProjectSettings};
@@ -15,22 +16,16 @@ use crate::store::users::User;
 use crate::time::now_ms;
 use crate::time::{when, When};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects", web::get().to(projects_page))
-        .route("/projects", web::post().to(create_project))
-        .route("/projects/{slug}/settings", web::get().to(settings_page))
-        .route("/projects/{slug}/keys", web::post().to(create_key))
-        .route(
-            "/projects/{slug}/keys/{id}/revoke",
-            web::post().to(revoke_key),
-        )
-        .route("/projects/{slug}/members", web::post().to(add_member))
-        .route(
-            "/projects/{slug}/members/{id}/remove",
-            web::post().to(remove_member),
-        )
-        .route("/projects/{slug}/recipients", web::post().to(recipients))
-        .route("/projects/{slug}/limits", web::post().to(limits));
+pub fn routes(r: &mut Routes) {
+    r.get("/projects", projects_page)
+        .post("/projects", create_project)
+        .get("/projects/{slug}/settings", settings_page)
+        .post("/projects/{slug}/keys", create_key)
+        .post("/projects/{slug}/keys/{id}/revoke", revoke_key)
+        .post("/projects/{slug}/members", add_member)
+        .post("/projects/{slug}/members/{id}/remove", remove_member)
+        .post("/projects/{slug}/recipients", recipients)
+        .post("/projects/{slug}/limits", limits);
 }
 
 /// The project, if this user may see it; 404 otherwise (ids of other teams stay hidden).

@@ -9,6 +9,7 @@ use super::projects::visible_project;
 use super::session::{Layout, SignedIn};
 use super::{render, WebError};
 use crate::releases::health::{percent, Health};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::issues::Issue;
 use crate::store::projects::Project;
@@ -16,12 +17,9 @@ use crate::store::release_health::overall;
 use crate::store::releases::{Deploy, Release};
 use crate::time::{now_ms, when, When};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/projects/{slug}/releases", web::get().to(releases_page))
-        .route(
-            "/projects/{slug}/releases/{version}",
-            web::get().to(release_page),
-        );
+pub fn routes(r: &mut Routes) {
+    r.get("/projects/{slug}/releases", releases_page)
+        .get("/projects/{slug}/releases/{version}", release_page);
 }
 
 /// `/projects/{slug}/releases/{version}`, the version percent-encoded (`+`, `@`, `#`...).

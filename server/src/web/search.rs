@@ -12,6 +12,7 @@ use super::WebError;
 use crate::query::{
     self, Field, Filter, Key, LevelMatch, Pattern, Query, QueryError, ReleaseValue, Status, Term,
 };
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::issues::{IssueFilter, Sort, StatusFilter};
 
@@ -245,10 +246,9 @@ impl Shortcuts {
     }
 }
 
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    use actix_web::web;
-    cfg.route("/searches", web::post().to(save))
-        .route("/searches/{id}/delete", web::post().to(delete));
+pub fn routes(r: &mut Routes) {
+    r.post("/searches", save)
+        .post("/searches/{id}/delete", delete);
 }
 
 /// Where a saved search's list is: a project's, or the one across projects.

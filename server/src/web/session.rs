@@ -10,6 +10,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{redirect, render, render_with, WebError};
+use crate::routes::Routes;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::sessions::{LinkPurpose, Session};
@@ -26,12 +27,12 @@ const MAX_FAILURES_PER_ADDRESS: i64 = 30;
 const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 pub const MIN_PASSWORD: usize = 8;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(login_page))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/setup/{token}", web::get().to(setup_page))
-        .route("/setup/{token}", web::post().to(setup));
+pub fn routes(r: &mut Routes) {
+    r.get("/login", login_page)
+        .post("/login", login)
+        .post("/logout", logout)
+        .get("/setup/{token}", setup_page)
+        .post("/setup/{token}", setup);
 }
 
 /// What the page layout shows about who is signed in.
