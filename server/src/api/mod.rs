@@ -3,6 +3,7 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod alert_rules;
 mod channels;
 mod feedback;
 mod grouping;
@@ -44,7 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(channels::list_channels)
         .service(channels::add_channel)
         .service(channels::remove_channel)
-        .service(channels::test_channel);
+        .service(channels::test_channel)
+        .service(alert_rules::list_rules)
+        .service(alert_rules::add_rule)
+        .service(alert_rules::update_rule)
+        .service(alert_rules::remove_rule);
 }
 
 /// The user behind the request's API token, and what the token may do.

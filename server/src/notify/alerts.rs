@@ -88,7 +88,9 @@ impl Deliverer {
         let environment = latest
             .as_ref()
             .and_then(|o| o.event["environment"].as_str());
-        if !channel.wants(&n.kind, &issue.level, environment) {
+        // A rule's alert went to the channels the rule names; without rules the channel's
+        // own filter decides.
+        if n.rule_id.is_none() && !channel.wants(&n.kind, &issue.level, environment) {
             return suppress(store, &n, "suppressed: not for this channel").await;
         }
         let always = matches!(n.kind.as_str(), "new_issue" | "regression");

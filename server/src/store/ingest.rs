@@ -255,13 +255,33 @@ async fn commit_in(
         });
     }
 
-    let applied = apply_deltas(tx, backend, &deltas, spike).await?;
+    let projects: BTreeSet<i64> = batch.iter().map(|o| o.project_id).collect();
+    let rules = super::alert_rules::rules_in(tx, &projects).await?;
+    let rule_spikes = rules.values().flatten().any(|r| r.spike.is_some());
+    let applied = apply_deltas(tx, backend, &deltas, spike, rule_spikes).await?;
     for (&issue_id, delta) in &deltas {
         let applied = &applied[&issue_id];
         let first = results[delta.first_index]
             .as_mut()
             .expect("counted occurrences have results");
         first.regressed = applied.regressed;
+        let occ = &batch[delta.first_index];
+        if let Some(rules) = rules.get(&occ.project_id) {
+            let happened = super::alert_rules::Happened {
+                issue_id,
+                project_id: occ.project_id,
+                new_issue: first.new_issue,
+                regressed: applied.regressed.then(|| applied.regressed_in.clone()),
+                seen_again: applied.seen_again,
+                count_before: applied.count - delta.count,
+                count_after: applied.count,
+                now: delta.last_seen,
+                facets: occurrence_facets(occ),
+                level: Some(occ.level),
+            };
+            super::alert_rules::enqueue(tx, mail, rules, &happened).await?;
+            continue;
+        }
         let kind = notification_for(first.new_issue, applied, delta.count);
         if let Some((kind, detail)) = kind {
             super::notify::enqueue(
@@ -288,6 +308,22 @@ async fn commit_in(
         .into_iter()
         .map(|r| r.expect("every occurrence has a result"))
         .collect())
+}
+
+/// An occurrence's values as `issue_facets` names them (what an alert rule's filter sees).
+fn occurrence_facets(occ: &NewOccurrence) -> Vec<(String, String)> {
+    let builtin = [
+        ("host", &occ.host),
+        ("environment", &occ.environment),
+        ("release", &occ.release),
+        ("os", &occ.os),
+        ("browser", &occ.browser),
+    ];
+    builtin
+        .into_iter()
+        .filter_map(|(f, v)| Some((f.to_owned(), v.clone()?)))
+        .chain(occ.tags.iter().cloned())
+        .collect()
 }
 
 fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {
@@ -678,6 +714,7 @@ async fn apply_deltas(
     backend: Backend,
     deltas: &BTreeMap<i64, IssueDelta>,
     spike: Spike,
+    rule_spikes: bool,
 ) -> StoreResult<HashMap<i64, Applied>> {
     let ids: Vec<i64> = deltas.keys().copied().collect();
     let now = deltas
@@ -838,12 +875,16 @@ async fn apply_deltas(
 
     upsert_bounded_facets(tx, backend, deltas).await?;
 
-    if spike.count > 0 && spike.minutes > 0 {
+    let global_spike = spike.count > 0 && spike.minutes > 0;
+    if global_spike || rule_spikes {
+        // Per-minute counts: the windows of the global spike and of rules' spikes.
         let minutes: Vec<(i64, i64, i64)> = deltas
             .iter()
             .flat_map(|(id, d)| d.minutes.iter().map(move |(m, n)| (*id, *m, *n)))
             .collect();
         upsert_counts(tx, backend, "issue_minutes", "minute", &minutes).await?;
+    }
+    if global_spike {
         let cutoff = now.div_euclid(60_000) - spike.minutes;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(

@@ -6,6 +6,7 @@
 //! picks; each backend has its own migrations folder. The one exception is how an ingest batch
 //! reaches SQLite: the same statements, on a connection of the writer's own (`batch_tx`).
 
+pub mod alert_rules;
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
@@ -106,6 +107,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "token scopes",
         include_str!("../../../migrations/sqlite/0012_token_scopes.sql"),
         include_str!("../../../migrations/postgres/0012_token_scopes.sql"),
+    ),
+    (
+        14,
+        "alert rules and ownership",
+        include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
+        include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
     ),
 ];
 

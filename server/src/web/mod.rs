@@ -7,6 +7,7 @@
 //! session's CSRF token; responses carry a Content-Security-Policy without inline script.
 
 mod account;
+mod alert_rules;
 mod attachments;
 mod channels;
 mod feedback;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(search::routes)
         .configure(grouping::routes)
         .configure(channels::routes)
+        .configure(alert_rules::routes)
         .configure(attachments::routes)
         .configure(feedback::routes)
         .configure(releases::routes)

@@ -2,6 +2,7 @@
 //! per subject, the shared helpers here.
 
 mod access;
+mod alert_rules;
 mod attachments;
 mod channels;
 mod grouping;
