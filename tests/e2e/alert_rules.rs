@@ -288,3 +288,41 @@ fn two_servers_on_one_postgres_alert_a_spike_once() {
         "{data}"
     );
 }
+
+#[test]
+fn ownership_rules_assign_new_issues_and_show_which_rule_matched() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Owned");
+    let api = create_user_token(db, "ada@example.com", true);
+    let server = start(db, &[]);
+    let path = format!("/api/v1/projects/{}/ownership", project.slug);
+    let reply = server.send_json("PUT", &api, &path, &json!({"rules": "path:src/** ->"}));
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(
+        reply.body.contains("line 1: the owner must be"),
+        "{}",
+        reply.body
+    );
+    let rules = "path:src/payments/** -> bob@example.com\npath:src/*.py -> ada@example.com\n";
+    let reply = server.send_json("PUT", &api, &path, &json!({ "rules": rules }));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(server.get(&api, &path).json()["rules"], rules);
+
+    let reply = server.send_event(&project.token, &error("CartError", "x"));
+    let issue = reply.json()["issue_id"].as_i64().unwrap();
+    let got = server.get(&api, &format!("/api/v1/issues/{issue}")).json();
+    assert_eq!(
+        got["owner_rule"], "path:src/*.py -> ada@example.com",
+        "{got}"
+    );
+    assert!(got["assignee_id"].is_number(), "{got}");
+
+    create_user(db, "admin@example.com", true);
+    let web = WebUser::sign_in(&server.url, "admin@example.com", PASSWORD);
+    let page = web.get(&format!("/issues/{issue}")).body;
+    assert!(
+        page.contains("by ownership rule <code>path:src/*.py"),
+        "{page}"
+    );
+}

@@ -8,6 +8,7 @@ mod channels;
 mod feedback;
 mod grouping;
 mod issues;
+mod ownership;
 mod projects;
 mod releases;
 mod sentry_releases;
@@ -49,7 +50,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(alert_rules::list_rules)
         .service(alert_rules::add_rule)
         .service(alert_rules::update_rule)
-        .service(alert_rules::remove_rule);
+        .service(alert_rules::remove_rule)
+        .service(ownership::get_ownership)
+        .service(ownership::put_ownership);
 }
 
 /// The user behind the request's API token, and what the token may do.
@@ -126,6 +129,7 @@ pub fn issue_json(issue: &Issue) -> Value {
         "project_id": issue.project_id,
         "title": issue.title,
         "culprit": issue.culprit,
+        "owner_rule": issue.owner_rule,
         "level": issue.level,
         "status": issue.status,
         "count": issue.count,

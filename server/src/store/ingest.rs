@@ -258,6 +258,7 @@ async fn commit_in(
     let projects: BTreeSet<i64> = batch.iter().map(|o| o.project_id).collect();
     let rules = super::alert_rules::rules_in(tx, &projects).await?;
     let rule_spikes = rules.values().flatten().any(|r| r.spike.is_some());
+    let mut owners: BTreeMap<i64, Option<Vec<crate::ownership::Rule>>> = BTreeMap::new();
     let applied = apply_deltas(tx, backend, &deltas, spike, rule_spikes).await?;
     for (&issue_id, delta) in &deltas {
         let applied = &applied[&issue_id];
@@ -266,6 +267,17 @@ async fn commit_in(
             .expect("counted occurrences have results");
         first.regressed = applied.regressed;
         let occ = &batch[delta.first_index];
+        // Ownership first, so rules' filters (`is:assigned`) see the owner.
+        let mut owner_channel = None;
+        if first.new_issue {
+            if let std::collections::btree_map::Entry::Vacant(slot) = owners.entry(occ.project_id) {
+                slot.insert(super::ownership::rules_in(tx, occ.project_id).await?);
+            }
+            if let Some(own) = &owners[&occ.project_id] {
+                owner_channel =
+                    super::ownership::assign_new_issue(tx, own, issue_id, &occ.event).await?;
+            }
+        }
         if let Some(rules) = rules.get(&occ.project_id) {
             let happened = super::alert_rules::Happened {
                 issue_id,
@@ -280,19 +292,13 @@ async fn commit_in(
                 level: Some(occ.level),
             };
             super::alert_rules::enqueue(tx, mail, rules, &happened).await?;
-            continue;
+        } else if let Some((kind, detail)) = notification_for(first.new_issue, applied, delta.count)
+        {
+            super::notify::enqueue(tx, mail, occ.project_id, issue_id, kind, detail.as_deref())
+                .await?;
         }
-        let kind = notification_for(first.new_issue, applied, delta.count);
-        if let Some((kind, detail)) = kind {
-            super::notify::enqueue(
-                tx,
-                mail,
-                batch[delta.first_index].project_id,
-                issue_id,
-                kind,
-                detail.as_deref(),
-            )
-            .await?;
+        if let Some(channel) = owner_channel {
+            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, &channel).await?;
         }
     }
     for (copy, first) in copies {

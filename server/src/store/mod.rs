@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod issues;
 pub mod merges;
 pub mod notify;
+pub mod ownership;
 pub mod projects;
 pub mod releases;
 pub mod retention;

@@ -8,6 +8,7 @@ mod channels;
 mod grouping;
 mod ingest;
 mod issues;
+mod ownership;
 mod releases;
 mod search;
 
