@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod notify;
 pub mod ops;
 pub mod otlp;
+pub mod ownership;
 pub mod protocol;
 pub mod query;
 pub mod regroup;

@@ -12,6 +12,7 @@ use bugle_server::{secrets, telemetry};
 use clap::{Parser, Subcommand};
 
 mod channel_cmd;
+mod rule_cmd;
 
 /// musl's allocator (the static Docker image) serializes threads on a lock and returns memory
 /// eagerly; mimalloc measured ~20% of ingest CPU back and keeps RSS flat under load.
@@ -45,6 +46,9 @@ enum Command {
     /// Manage alert channels (Slack, Discord, Mattermost, Teams, signed webhooks).
     #[command(subcommand)]
     Channel(channel_cmd::ChannelCommand),
+    /// Manage alert rules (which events, which filter, which channels).
+    #[command(subcommand)]
+    Rule(rule_cmd::RuleCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -231,6 +235,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Project(cmd) => project(cmd, &config).await?,
         Command::Channel(cmd) => channel_cmd::run(cmd, &config).await?,
+        Command::Rule(cmd) => rule_cmd::run(cmd, &config).await?,
         Command::User(UserCommand::Mail { email, kinds }) => {
             const KINDS: [&str; 5] = [
                 "new_issue",

@@ -55,6 +55,8 @@ pub struct Metrics {
     store_errors: Mutex<BTreeMap<&'static str, u64>>,
     /// Mail outcomes: sent, failed, suppressed.
     mails: Mutex<BTreeMap<&'static str, u64>>,
+    /// Channel alert attempts of this instance: (kind, outcome).
+    alerts: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// (protocol, outcome): outcome is `accepted`, `duplicate` or a rejection reason.
     events: Mutex<BTreeMap<(&'static str, String), u64>>,
     /// Envelope items accepted without being stored, by item type.
@@ -74,6 +76,7 @@ impl Default for Metrics {
             ]),
             store_errors: Mutex::default(),
             mails: Mutex::default(),
+            alerts: Mutex::default(),
             events: Mutex::default(),
             skipped_items: Mutex::default(),
             dropped_items: Mutex::default(),
@@ -90,6 +93,13 @@ impl Metrics {
             .expect("not poisoned")
             .entry(outcome)
             .or_default() += 1;
+    }
+
+    /// A channel alert handled: `delivered`, `failed` (to be retried) or `not_sent` (given up,
+    /// suppressed by flood control or a rule, folded into a summary).
+    pub fn count_alert(&self, kind: &str, outcome: &'static str) {
+        let mut alerts = self.alerts.lock().expect("not poisoned");
+        *alerts.entry((kind.to_owned(), outcome)).or_default() += 1;
     }
 
     /// A batch that failed to commit, by [`crate::store::StoreError::reason`].
@@ -144,7 +154,52 @@ impl Metrics {
     }
 
     pub fn render_with(&self, queue_depth: usize, mail_pending: Option<i64>) -> String {
+        self.render_all(queue_depth, mail_pending, None)
+    }
+
+    /// With the outbox's channel alerts by kind: (kind, queued, pending), read at render time.
+    pub fn render_all(
+        &self,
+        queue_depth: usize,
+        mail_pending: Option<i64>,
+        alerts: Option<&[(String, i64, i64)]>,
+    ) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP bugle_alerts_total Channel alerts this instance handled, by kind and outcome.\n\
+             # TYPE bugle_alerts_total counter\n",
+        );
+        for ((kind, outcome), n) in self.alerts.lock().expect("not poisoned").iter() {
+            let _ = writeln!(
+                out,
+                "bugle_alerts_total{{kind=\"{}\",outcome=\"{outcome}\"}} {n}",
+                escape(kind)
+            );
+        }
+        if let Some(alerts) = alerts {
+            out.push_str(
+                "# HELP bugle_alerts_queued Channel alerts in the outbox (pending, or sent within the 7 days it keeps them), by kind.\n\
+                 # TYPE bugle_alerts_queued gauge\n",
+            );
+            for (kind, queued, _) in alerts {
+                let _ = writeln!(
+                    out,
+                    "bugle_alerts_queued{{kind=\"{}\"}} {queued}",
+                    escape(kind)
+                );
+            }
+            out.push_str(
+                "# HELP bugle_alerts_pending Channel alerts not delivered yet, by kind.\n\
+                 # TYPE bugle_alerts_pending gauge\n",
+            );
+            for (kind, _, pending) in alerts {
+                let _ = writeln!(
+                    out,
+                    "bugle_alerts_pending{{kind=\"{}\"}} {pending}",
+                    escape(kind)
+                );
+            }
+        }
         out.push_str("# HELP bugle_mails_total Notification mails, by outcome.\n");
         out.push_str("# TYPE bugle_mails_total counter\n");
         for (outcome, n) in self.mails.lock().expect("not poisoned").iter() {
@@ -255,5 +310,24 @@ mod tests {
         );
         assert!(text.contains("bugle_batch_size_count 2"), "{text}");
         assert_eq!(m.skipped_items("session"), 1);
+    }
+
+    #[test]
+    fn alerts_render_by_kind() {
+        let m = Metrics::default();
+        m.count_alert("spike", "delivered");
+        m.count_alert("spike", "delivered");
+        m.count_alert("new_issue", "failed");
+        let text = m.render_all(0, None, Some(&[("spike".into(), 5, 1)]));
+        assert!(text.contains("bugle_alerts_total{kind=\"spike\",outcome=\"delivered\"} 2"));
+        assert!(text.contains("bugle_alerts_total{kind=\"new_issue\",outcome=\"failed\"} 1"));
+        assert!(
+            text.contains("bugle_alerts_queued{kind=\"spike\"} 5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("bugle_alerts_pending{kind=\"spike\"} 1"),
+            "{text}"
+        );
     }
 }

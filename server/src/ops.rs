@@ -62,8 +62,9 @@ async fn metrics_page(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render_with(
+        .body(state.metrics.render_all(
             state.writer.queue_depth(),
             state.store.pending_notifications().await.ok(),
+            state.store.channel_alerts_by_kind().await.ok().as_deref(),
         )))
 }

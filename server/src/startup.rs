@@ -165,6 +165,7 @@ fn spawn_background(
     tasks.spawn(crate::notify::alerts::run_worker_until_stopped(
         store.clone(),
         crate::notify::alerts::Deliverer::from_config(config),
+        metrics.clone(),
         stopped.clone(),
     ));
     let (store, policy) = (store.clone(), RetentionPolicy::from(&config.retention));

@@ -7,11 +7,11 @@ use bugle_tests::receiver::{Received, Receiver};
 use bugle_tests::server::{binary, create_project, request, Backend, TestServer};
 use serde_json::{json, Value};
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(super) const WAIT: Duration = Duration::from_secs(20);
 const HOSTILE: &str = "<!channel> @everyone @here <@123> **bold** [x](http://evil) & done";
 
 /// `bugle-server ARGS` with extra settings; (success, stdout, stderr).
-fn cli_env(db: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+pub(super) fn cli_env(db: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
     let out = Command::new(binary())
         .args(args)
         .env("BUGLE_DATABASE_URL", db)
@@ -26,10 +26,10 @@ fn cli_env(db: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String, Stri
     )
 }
 
-const PRIVATE_OK: (&str, &str) = ("BUGLE_ALERTS_ALLOW_PRIVATE_TARGETS", "true");
+pub(super) const PRIVATE_OK: (&str, &str) = ("BUGLE_ALERTS_ALLOW_PRIVATE_TARGETS", "true");
 
 /// Adds a channel; returns (id, secret).
-fn add_channel(db: &str, slug: &str, kind: &str, url: &str) -> (i64, Option<String>) {
+pub(super) fn add_channel(db: &str, slug: &str, kind: &str, url: &str) -> (i64, Option<String>) {
     let (ok, out, err) = cli_env(
         db,
         &[PRIVATE_OK],
@@ -45,7 +45,7 @@ fn add_channel(db: &str, slug: &str, kind: &str, url: &str) -> (i64, Option<Stri
     )
 }
 
-fn start(db: &str, extra: &[(&str, &str)]) -> TestServer {
+pub(super) fn start(db: &str, extra: &[(&str, &str)]) -> TestServer {
     let mut env = vec![
         PRIVATE_OK,
         ("BUGLE_ALERTS_POLL_MS", "100"),
@@ -55,7 +55,7 @@ fn start(db: &str, extra: &[(&str, &str)]) -> TestServer {
     TestServer::start_with(db, &env)
 }
 
-fn error(ty: &str, value: &str) -> Value {
+pub(super) fn error(ty: &str, value: &str) -> Value {
     json!({
         "exceptions": [{"type": ty, "value": value, "frames": [
             {"filename": "src/cart.py", "function": "add", "lineno": 42, "in_app": true}]}],

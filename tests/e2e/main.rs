@@ -1,6 +1,7 @@
 //! End-to-end: the real `bugle-server` binary on a free port, spoken to over HTTP, on SQLite
 //! and on PostgreSQL. One test binary; each module is one area a user meets.
 
+mod alert_rules;
 mod alerts;
 mod api;
 mod authorization;

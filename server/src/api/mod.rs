@@ -3,10 +3,12 @@
 //! Permission rule, everywhere: admins see every project, other users the projects they are
 //! members of; anything else answers 404, so ids of other teams' issues are not revealed.
 
+mod alert_rules;
 mod channels;
 mod feedback;
 mod grouping;
 mod issues;
+mod ownership;
 mod projects;
 mod releases;
 mod saved_searches;
@@ -68,6 +70,27 @@ pub fn routes(r: &mut Routes) {
         .get("/api/v1/searches", saved_searches::all_searches)
         .post("/api/v1/searches", saved_searches::save_search)
         .delete("/api/v1/searches/{id}", saved_searches::delete_search);
+    r.get(
+        "/api/v1/projects/{slug}/alert-rules",
+        alert_rules::list_rules,
+    )
+    .post("/api/v1/projects/{slug}/alert-rules", alert_rules::add_rule)
+    .put(
+        "/api/v1/projects/{slug}/alert-rules/{id}",
+        alert_rules::update_rule,
+    )
+    .delete(
+        "/api/v1/projects/{slug}/alert-rules/{id}",
+        alert_rules::remove_rule,
+    )
+    .get(
+        "/api/v1/projects/{slug}/ownership",
+        ownership::get_ownership,
+    )
+    .put(
+        "/api/v1/projects/{slug}/ownership",
+        ownership::put_ownership,
+    );
     releases::routes(r);
     sentry_releases::routes(r);
 }
@@ -146,6 +169,7 @@ pub fn issue_json(issue: &Issue) -> Value {
         "project_id": issue.project_id,
         "title": issue.title,
         "culprit": issue.culprit,
+        "owner_rule": issue.owner_rule,
         "level": issue.level,
         "status": issue.status,
         "count": issue.count,

@@ -39,9 +39,19 @@ const MAX_RETRY_AFTER_MS: i64 = 6 * 3_600_000;
 impl Deliverer {
     /// Handles one due channel alert, if there is one.
     pub async fn try_execute_task(&self, store: &Store) -> anyhow::Result<ExecutionOutcome> {
-        let Some(mut n) = store.claim_channel_alert().await? else {
-            return Ok(ExecutionOutcome::EmptyQueue);
+        Ok(self.next(store).await?.0)
+    }
+
+    /// As [`Deliverer::try_execute_task`], with the kind of the alert it handled (metrics).
+    pub async fn next(&self, store: &Store) -> anyhow::Result<(ExecutionOutcome, String)> {
+        let Some(n) = store.claim_channel_alert().await? else {
+            return Ok((ExecutionOutcome::EmptyQueue, String::new()));
         };
+        let kind = n.kind.clone();
+        Ok((self.handle(store, n).await?, kind))
+    }
+
+    async fn handle(&self, store: &Store, mut n: Notification) -> anyhow::Result<ExecutionOutcome> {
         let channel_id = n.channel_id.expect("channel alerts have a channel");
         let channel = match store.channel(channel_id).await {
             Ok(c) => c,
@@ -88,7 +98,9 @@ impl Deliverer {
         let environment = latest
             .as_ref()
             .and_then(|o| o.event["environment"].as_str());
-        if !channel.wants(&n.kind, &issue.level, environment) {
+        // A rule's alert went to the channels the rule names; without rules the channel's
+        // own filter decides.
+        if n.rule_id.is_none() && !channel.wants(&n.kind, &issue.level, environment) {
             return suppress(store, &n, "suppressed: not for this channel").await;
         }
         let always = matches!(n.kind.as_str(), "new_issue" | "regression");
@@ -301,6 +313,7 @@ impl Deliverer {
 pub async fn run_worker_until_stopped(
     store: Store,
     deliverer: Deliverer,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let idle = std::time::Duration::from_millis(deliverer.alerts.poll_ms.max(10));
@@ -308,7 +321,18 @@ pub async fn run_worker_until_stopped(
         if *stopped.borrow() {
             return;
         }
-        let outcome = deliverer.try_execute_task(&store).await;
+        let outcome = deliverer.next(&store).await.map(|(outcome, kind)| {
+            let counted = match outcome {
+                ExecutionOutcome::Sent => Some("delivered"),
+                ExecutionOutcome::Retried => Some("failed"),
+                ExecutionOutcome::Suppressed => Some("not_sent"),
+                _ => None,
+            };
+            if let Some(counted) = counted {
+                metrics.count_alert(&kind, counted);
+            }
+            outcome
+        });
         let wait = match outcome {
             Ok(ExecutionOutcome::EmptyQueue | ExecutionOutcome::Retried) => idle,
             Ok(_) => std::time::Duration::ZERO,

@@ -11,14 +11,8 @@ use crate::store::channels::{Channel, NewChannel};
 use crate::store::Store;
 use crate::time::now_ms;
 
-/// The kinds of alert rules can name.
-pub const EVENTS: [&str; 5] = [
-    "new_issue",
-    "regression",
-    "seen_again",
-    "spike",
-    "milestone",
-];
+/// The kinds of alert a channel's own filter (and a rule) can name.
+pub use crate::store::alert_rules::EVENTS;
 
 /// A saved channel and, for a webhook, its signing secret (shown this once).
 pub struct Added {

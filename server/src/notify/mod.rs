@@ -14,6 +14,7 @@ pub mod channel_admin;
 pub mod channels;
 pub mod mail;
 pub mod outbound;
+pub mod rule_admin;
 pub mod templates;
 pub mod unsubscribe;
 

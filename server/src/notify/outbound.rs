@@ -41,7 +41,7 @@ pub enum SendError {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    /// `Retry-After` in seconds, when the receiver sent one as seconds.
+    /// `Retry-After` in seconds from now, sent as seconds or as an HTTP date.
     pub retry_after: Option<u64>,
     /// The start of the body, for the delivery log.
     pub body: String,
@@ -290,6 +290,27 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// A `Retry-After` value as seconds from `now_ms`: delay-seconds, or an HTTP-date in any of
+/// the three forms RFC 9110 §5.6.7 has recipients accept (IMF-fixdate, RFC 850, asctime). A
+/// date already past is 0: retry now.
+fn retry_after(value: &str, now_ms: i64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse() {
+        return Some(secs);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value)
+        .map(|t| t.timestamp_millis())
+        .or_else(|_| {
+            ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(value, f).ok())
+                .map(|t| t.and_utc().timestamp_millis())
+                .ok_or(())
+        })
+        .ok()?;
+    Some(u64::try_from(at.saturating_sub(now_ms)).map_or(0, |ms| ms.div_ceil(1000)))
+}
+
 fn parse_response(buf: &[u8]) -> Option<Response> {
     let end = find(buf, b"\r\n\r\n").unwrap_or(buf.len());
     let head = String::from_utf8_lossy(&buf[..end]);
@@ -299,7 +320,8 @@ fn parse_response(buf: &[u8]) -> Option<Response> {
         return None;
     }
     let status: u16 = parts.next()?.parse().ok()?;
-    let retry_after = header(&head, "retry-after").and_then(|v| v.parse().ok());
+    let retry_after =
+        header(&head, "retry-after").and_then(|v| retry_after(v, crate::time::now_ms()));
     let body = buf.get(end + 4..).unwrap_or_default();
     Some(Response {
         status,
@@ -367,6 +389,27 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        // 1994-11-06T08:49:37Z, RFC 9110's example date, minus 90 s.
+        let now = 784_111_777_000 - 90_000;
+        assert_eq!(retry_after("120", now), Some(120));
+        for date in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(retry_after(date, now), Some(90), "{date}");
+        }
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 3_600_000),
+            Some(0),
+            "past: now"
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
+    }
+
+    #[test]
     fn answers_are_parsed_with_retry_after() {
         let r =
             parse_response(b"HTTP/1.1 429 Too Many\r\nRetry-After: 7\r\n\r\nslow down").unwrap();
@@ -375,6 +418,14 @@ mod tests {
             (429, Some(7), "slow down")
         );
         assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        let dated = parse_response(
+            b"HTTP/1.1 503 Busy\r\nRetry-After: Fri, 31 Dec 2100 23:59:59 GMT\r\n\r\n",
+        )
+        .unwrap();
+        assert!(
+            dated.retry_after.unwrap() > 365 * 86_400,
+            "a date far ahead"
+        );
         assert!(!complete(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok"));
     }
 }

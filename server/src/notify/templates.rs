@@ -272,6 +272,7 @@ mod tests {
             first_release: None,
             resolved_in_release: None,
             resolved_next: false,
+            owner_rule: None,
         };
         let event = json!({"exceptions": [{"type": "Error", "value": "<script>alert(1)</script>",
             "frames": [{"filename": "a.js", "lineno": 3, "function": "<b>f</b>", "in_app": true}]}]});

@@ -4,7 +4,8 @@
 //! `is:unresolved level:>=warning release:latest browser:Firefox !environment:staging "timeout"`.
 //! [`parse`] turns it into a typed [`Query`]; `Display` writes the canonical text back (it
 //! parses to the same `Query`), and [`Query::set`] / [`Query::without`] let drop-downs edit
-//! one filter. Nothing here touches the database: the store compiles a `Query` to SQL.
+//! one filter. Nothing here touches the database: the store compiles a `Query` to SQL, and
+//! [`Query::matches`] evaluates one in memory (alert rules), with the same meaning.
 //!
 //! # Grammar
 //! ```text
@@ -70,7 +71,9 @@
 mod ast;
 mod display;
 mod error;
+pub mod facets;
 mod lexer;
+mod matches;
 mod parse;
 mod pattern;
 
@@ -82,6 +85,7 @@ pub use ast::{
     Term, TimeField, TimeRange, TimeUnit, TimeValue, Timestamp, LEVELS,
 };
 pub use error::QueryError;
+pub use matches::{MatchContext, Subject};
 pub use parse::parse;
 pub use pattern::{Pattern, Piece, LIKE_ESCAPE};
 

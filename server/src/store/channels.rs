@@ -356,6 +356,26 @@ impl Store {
             .collect()
     }
 
+    /// (kind, rows, unsent rows) of the channel alerts in the outbox, for metrics.
+    pub async fn channel_alerts_by_kind(&self) -> StoreResult<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) AS queued, \
+             CAST(SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS pending \
+             FROM outbox WHERE channel_id IS NOT NULL GROUP BY kind ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("kind")?,
+                    r.try_get("queued")?,
+                    r.try_get("pending")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Channel alerts not delivered yet, for metrics.
     pub async fn pending_channel_alerts(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(

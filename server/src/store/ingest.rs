@@ -284,24 +284,50 @@ async fn commit_in(
         });
     }
 
-    let applied = apply_deltas(tx, backend, &deltas, spike).await?;
+    let projects: BTreeSet<i64> = batch.iter().map(|o| o.project_id).collect();
+    let rules = super::alert_rules::rules_in(tx, &projects).await?;
+    let rule_spikes = rules.values().flatten().any(|r| r.spike.is_some());
+    let mut owners: BTreeMap<i64, Option<Vec<crate::ownership::Rule>>> = BTreeMap::new();
+    let applied = apply_deltas(tx, backend, &deltas, spike, rule_spikes).await?;
     for (&issue_id, delta) in &deltas {
         let applied = &applied[&issue_id];
         let first = results[delta.first_index]
             .as_mut()
             .expect("counted occurrences have results");
         first.regressed = applied.regressed;
-        let kind = notification_for(first.new_issue, applied, delta.count);
-        if let Some((kind, detail)) = kind {
-            super::notify::enqueue(
-                tx,
-                mail,
-                batch[delta.first_index].project_id,
+        let occ = &batch[delta.first_index];
+        // Ownership first, so rules' filters (`is:assigned`) see the owner.
+        let mut owner_channel = None;
+        if first.new_issue {
+            if let std::collections::btree_map::Entry::Vacant(slot) = owners.entry(occ.project_id) {
+                slot.insert(super::ownership::rules_in(tx, occ.project_id).await?);
+            }
+            if let Some(own) = &owners[&occ.project_id] {
+                owner_channel =
+                    super::ownership::assign_new_issue(tx, own, issue_id, &occ.event).await?;
+            }
+        }
+        if let Some(rules) = rules.get(&occ.project_id) {
+            let happened = super::alert_rules::Happened {
                 issue_id,
-                kind,
-                detail.as_deref(),
-            )
-            .await?;
+                project_id: occ.project_id,
+                new_issue: first.new_issue,
+                regressed: applied.regressed.then(|| applied.regressed_in.clone()),
+                seen_again: applied.seen_again,
+                count_before: applied.count - delta.count,
+                count_after: applied.count,
+                now: delta.last_seen,
+                facets: occurrence_facets(occ),
+                level: Some(occ.level),
+            };
+            super::alert_rules::enqueue(tx, mail, rules, &happened).await?;
+        } else if let Some((kind, detail)) = notification_for(first.new_issue, applied, delta.count)
+        {
+            super::notify::enqueue(tx, mail, occ.project_id, issue_id, kind, detail.as_deref())
+                .await?;
+        }
+        if let Some(channel) = owner_channel {
+            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, &channel).await?;
         }
     }
     for (copy, first) in copies {
@@ -317,6 +343,22 @@ async fn commit_in(
         .into_iter()
         .map(|r| r.expect("every occurrence has a result"))
         .collect())
+}
+
+/// An occurrence's values as `issue_facets` names them (what an alert rule's filter sees).
+fn occurrence_facets(occ: &NewOccurrence) -> Vec<(String, String)> {
+    let builtin = [
+        ("host", &occ.host),
+        ("environment", &occ.environment),
+        ("release", &occ.release),
+        ("os", &occ.os),
+        ("browser", &occ.browser),
+    ];
+    builtin
+        .into_iter()
+        .filter_map(|(f, v)| Some((f.to_owned(), v.clone()?)))
+        .chain(occ.tags.iter().cloned())
+        .collect()
 }
 
 fn duplicate(occ: &NewOccurrence, issue_id: i64) -> Committed {
@@ -707,6 +749,7 @@ async fn apply_deltas(
     backend: Backend,
     deltas: &BTreeMap<i64, IssueDelta>,
     spike: Spike,
+    rule_spikes: bool,
 ) -> StoreResult<HashMap<i64, Applied>> {
     let ids: Vec<i64> = deltas.keys().copied().collect();
     let now = deltas
@@ -867,12 +910,16 @@ async fn apply_deltas(
 
     upsert_bounded_facets(tx, backend, deltas).await?;
 
-    if spike.count > 0 && spike.minutes > 0 {
+    let global_spike = spike.count > 0 && spike.minutes > 0;
+    if global_spike || rule_spikes {
+        // Per-minute counts: the windows of the global spike and of rules' spikes.
         let minutes: Vec<(i64, i64, i64)> = deltas
             .iter()
             .flat_map(|(id, d)| d.minutes.iter().map(move |(m, n)| (*id, *m, *n)))
             .collect();
         upsert_counts(tx, backend, "issue_minutes", "minute", &minutes).await?;
+    }
+    if global_spike {
         let cutoff = now.div_euclid(60_000) - spike.minutes;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(

@@ -39,11 +39,14 @@ pub struct Issue {
     pub resolved_in_release: Option<String>,
     /// ...or in the next release, not created yet.
     pub resolved_next: bool,
+    /// The ownership rule that assigned it when it was created, as written.
+    pub owner_rule: Option<String>,
 }
 
 const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, level, status, count, first_seen, \
      last_seen, resolved_at, regressed_at, merged_into, grouping_version, components, \
-     assignee_id, snooze_until, snooze_count, first_release, resolved_in_release, resolved_next";
+     assignee_id, snooze_until, snooze_count, first_release, resolved_in_release, resolved_next, \
+     owner_rule";
 
 impl Issue {
     fn from_row(row: &AnyRow) -> StoreResult<Self> {
@@ -69,6 +72,7 @@ impl Issue {
             first_release: row.try_get("first_release")?,
             resolved_in_release: row.try_get("resolved_in_release")?,
             resolved_next: row.try_get::<i64, _>("resolved_next")? != 0,
+            owner_rule: row.try_get("owner_rule")?,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! picks; each backend has its own migrations folder. The one exception is how an ingest batch
 //! reaches SQLite: the same statements, on a connection of the writer's own (`batch_tx`).
 
+pub mod alert_rules;
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
@@ -15,6 +16,7 @@ pub mod ingest;
 pub mod issues;
 pub mod merges;
 pub mod notify;
+pub mod ownership;
 pub mod projects;
 pub mod release_health;
 pub mod releases;
@@ -114,6 +116,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "release health",
         include_str!("../../../migrations/sqlite/0013_release_health.sql"),
         include_str!("../../../migrations/postgres/0013_release_health.sql"),
+    ),
+    (
+        14,
+        "alert rules and ownership",
+        include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
+        include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
     ),
 ];
 

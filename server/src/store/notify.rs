@@ -18,6 +18,8 @@ pub struct Notification {
     pub created_at: i64,
     /// The channel an alert row is for; None: a mail.
     pub channel_id: Option<i64>,
+    /// The alert rule that queued it (None: no rules, each channel's own filter decides).
+    pub rule_id: Option<i64>,
 }
 
 /// How long a claim lasts before another worker may take the row (a crashed instance's mail
@@ -86,7 +88,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at, channel_id FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at, channel_id, rule_id FROM outbox \
              WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until < $1) AND {filter} ORDER BY id LIMIT 1 {lock}"
         ))
@@ -106,6 +108,7 @@ impl Store {
             attempts: row.try_get("attempts")?,
             created_at: row.try_get("created_at")?,
             channel_id: row.try_get("channel_id")?,
+            rule_id: row.try_get("rule_id")?,
         };
         sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
             .bind(notification.id)
@@ -244,7 +247,7 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, rule_id FROM outbox \
              WHERE project_id = $1 AND kind = 'new_issue' AND sent_at IS NULL AND id <> $2 \
              AND channel_id IS NOT DISTINCT FROM $6 \
              AND created_at BETWEEN $3 AND $4 \
@@ -279,6 +282,7 @@ impl Store {
                 attempts: row.try_get("attempts")?,
                 created_at: first.created_at,
                 channel_id: first.channel_id,
+                rule_id: row.try_get("rule_id")?,
             });
         }
         tx.commit().await?;

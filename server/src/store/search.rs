@@ -16,6 +16,8 @@
 
 use super::sql::Arg;
 use super::Backend;
+pub use crate::query::facets::{field_facet, tag_facet};
+use crate::query::facets::{tag_facets, USER_FACETS};
 use crate::query::{
     Assignee, Field, Filter, HasKey, Pattern, Query, ReleaseValue, Status, Term, LIKE_ESCAPE,
 };
@@ -28,11 +30,6 @@ pub const MAX_VALUES_PER_KEY: i64 = 100;
 
 /// Tags indexed per event (the first, by key order); the rest stay in the stored event.
 pub const MAX_TAGS_PER_EVENT: usize = 50;
-
-/// The facet a tag is indexed under; built-in facets have no `:`, so they cannot collide.
-pub fn tag_facet(key: &str) -> String {
-    format!("tag:{key}")
-}
 
 /// What a query is compared against besides the stored rows.
 #[derive(Debug, Clone, Default)]
@@ -164,7 +161,7 @@ fn term_sql(sql: &mut Sql, term: &Term, backend: Backend, ctx: &SearchContext) {
             HasKey::Field(f) => facet_exists(sql, &[field_facet(*f)], None, backend),
             HasKey::Release => facet_exists(sql, &["release".into()], None, backend),
             HasKey::Tag(k) if k == "user" => {
-                facet_exists(sql, &["user.id".into(), "user.email".into()], None, backend)
+                facet_exists(sql, &USER_FACETS.map(String::from), None, backend)
             }
             HasKey::Tag(k) => facet_exists(sql, &tag_facets(k), None, backend),
         },
@@ -251,30 +248,6 @@ fn latest_release(sql: &mut Sql, ctx: &SearchContext) {
         sql.push(")");
     }
     sql.push(")");
-}
-
-/// Where a built-in field's values are indexed.
-pub fn field_facet(field: Field) -> String {
-    match field {
-        Field::Environment => "environment".into(),
-        Field::Host => "host".into(),
-        Field::Service => tag_facet("service"),
-        Field::Trace => "trace".into(),
-        Field::UserId => "user.id".into(),
-        Field::UserEmail => "user.email".into(),
-        Field::Url => "url".into(),
-        Field::Message => "message".into(),
-    }
-}
-
-/// A tag key's facets: the tag, and for `os` and `browser` (Sentry's tags from contexts) the
-/// built-in breakdown of that name.
-fn tag_facets(key: &str) -> Vec<String> {
-    let mut facets = vec![tag_facet(key)];
-    if matches!(key, "os" | "browser") {
-        facets.push(key.to_owned());
-    }
-    facets
 }
 
 /// Whether the query names `release:latest` (the store then looks the latest releases up).

@@ -1,5 +1,6 @@
 //! A project's alert channels in the dashboard: add one (a webhook's secret shown once), send
 //! a test message, remove, and see each channel's last deliveries. URLs are shown masked.
+//! The page lists the project's alert rules too (`alert_rules` adds and removes them).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -9,6 +10,7 @@ use super::projects::visible_project;
 use super::session::{Layout, Posted, SignedIn};
 use super::{redirect, render_with, WebError};
 use crate::notify::channel_admin::{self, Request};
+use crate::notify::rule_admin;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::channels::{Channel, Delivery};
@@ -38,6 +40,9 @@ struct ChannelsPage {
     notice: Option<String>,
     error: Option<String>,
     secret: Option<String>,
+    /// Alert rules: (id, name, what it does).
+    rules: Vec<(i64, String, String)>,
+    events: [&'static str; 5],
 }
 
 async fn rows(state: &AppState, project: &Project) -> Result<Vec<Row>, WebError> {
@@ -59,7 +64,7 @@ async fn rows(state: &AppState, project: &Project) -> Result<Vec<Row>, WebError>
     Ok(rows)
 }
 
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     layout: Layout,
     project: Project,
@@ -69,6 +74,14 @@ async fn show(
     secret: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let rows = rows(state, &project).await?;
+    let channels: Vec<Channel> = rows.iter().map(|r| r.channel.clone()).collect();
+    let rules = state
+        .store
+        .alert_rules(project.id)
+        .await?
+        .iter()
+        .map(|r| (r.id, r.name.clone(), rule_admin::describe(r, &channels)))
+        .collect();
     render_with(
         status,
         &ChannelsPage {
@@ -78,6 +91,8 @@ async fn show(
             notice,
             error,
             secret,
+            rules,
+            events: crate::store::alert_rules::EVENTS,
         },
     )
 }

@@ -7,6 +7,7 @@
 //! session's CSRF token; responses carry a Content-Security-Policy without inline script.
 
 mod account;
+mod alert_rules;
 mod attachments;
 mod channels;
 mod feedback;
@@ -37,6 +38,7 @@ pub fn routes(r: &mut Routes) {
     search::routes(r);
     grouping::routes(r);
     channels::routes(r);
+    alert_rules::routes(r);
     attachments::routes(r);
     feedback::routes(r);
     releases::routes(r);

@@ -2,11 +2,13 @@
 //! per subject, the shared helpers here.
 
 mod access;
+mod alert_rules;
 mod attachments;
 mod channels;
 mod grouping;
 mod ingest;
 mod issues;
+mod ownership;
 mod release_health;
 mod releases;
 mod search;
