@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
+use crate::otlp::calls::CallMatcher;
 use crate::state::AppState;
 use crate::store::retention::RetentionPolicy;
 use crate::store::writer::{Writer, WriterHandle};
@@ -77,6 +78,7 @@ impl Application {
             writer,
             keys: KeyCache::default(),
             metrics: metrics.clone(),
+            calls: CallMatcher::default(),
         });
         let (stop_background, background) = spawn_background(&config, &store, &metrics)?;
         let server =

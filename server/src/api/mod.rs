@@ -10,6 +10,7 @@ mod issues;
 mod projects;
 mod releases;
 mod sentry_releases;
+mod services;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(feedback::download_attachment)
         .configure(releases::routes)
         .configure(sentry_releases::routes)
+        .service(services::list_services)
         .service(channels::list_channels)
         .service(channels::add_channel)
         .service(channels::remove_channel)

@@ -15,6 +15,7 @@ mod issues;
 mod projects;
 mod releases;
 mod search;
+mod services;
 mod session;
 mod view;
 
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(attachments::routes)
         .configure(feedback::routes)
         .configure(releases::routes)
+        .configure(services::routes)
         .configure(account::routes);
 }
 

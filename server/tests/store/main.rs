@@ -9,6 +9,8 @@ mod ingest;
 mod issues;
 mod releases;
 mod search;
+mod services;
+mod traces;
 
 use std::collections::{BTreeMap, BTreeSet};
 
