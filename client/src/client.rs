@@ -155,6 +155,9 @@ impl Client {
         if event.environment.is_none() {
             event.environment = o.environment.clone();
         }
+        if event.trace.is_none() {
+            event.trace = crate::trace::current();
+        }
         {
             let scope = self.scope();
             let mut tags = o.tags.clone();

@@ -61,6 +61,7 @@ mod options;
 mod panic;
 mod scrub;
 mod spool;
+mod trace;
 mod transport;
 
 pub mod integrations;
@@ -235,6 +236,32 @@ pub fn set_person(person: impl Into<Option<Person>>) {
     if let Some(c) = client::current() {
         c.set_person(person.into());
     }
+}
+
+/// Sets the trace the current thread works for from a W3C `traceparent` header value
+/// (`00-<trace id>-<span id>-<flags>`): events captured on this thread from now on carry its
+/// trace and span ids (an event's own trace wins), so Bugle lists them with the other errors of
+/// that trace, from any service or SDK. Returns false, and clears the thread's trace, when the
+/// value is not a valid `traceparent`.
+///
+/// # Examples
+/// ```
+/// let events = bugle::test::with_captured_events(|| {
+///     assert!(bugle::set_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+///     bugle::capture_message("payment failed", bugle::Level::Error);
+///     bugle::clear_traceparent();
+/// });
+/// let trace = events[0].trace.as_ref().unwrap();
+/// assert_eq!(trace.trace_id.as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+/// assert_eq!(trace.span_id.as_deref(), Some("00f067aa0ba902b7"));
+/// ```
+pub fn set_traceparent(traceparent: &str) -> bool {
+    trace::set(traceparent)
+}
+
+/// Forgets the current thread's trace (set with [`set_traceparent`]), as a request ends.
+pub fn clear_traceparent() {
+    trace::clear();
 }
 
 /// Sets one key of the custom data on every later event.

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
+use crate::otlp::calls::CallMatcher;
 use crate::routes::{Route, Routes};
 use crate::state::AppState;
 use crate::store::retention::RetentionPolicy;
@@ -78,6 +79,7 @@ impl Application {
             writer,
             keys: KeyCache::default(),
             metrics: metrics.clone(),
+            calls: CallMatcher::default(),
         });
         let (stop_background, background) = spawn_background(&config, &store, &metrics)?;
         let h = config.http.clone();

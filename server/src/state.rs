@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::ingest::KeyCache;
 use crate::metrics::Metrics;
+use crate::otlp::calls::CallMatcher;
 use crate::store::writer::Writer;
 use crate::store::Store;
 
@@ -15,4 +16,6 @@ pub struct AppState {
     pub writer: Writer,
     pub keys: KeyCache,
     pub metrics: Arc<Metrics>,
+    /// Recent OTLP callers and waiting callees, to count calls between services.
+    pub calls: CallMatcher,
 }

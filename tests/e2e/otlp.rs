@@ -155,7 +155,120 @@ fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
             declined["contexts"]["trace"]["parent_span_id"],
             failed["trace"]["span_id"]
         );
+
+        services_show_the_call(&server, &api, &project, backend.name);
+        the_occurrence_page_lists_the_other_error(&server, declined, failed, backend.name);
     }
+}
+
+/// Spans were counted per service and the CLIENT -> SERVER pair, exported in two batches
+/// (payments' first), counted as one call from checkout to payments.
+fn services_show_the_call(server: &TestServer, api: &str, project: &Project, backend: &str) {
+    let reply = server.get(api, &format!("/api/v1/projects/{}/services", project.slug));
+    assert_eq!(reply.status, 200, "{backend}: {}", reply.body);
+    let services = reply.json()["services"].as_array().unwrap().clone();
+    let names: Vec<&str> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["checkout", "payments"], "{backend}: {services:#?}");
+    let (checkout, payments) = (&services[0], &services[1]);
+    // checkout: POST /orders (SERVER) and its CLIENT span, set to ERROR by hand.
+    assert_eq!(checkout["spans"], 2, "{backend}: {checkout}");
+    assert_eq!(checkout["error_spans"], 1, "{backend}: {checkout}");
+    assert_eq!(checkout["calls"], json!([{ "to": "payments", "calls": 1 }]));
+    assert_eq!(checkout["open_issues"], 1);
+    // payments: POST /charge, ERROR as the exception left it.
+    assert_eq!(payments["spans"], 1, "{backend}: {payments}");
+    assert_eq!(payments["error_spans"], 1);
+    assert_eq!(payments["error_rate"], 1.0);
+    assert_eq!(payments["calls"], json!([]));
+    assert!(payments["last_error"].is_string());
+    let bad = server.get(
+        api,
+        &format!("/api/v1/projects/{}/services?hours=0", project.slug),
+    );
+    assert_eq!(bad.status, 400, "{backend}: {}", bad.body);
+
+    let web = signed_in(server);
+    let page = web.get(&format!("/projects/{}/services", project.slug));
+    assert_eq!(page.status, 200, "{backend}: {}", page.body);
+    let html = &page.body;
+    assert!(
+        html.contains("<svg class=\"services\""),
+        "{backend}: {html}"
+    );
+    for name in ["checkout", "payments"] {
+        let link = format!(
+            "href=\"/projects/{}/issues?query=service%3A%22{name}%22\"",
+            project.slug
+        );
+        assert!(html.contains(&link), "{backend}: no {link} in {html}");
+    }
+    assert!(
+        html.contains("checkout → payments: 1 calls"),
+        "{backend}: {html}"
+    );
+    assert!(html.contains("100% errors · 1 spans"), "{backend}: {html}");
+    // The issue list a node links to shows that service's issue only.
+    let list = web.get(&format!(
+        "/projects/{}/issues?query=service%3A%22payments%22",
+        project.slug
+    ));
+    assert!(
+        list.body.contains("CardDeclined"),
+        "{backend}: {}",
+        list.body
+    );
+    assert!(!list.body.contains("RuntimeError"), "{backend}");
+    let issues = web.get(&format!("/projects/{}/issues", project.slug));
+    assert!(issues.body.contains("id=\"services-link\""), "{backend}");
+}
+
+/// Each error's page lists the other, with its service and how far apart they were.
+fn the_occurrence_page_lists_the_other_error(
+    server: &TestServer,
+    declined: &Value,
+    failed: &Value,
+    backend: &str,
+) {
+    let web = signed_in(server);
+    let page = web.get(&format!(
+        "/occurrences/{}",
+        declined["uuid"].as_str().unwrap()
+    ));
+    assert_eq!(page.status, 200, "{backend}: {}", page.body);
+    let section = page
+        .body
+        .split("id=\"trace-errors\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{backend}: no trace section in {}", page.body));
+    let section = section.split("</section>").next().unwrap();
+    assert!(section.contains("RuntimeError"), "{backend}: {section}");
+    assert!(section.contains(">checkout<"), "{backend}: {section}");
+    // The log record follows the span event by well under a millisecond, or a few.
+    assert!(
+        section.contains(" after<") || section.contains(">at the same time<"),
+        "{backend}: {section}"
+    );
+    assert!(
+        !section.contains("CardDeclined"),
+        "{backend}: the error shown is not listed"
+    );
+    let other = web.get(&format!(
+        "/occurrences/{}",
+        failed["uuid"].as_str().unwrap()
+    ));
+    let section = other.body.split("id=\"trace-errors\"").nth(1).unwrap();
+    assert!(section.contains(">payments<"), "{backend}: {section}");
+    assert!(
+        section.contains(" before<") || section.contains(">at the same time<"),
+        "{backend}: {section}"
+    );
+}
+
+fn signed_in(server: &TestServer) -> bugle_tests::web::WebUser {
+    bugle_tests::web::WebUser::sign_in(&server.url, "ada@example.com", bugle_tests::web::PASSWORD)
 }
 
 const NODE_PACKAGES: &[&str] = &[

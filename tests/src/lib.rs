@@ -6,6 +6,7 @@ pub mod browser;
 pub mod db;
 pub mod load;
 pub mod node;
+pub mod otlp_bench;
 pub mod pg_cluster;
 pub mod postgres;
 pub mod python;

@@ -13,6 +13,7 @@ mod projects;
 mod releases;
 mod saved_searches;
 mod sentry_releases;
+mod services;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -91,6 +92,7 @@ pub fn routes(r: &mut Routes) {
         "/api/v1/projects/{slug}/ownership",
         ownership::put_ownership,
     );
+    r.get("/api/v1/projects/{slug}/services", services::list_services);
     releases::routes(r);
     sentry_releases::routes(r);
 }

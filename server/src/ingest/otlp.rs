@@ -16,8 +16,9 @@
 //! | 429 + Retry-After | the project's rate limit is used up | retries later (Python drops) |
 //! | 503 + Retry-After | the writer's queue is full, or the database is busy | retries later |
 //!
-//! A 200 means each exception's occurrence is committed. Event ids are derived from the
-//! exceptions, so a batch sent again after a 503 is stored once.
+//! A 200 means each exception's occurrence is committed, and the request's spans counted
+//! (`otlp::spans`: per service and hour, and the calls between services). Event ids are
+//! derived from the exceptions, so a batch sent again after a 503 is stored once.
 
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -28,6 +29,7 @@ use super::{content_encoding, decode_body, outcome, prepare, read_body, Admitted
 use crate::error::ApiError;
 use crate::otlp::map::{self, Mapped};
 use crate::otlp::proto::{self, rpc_code, Encoding};
+use crate::otlp::spans;
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -183,10 +185,13 @@ async fn handle(
     let limit = state.config.ingest.max_event_bytes;
     let body = read_body(req, payload, limit).await?;
     let body = decode_body(content_encoding(req), &body, limit)?;
+    let mut traces = None;
     let mapped = match signal {
         Signal::Traces => {
             let request = proto::decode_traces(&body, enc).map_err(Refusal::Undecodable)?;
-            map::events_from_traces(&request)
+            let mapped = map::events_from_traces(&request);
+            traces = Some(request);
+            mapped
         }
         Signal::Logs => {
             let request = proto::decode_logs(&body, enc).map_err(Refusal::Undecodable)?;
@@ -238,6 +243,22 @@ async fn handle(
         if let Some(e) = retry {
             return Err(e.into());
         }
+    }
+    // Counted (and calls matched) once the exceptions are committed: a batch refused above is
+    // sent again, and counted then. One small upsert per request, beside the writer's batches.
+    if let Some(request) = traces {
+        let counts = spans::count(
+            admitted.project_id,
+            &request,
+            &state.calls,
+            received_at.timestamp_millis(),
+        );
+        drop(request);
+        state
+            .store
+            .add_span_counts(admitted.project_id, &counts)
+            .await
+            .map_err(ApiError::from)?;
     }
     Ok((rejected, message))
 }

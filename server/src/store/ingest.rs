@@ -36,6 +36,9 @@ pub struct NewOccurrence {
     pub browser: Option<String>,
     /// Bounded facets (`store::search`): (facet, value) for trace, user, URL and tags.
     pub tags: Vec<(String, String)>,
+    /// Lowercase hex, whichever protocol carried it: the occurrence page's "errors in this
+    /// trace" (`store::traces`).
+    pub trace_id: Option<String>,
     /// Which API brought it: native, sentry, rollbar.
     pub protocol: &'static str,
     pub grouping: Grouping,
@@ -564,7 +567,7 @@ fn placeholder(backend: Backend, n: usize) -> String {
 }
 
 /// Columns of one occurrence row, in the order [`insert_occurrences`] binds them.
-const OCCURRENCE_COLUMNS: usize = 12;
+const OCCURRENCE_COLUMNS: usize = 13;
 
 /// Rows per INSERT on PostgreSQL: far below its limit on bound parameters.
 const ROWS_PER_INSERT: usize = 200;
@@ -600,7 +603,7 @@ async fn insert_occurrences(
             .join(", ");
         let sql = format!(
             "INSERT INTO occurrences (project_id, issue_id, uuid, timestamp, received_at, level, \
-             environment, release, host, protocol, event, raw) VALUES {values} \
+             environment, release, host, protocol, event, raw, trace_id) VALUES {values} \
              ON CONFLICT (project_id, uuid) DO NOTHING RETURNING project_id, uuid, id"
         );
         let uuids: Vec<String> = chunk
@@ -622,6 +625,7 @@ async fn insert_occurrences(
                 occ.protocol.into(),
                 occ.event.as_slice().into(),
                 occ.raw.as_deref().into(),
+                occ.trace_id.as_deref().into(),
             ]);
         }
         for row in tx

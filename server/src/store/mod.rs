@@ -23,9 +23,11 @@ pub mod releases;
 pub mod retention;
 pub mod saved_searches;
 pub mod search;
+pub mod services;
 pub mod sessions;
 mod sql;
 pub mod suspects;
+pub mod traces;
 pub mod users;
 pub mod writer;
 
@@ -92,6 +94,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "search",
         include_str!("../../../migrations/sqlite/0008_search.sql"),
         include_str!("../../../migrations/postgres/0008_search.sql"),
+    ),
+    (
+        9,
+        "otlp spans",
+        include_str!("../../../migrations/sqlite/0009_otlp_spans.sql"),
+        include_str!("../../../migrations/postgres/0009_otlp_spans.sql"),
     ),
     (
         10,

@@ -9,6 +9,7 @@ use askama::Template;
 use super::projects::visible_project;
 use super::search::{BadQuery, ListQuery, Search, Shortcuts};
 use super::session::{Layout, Posted, SignedIn};
+use super::view::trace::{trace_lines, TraceLine};
 use super::view::{chart, day_label, event_view, hour_label, url_encode, Chart, EventView};
 use super::{redirect, render, WebError};
 use crate::routes::Routes;
@@ -259,9 +260,11 @@ struct Shown {
     event: EventView,
     attachments: Vec<AttachmentInfo>,
     feedback: Vec<Feedback>,
+    /// The other errors of its trace the user may see, oldest first.
+    trace: Vec<TraceLine>,
 }
 
-async fn shown(state: &AppState, occ: &Occurrence) -> Result<Shown, WebError> {
+async fn shown(state: &AppState, user: &User, occ: &Occurrence) -> Result<Shown, WebError> {
     let (older, newer) = state
         .store
         .occurrence_neighbours(occ.issue_id, occ.id)
@@ -277,8 +280,39 @@ async fn shown(state: &AppState, occ: &Occurrence) -> Result<Shown, WebError> {
         Ok(id) => state.store.event_feedback(occ.project_id, id).await?,
         Err(_) => Vec::new(),
     };
+    let trace = match occ.event["trace"]["trace_id"]
+        .as_str()
+        .and_then(crate::ingest::trace_key)
+    {
+        Some(trace_id) => {
+            let projects: Vec<i64> = state
+                .store
+                .projects_for_user(user)
+                .await?
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            let all = state.store.trace_occurrences(&trace_id, &projects).await?;
+            let shown_at = all
+                .iter()
+                .find(|o| o.id == occ.id)
+                .map(|o| o.timestamp)
+                .or_else(|| {
+                    let t = occ.event["timestamp"].as_str()?;
+                    Some(
+                        chrono::DateTime::parse_from_rfc3339(t)
+                            .ok()?
+                            .timestamp_millis(),
+                    )
+                })
+                .unwrap_or(occ.received_at);
+            trace_lines(&all, occ.id, shown_at)
+        }
+        None => Vec::new(),
+    };
     Ok(Shown {
         uuid,
+        trace,
         received: when(occ.received_at, now_ms()),
         older,
         newer,
@@ -364,7 +398,7 @@ async fn issue_page(
         .await?;
     let suspect_deployed = suspects.deploy.as_ref().map(|d| when(d.date_finished, now));
     let shown = match latest {
-        Some(occ) => Some(shown(&state, &occ).await?),
+        Some(occ) => Some(shown(&state, me.user(), &occ).await?),
         None => None,
     };
     let page = store.occurrence_rows(issue.id, query.before, 21).await?;
@@ -512,7 +546,7 @@ async fn occurrence_page(
     let occ = visible_occurrence(&state, me.user(), &uuid).await?;
     let issue = state.store.issue(occ.issue_id).await?;
     let project = state.store.project(issue.project_id).await?;
-    let shown = shown(&state, &occ).await?;
+    let shown = shown(&state, me.user(), &occ).await?;
     render(&OccurrencePage {
         layout: me.layout(),
         project,

@@ -16,6 +16,7 @@ mod issues;
 mod projects;
 mod releases;
 mod search;
+mod services;
 mod session;
 mod view;
 
@@ -42,6 +43,7 @@ pub fn routes(r: &mut Routes) {
     attachments::routes(r);
     feedback::routes(r);
     releases::routes(r);
+    services::routes(r);
     account::routes(r);
 }
 

@@ -3,12 +3,16 @@
 //!
 //! - [`chart`]: bar charts of counts.
 //! - [`event`]: a stored occurrence laid out section by section ([`event_view`]).
+//! - [`graph`]: the services graph, laid out for SVG.
 //! - [`stack`]: exceptions, frames, threads and the binaries of native code.
+//! - [`trace`]: the other errors of an occurrence's trace.
 //! - [`values`]: JSON values cut to a readable size, and secrets masked.
 
 mod chart;
 mod event;
+pub mod graph;
 mod stack;
+pub mod trace;
 mod values;
 
 pub use chart::{chart, day_label, hour_label, Chart};

@@ -12,6 +12,8 @@ mod ownership;
 mod release_health;
 mod releases;
 mod search;
+mod services;
+mod traces;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -265,6 +265,17 @@ impl Fixture {
         reply.json()["id"].as_i64().unwrap()
     }
 
+    /// A new Shop alert rule (mail on new issues, made through the API as the admin); its id.
+    pub fn new_rule(&self) -> i64 {
+        let reply = self.admin_json(
+            "POST",
+            &format!("/api/v1/projects/{}/alert-rules", self.shop.slug),
+            json!({"events": ["new_issue"], "mail": true}),
+        );
+        assert!(reply.status < 300, "{}", reply.body);
+        reply.json()["id"].as_i64().unwrap()
+    }
+
     /// A new Shop ingest key (made through the dashboard as the admin); its id.
     pub fn new_key(&self) -> i64 {
         let admin = self.credentials(Caller::Admin).session.clone().unwrap();

@@ -402,6 +402,22 @@ pub fn entries() -> Vec<Entry> {
         )),
         entry!("DELETE" "/api/v1/projects/{slug}/channels/{id}", ApiWrite(204), |f| (format!("/api/v1/projects/{}/channels/{}", f.shop.slug, f.new_channel()), Body::None)),
         entry!("POST" "/api/v1/projects/{slug}/channels/{id}/test", ApiWrite(200), |f| (format!("/api/v1/projects/{}/channels/{}/test", f.shop.slug, f.new_channel()), Body::None)),
+        entry!("GET" "/api/v1/projects/{slug}/alert-rules", ApiRead(200), |f| (format!("/api/v1/projects/{}/alert-rules", f.shop.slug), Body::None)),
+        entry!("POST" "/api/v1/projects/{slug}/alert-rules", ApiWrite(201), |f| (
+            format!("/api/v1/projects/{}/alert-rules", f.shop.slug),
+            Body::Json(json!({"events": ["regression"], "filter": "level:error", "mail": true}))
+        )),
+        entry!("PUT" "/api/v1/projects/{slug}/alert-rules/{id}", ApiWrite(200), |f| (
+            format!("/api/v1/projects/{}/alert-rules/{}", f.shop.slug, f.new_rule()),
+            Body::Json(json!({"events": ["new_issue", "regression"], "mail": true}))
+        )),
+        entry!("DELETE" "/api/v1/projects/{slug}/alert-rules/{id}", ApiWrite(204), |f| (format!("/api/v1/projects/{}/alert-rules/{}", f.shop.slug, f.new_rule()), Body::None)),
+        entry!("GET" "/api/v1/projects/{slug}/ownership", ApiRead(200), |f| (format!("/api/v1/projects/{}/ownership", f.shop.slug), Body::None)),
+        entry!("PUT" "/api/v1/projects/{slug}/ownership", ApiWrite(200), |f| (
+            format!("/api/v1/projects/{}/ownership", f.shop.slug),
+            Body::Json(json!({"rules": "path:src/payments/** -> member@example.com"}))
+        )),
+        entry!("GET" "/api/v1/projects/{slug}/services", ApiRead(200), |f| (format!("/api/v1/projects/{}/services", f.shop.slug), Body::None)),
         entry!("GET" "/api/v1/projects/{slug}/searches", ApiRead(200), |f| (format!("/api/v1/projects/{}/searches", f.shop.slug), Body::None)),
         entry!("POST" "/api/v1/projects/{slug}/searches", ApiWrite(201), |f| (
             format!("/api/v1/projects/{}/searches", f.shop.slug),
@@ -486,6 +502,9 @@ pub fn entries() -> Vec<Entry> {
             let (issue, hash) = f.merged_issue();
             (format!("/issues/{issue}/unmerge"), Body::Form(vec![("hash", hash)]))
         }),
+        entry!("POST" "/projects/{slug}/alert-rules", Shop(200), |f| (format!("/projects/{}/alert-rules", f.shop.slug), form(&[("rule_events", "regression"), ("mail", "1")]))),
+        entry!("POST" "/projects/{slug}/alert-rules/{id}/remove", Shop(303), |f| (format!("/projects/{}/alert-rules/{}/remove", f.shop.slug, f.new_rule()), form(&[]))),
+        entry!("GET" "/projects/{slug}/services", Shop(200), |f| (format!("/projects/{}/services", f.shop.slug), Body::None)),
         entry!("GET" "/projects/{slug}/channels", Shop(200), |f| (format!("/projects/{}/channels", f.shop.slug), Body::None)),
         // The page again, showing a webhook's signing secret this once.
         entry!("POST" "/projects/{slug}/channels", Shop(200), |f| (format!("/projects/{}/channels", f.shop.slug), form(&[("kind", "webhook"), ("url", "http://127.0.0.1:9/hook")]))),

@@ -6,6 +6,7 @@
 //! cargo run --release -p bugle-tests --bin bugle-bench -- [--quick] [--events N] [--out target/bench.json]
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --dashboard   # only the seeded pages
 //! cargo run --release -p bugle-tests --bin bugle-bench -- --only sqlite  # one run, for profiling
+//! cargo run --release -p bugle-tests --bin bugle-bench -- --only otlp --events 20000  # OTLP spans/s (N traces)
 //! ```
 //!
 //! `--new-issues PCT` sets the share of events that open a new issue (2 %; a soak with 0.01
@@ -105,13 +106,13 @@ fn args() -> Args {
             }
             "--rounds" => args.rounds = it.next().and_then(|v| v.parse().ok()).expect("--rounds N"),
             "--rate" => args.rate = it.next().and_then(|v| v.parse().ok()).expect("--rate N"),
-            "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres")),
+            "--only" => args.only = Some(it.next().expect("--only ceiling|sqlite|postgres|otlp")),
             "--seed-occurrences" => {
                 args.seed_occurrences = it.next().and_then(|v| v.parse().ok()).expect("N")
             }
             other => panic!(
                 "unknown argument {other}: use --quick, --events N, --out PATH, --dashboard, \
-                 --seed-occurrences N, --only ceiling|sqlite|postgres, --connections N, \
+                 --seed-occurrences N, --only ceiling|sqlite|postgres|otlp, --connections N, \
                  --soak 30m, --rate N, --baseline PATH, --rounds N, --new-issues PCT"
             ),
         }
@@ -289,6 +290,64 @@ fn measure(
         "cpu_s_per_10k": cpu / ok.0.max(1) as f64 * 10_000.0,
         "idle_rss_mb": idle_rss, "peak_rss_mb": peak_rss, "settled_rss_mb": settled_rss,
         "disk_bytes_per_event": per_event, "raw_bytes_per_event": raw_per_event,
+    })
+}
+
+/// OTLP: traces of three services sent as their exporters would (JSON, one service per
+/// request); spans/s counted, checked against what the services API then reports.
+fn otlp(connections: usize, traces: usize) -> Value {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Bench OTLP");
+    let api = create_user_token(db, "bench@example.com", true);
+    let server = TestServer::start(db);
+    std::thread::sleep(Duration::from_millis(500));
+    let (bodies, spans, calls) = bugle_tests::otlp_bench::workload(44, traces, 20);
+    let requests: Vec<Prepared> = bodies
+        .iter()
+        .map(|b| {
+            Prepared::post(
+                "/v1/traces",
+                &[
+                    format!("Authorization: Bearer {}", project.token),
+                    "Content-Type: application/json".into(),
+                ],
+                b,
+            )
+        })
+        .collect();
+    let cpu0 = cpu_seconds(server.pid());
+    let (ok, lat, rate) = load(&server, &requests, connections.min(64), None);
+    let cpu = cpu_seconds(server.pid()) - cpu0;
+    let spans_per_s = rate * spans as f64 / requests.len() as f64;
+    let listed = server
+        .get(&api, &format!("/api/v1/projects/{}/services", project.slug))
+        .json();
+    let counted: i64 = listed["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["spans"].as_i64().unwrap())
+        .sum();
+    let matched: i64 = listed["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["calls"].as_array().unwrap().clone())
+        .map(|c| c["calls"].as_i64().unwrap())
+        .sum();
+    println!(
+        "  otlp       sqlite:     {spans_per_s:>8.0} spans/s counted ({} requests of {} spans, {ok} ok), p50 {:.2} ms p99 {:.2} ms; {counted}/{spans} spans and {matched}/{calls} calls counted",
+        requests.len(),
+        spans / requests.len(),
+        ms(lat.percentile(0.5)),
+        ms(lat.percentile(0.99)),
+    );
+    json!({
+        "spans_per_s": spans_per_s, "spans": spans, "counted": counted,
+        "calls": calls, "calls_counted": matched, "requests": requests.len(), "ok": ok,
+        "p50_ms": ms(lat.percentile(0.5)), "p99_ms": ms(lat.percentile(0.99)),
+        "cpu_s_per_100k_spans": cpu / spans.max(1) as f64 * 100_000.0,
     })
 }
 
@@ -607,6 +666,11 @@ fn main() {
         )
         .expect("write the report");
         println!("\nwritten to {}", args.out);
+        return;
+    }
+    if args.only.as_deref() == Some("otlp") {
+        let report = otlp(args.connections, args.events);
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
         return;
     }
     println!(
