@@ -372,9 +372,11 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
                     // Levels, environments and a tag give the search cases something to find.
                     let level = if kind % 2 == 0 { "error" } else { "warning" };
                     let env = ["staging", "production", "production"][n % 3];
+                    // 1,000 releases, so the release list and pages are timed at that count.
+                    let release = format!("1.{}.{}", n % 1_000 / 10, n % 10);
                     let body = json!({"message": format!("seeded issue {kind}"), "exceptions": [{"type": format!("Seed{kind}")}],
                         "level": level, "environment": env, "tags": {"region": format!("r{}", kind % 50)},
-                        "server": {"host": format!("h{}", n % 7)}});
+                        "release": release, "server": {"host": format!("h{}", n % 7)}});
                     server.send_event(token, &body);
                 }
             });
@@ -499,6 +501,19 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
             "page: occurrence",
             time(&format!("/occurrences/{full_uuid}"), true),
         ),
+        (
+            "API release list (1,000 releases)",
+            time(&format!("/api/v1/projects/{slug}/releases"), false),
+        ),
+        (
+            "API release",
+            time(&format!("/api/v1/projects/{slug}/releases/1.50.5"), false),
+        ),
+        ("page: releases", time(&format!("/projects/{slug}/releases"), true)),
+        (
+            "page: release",
+            time(&format!("/projects/{slug}/releases/1.50.5"), true),
+        ),
     ];
     for (name, l) in &timings {
         println!(
@@ -508,16 +523,24 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
         );
     }
     // Lists and pages by name, worst p99 of each kind.
-    let worst = |is_list: bool| {
+    let worst_of = |pick: &dyn Fn(&str) -> bool| {
         timings
             .iter()
-            .filter(|(n, _)| n.contains("issue list") == is_list && *n != "page: projects")
+            .filter(|(n, _)| pick(n))
             .map(|(_, l)| ms(l.percentile(0.99)))
             .fold(0.0, f64::max)
     };
+    let release = |n: &str| n.contains("release");
+    let worst = |is_list: bool| {
+        worst_of(&|n: &str| {
+            n.contains("issue list") == is_list && n != "page: projects" && !release(n)
+        })
+    };
+    let worst_release = worst_of(&release);
     json!({"issues": issues, "occurrences": per_thread * 16,
         "timings": timings.iter().map(|(n, l)| json!({"name": n, "p50_ms": ms(l.percentile(0.5)), "p99_ms": ms(l.percentile(0.99))})).collect::<Vec<_>>(),
-        "issue_list_p99_ms": worst(true), "issue_page_p99_ms": worst(false)})
+        "issue_list_p99_ms": worst(true), "issue_page_p99_ms": worst(false),
+        "release_p99_ms": worst_release})
 }
 
 /// The dashboard's two targets as table rows.
@@ -532,6 +555,11 @@ fn dashboard_rows(dash: &Value) -> Vec<(&'static str, String, bool)> {
             "issue page p99, worst view (<= 50 ms)",
             format!("{} ms", dash["issue_page_p99_ms"]),
             dash["issue_page_p99_ms"].as_f64().unwrap() <= 50.0,
+        ),
+        (
+            "release list/page p99, 1,000 (<= 50 ms)",
+            format!("{} ms", dash["release_p99_ms"]),
+            dash["release_p99_ms"].as_f64().unwrap() <= 50.0,
         ),
     ]
 }
