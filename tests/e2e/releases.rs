@@ -39,6 +39,22 @@ impl Cli<'_> {
     }
 }
 
+/// An empty git repository whose origin is acme/shop on GitHub, as `set-commits --local` reads it.
+fn shop_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    git(
+        repo.path(),
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://github.com/acme/shop.git",
+        ],
+    );
+    repo
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
         .args(args)
@@ -74,18 +90,8 @@ fn sentry_cli_creates_finalizes_deploys_and_archives_releases() {
             token: &token,
             project: &project.slug,
         };
-        let repo = tempfile::tempdir().unwrap();
+        let repo = shop_repo();
         let dir = repo.path();
-        git(dir, &["init", "-q"]);
-        git(
-            dir,
-            &[
-                "remote",
-                "add",
-                "origin",
-                "https://github.com/acme/shop.git",
-            ],
-        );
         std::fs::write(dir.join("cart.py"), "def total(): return 0\n").unwrap();
         git(dir, &["add", "cart.py"]);
         git(dir, &["commit", "-q", "-m", "Add the cart"]);
@@ -500,18 +506,8 @@ fn an_issue_names_its_suspect_deploy_and_commits() {
             token: &token,
             project: &project.slug,
         };
-        let repo = tempfile::tempdir().unwrap();
+        let repo = shop_repo();
         let dir = repo.path();
-        git(dir, &["init", "-q"]);
-        git(
-            dir,
-            &[
-                "remote",
-                "add",
-                "origin",
-                "https://github.com/acme/shop.git",
-            ],
-        );
         std::fs::create_dir(dir.join("shop")).unwrap();
         std::fs::write(dir.join("README.md"), "shop\n").unwrap();
         git(dir, &["add", "README.md"]);
