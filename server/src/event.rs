@@ -413,9 +413,37 @@ impl From<bugle_wire::Event> for Event {
     }
 }
 
+/// A trace id as stored for lookups: hex digits lowercased, dashes dropped (X-Ray's
+/// `1-5759e988-bd862e3fe1be46a994272793`), 16 to 64 digits; anything else is no trace id.
+pub fn trace_key(id: &str) -> Option<String> {
+    let key: String = id
+        .trim()
+        .chars()
+        .filter(|&c| c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let hex = key.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && (16..=64).contains(&key.len()) && key.bytes().any(|b| b != b'0')).then_some(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_ids_are_stored_as_lowercase_hex() {
+        assert_eq!(
+            trace_key("4BF92F3577B34DA6A3CE929D0E0E4736").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            trace_key("1-5759e988-bd862e3fe1be46a994272793").as_deref(),
+            Some("15759e988bd862e3fe1be46a994272793")
+        );
+        for bad in ["", "xyz", "00000000000000000000000000000000", "abc"] {
+            assert_eq!(trace_key(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_protocol_example_parses_and_keeps_unknown_keys() {

@@ -163,15 +163,14 @@ fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
 
 /// The values search and the issue page's breakdowns index per issue beside the facets:
 /// trace id, user, URL and the first tags (see `store::search`).
-fn searchable_values(event: &Event) -> Vec<(String, String)> {
+/// `trace` is the occurrence's trace id as stored ([`crate::event::trace_key`]), so `trace:`
+/// finds it however the SDK wrote it.
+fn searchable_values(event: &Event, trace: Option<&str>) -> Vec<(String, String)> {
     use crate::store::search::{tag_facet, MAX_TAGS_PER_EVENT};
     let mut out = Vec::new();
     let person = event.person.as_ref();
     for (facet, value) in [
-        (
-            "trace",
-            event.trace.as_ref().and_then(|t| t.trace_id.as_deref()),
-        ),
+        ("trace", trace),
         ("user.id", person.and_then(|p| p.id.as_deref())),
         ("user.email", person.and_then(|p| p.email.as_deref())),
         ("url", event.request.as_ref().and_then(|r| r.url.as_deref())),
@@ -187,19 +186,6 @@ fn searchable_values(event: &Event) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// A trace id as stored for lookups: hex digits lowercased, dashes dropped (X-Ray's
-/// `1-5759e988-bd862e3fe1be46a994272793`), 16 to 64 digits; anything else is no trace id.
-pub fn trace_key(id: &str) -> Option<String> {
-    let key: String = id
-        .trim()
-        .chars()
-        .filter(|&c| c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let hex = key.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex && (16..=64).contains(&key.len()) && key.bytes().any(|b| b != b'0')).then_some(key)
 }
 
 /// Turns a parsed event into a row ready to commit: checks it, fills server-made fields,
@@ -234,6 +220,10 @@ pub fn prepare(
         call_path: optional_text(g.call_path.as_deref()),
     };
     let json = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
+    let trace_id = event
+        .trace
+        .as_ref()
+        .and_then(|t| crate::event::trace_key(t.trace_id.as_deref()?));
     Ok(NewOccurrence {
         project_id,
         uuid: event.uuid.expect("finalize sets the uuid"),
@@ -248,11 +238,8 @@ pub fn prepare(
         host: optional_text(event.host()),
         os: optional_text(event.context_name("os").as_deref()),
         browser: optional_text(event.context_name("browser").as_deref()),
-        tags: searchable_values(&event),
-        trace_id: event
-            .trace
-            .as_ref()
-            .and_then(|t| trace_key(t.trace_id.as_deref()?)),
+        tags: searchable_values(&event, trace_id.as_deref()),
+        trace_id,
         protocol,
         grouping,
         event: compress(&json)?,
@@ -270,21 +257,6 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(data).unwrap();
         enc.finish().unwrap()
-    }
-
-    #[test]
-    fn trace_ids_are_stored_as_lowercase_hex() {
-        assert_eq!(
-            trace_key("4BF92F3577B34DA6A3CE929D0E0E4736").as_deref(),
-            Some("4bf92f3577b34da6a3ce929d0e0e4736")
-        );
-        assert_eq!(
-            trace_key("1-5759e988-bd862e3fe1be46a994272793").as_deref(),
-            Some("15759e988bd862e3fe1be46a994272793")
-        );
-        for bad in ["", "xyz", "00000000000000000000000000000000", "abc"] {
-            assert_eq!(trace_key(bad), None, "{bad:?}");
-        }
     }
 
     #[test]

@@ -248,6 +248,17 @@ fn filter(c: &mut Cursor, k: &KeyTok) -> Result<Filter> {
                     .collect::<Result<_>>()?,
             ),
         }),
+        // Trace ids are indexed lowercase without dashes (`event::trace_key`): so is a typed one.
+        Some(Builtin::Field(Field::Trace)) => Filter::Field(
+            Field::Trace,
+            patterns(value, &label, &has_hint)?
+                .into_iter()
+                .map(|p| match p.as_literal().and_then(crate::event::trace_key) {
+                    Some(key) => super::Pattern::literal(&key),
+                    None => p,
+                })
+                .collect(),
+        ),
         Some(Builtin::Field(f)) => Filter::Field(f, patterns(value, &label, &has_hint)?),
         Some(Builtin::Release) => Filter::Release(
             words(value)

@@ -282,7 +282,7 @@ async fn shown(state: &AppState, user: &User, occ: &Occurrence) -> Result<Shown,
     };
     let trace = match occ.event["trace"]["trace_id"]
         .as_str()
-        .and_then(crate::ingest::trace_key)
+        .and_then(crate::event::trace_key)
     {
         Some(trace_id) => {
             let projects: Vec<i64> = state

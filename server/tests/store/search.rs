@@ -29,7 +29,8 @@ async fn seed(store: &Store, project: i64) -> [i64; 3] {
             ..Request::default()
         });
         e.trace = Some(Trace {
-            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            // As some SDKs write it: found by the lowercase id people copy from trace UIs.
+            trace_id: Some("4BF92F3577B34DA6A3CE929D0E0E4736".into()),
             ..Trace::default()
         });
         prepared(project, e)
@@ -124,6 +125,7 @@ pub(super) const CASES: &[(&str, &str)] = &[
     ("host:web-2", "B"),
     ("service:checkout", "A"),
     ("trace:4bf92f3577b34da6a3ce929d0e0e4736", "A"),
+    ("trace:4BF92F35-77B3-4DA6-A3CE-929D0E0E4736", "A"),
     ("user.id:42", "A"),
     ("user.email:*@example.com", "A"),
     ("url:\"*/cart\"", "A"),
