@@ -19,6 +19,7 @@ pub mod notify;
 pub mod ownership;
 pub mod projects;
 pub mod release_health;
+pub mod release_list;
 pub mod releases;
 pub mod retention;
 pub mod saved_searches;
@@ -130,6 +131,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "alert rules and ownership",
         include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
         include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
+    ),
+    (
+        18,
+        "session end states",
+        include_str!("../../../migrations/sqlite/0018_session_states.sql"),
+        include_str!("../../../migrations/postgres/0018_session_states.sql"),
     ),
 ];
 
