@@ -11,6 +11,7 @@ pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
 pub mod channels;
+mod facet_writes;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
@@ -262,6 +263,8 @@ pub struct Store {
     known_releases: releases::KnownReleases,
     /// Each project's release order, computed once per set of releases (`releases`).
     release_orders: releases::ReleaseOrders,
+    /// Tag keys of issues known to be full (`facet_writes`).
+    full_keys: facet_writes::FullKeys,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -305,6 +308,7 @@ impl Store {
                     trending: Default::default(),
                     known_releases: Default::default(),
                     release_orders: Default::default(),
+                    full_keys: Default::default(),
                     sqlite_writer: None,
                 }
             }
@@ -367,6 +371,7 @@ impl Store {
             trending: Default::default(),
             known_releases: Default::default(),
             release_orders: Default::default(),
+            full_keys: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,

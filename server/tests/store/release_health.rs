@@ -66,7 +66,10 @@ async fn a_session_that_errors_then_crashes_counts_as_crashed_once() {
         let healthy = update(project, "healthy", true, "ok", 0, &started);
         store.commit_ingest(&[], &[healthy]).await.unwrap();
         let errored = update(project, "s1", false, "ok", 1, &started);
-        store.commit_ingest(&[], std::slice::from_ref(&errored)).await.unwrap();
+        store
+            .commit_ingest(&[], std::slice::from_ref(&errored))
+            .await
+            .unwrap();
         let now = h(store.clone()).await;
         assert_eq!(
             (now.sessions, now.errored, now.crashed),
