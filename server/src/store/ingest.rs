@@ -161,7 +161,6 @@ impl Store {
         batch: &[NewOccurrence],
         sessions: &[NewSession],
     ) -> StoreResult<Vec<Committed>> {
-        let (spike, mail, full_keys) = (self.spike, self.mail, &self.full_keys);
         // Releases this process has not stored yet: written once, not per batch.
         let mut unknown: Vec<(i64, &str)> = batch
             .iter()
@@ -175,41 +174,28 @@ impl Store {
             .collect();
         unknown.sort_unstable();
         unknown.dedup();
-        let releases = &unknown;
         let now = batch
             .iter()
             .map(|o| o.received_at)
             .max()
             .unwrap_or_else(crate::time::now_ms);
+        let inputs = BatchInputs {
+            full_keys: &self.full_keys,
+            spike: self.spike,
+            mail: self.mail,
+            batch,
+            new_releases: &unknown,
+            now,
+        };
         let results = if let Some(sqlite) = &self.sqlite_writer {
             sqlite.transaction(async |tx| {
-                let results = commit_in(
-                    tx,
-                    Backend::Sqlite,
-                    full_keys,
-                    spike,
-                    mail,
-                    batch,
-                    releases,
-                    now,
-                )
-                .await?;
+                let results = commit_in(tx, Backend::Sqlite, &inputs).await?;
                 super::release_health::apply(tx, sessions, now).await?;
                 Ok(results)
             })?
         } else {
             let mut tx = self.begin_write().await?;
-            let results = commit_in(
-                &mut tx,
-                self.backend(),
-                full_keys,
-                spike,
-                mail,
-                batch,
-                releases,
-                now,
-            )
-            .await?;
+            let results = commit_in(&mut tx, self.backend(), &inputs).await?;
             super::release_health::apply(&mut tx, sessions, now).await?;
             tx.commit().await?;
             results
@@ -220,18 +206,32 @@ impl Store {
     }
 }
 
+/// What a batch's commit reads besides its transaction.
+struct BatchInputs<'a> {
+    full_keys: &'a FullKeys,
+    spike: Spike,
+    /// Whether mail is on: mail rows are only queued then.
+    mail: bool,
+    batch: &'a [NewOccurrence],
+    /// Releases named by the batch that this process has not stored yet.
+    new_releases: &'a [(i64, &'a str)],
+    now: i64,
+}
+
 /// Everything a batch writes, inside the caller's transaction.
-#[allow(clippy::too_many_arguments)]
 async fn commit_in(
     tx: &mut impl BatchTx,
     backend: Backend,
-    full_keys: &FullKeys,
-    spike: Spike,
-    mail: bool,
-    batch: &[NewOccurrence],
-    new_releases: &[(i64, &str)],
-    now: i64,
+    inputs: &BatchInputs<'_>,
 ) -> StoreResult<Vec<Committed>> {
+    let &BatchInputs {
+        full_keys,
+        spike,
+        mail,
+        batch,
+        new_releases,
+        now,
+    } = inputs;
     if !new_releases.is_empty() {
         super::releases::record_seen(tx, new_releases, now).await?;
     }

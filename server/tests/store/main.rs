@@ -53,6 +53,15 @@ async fn stores_with(edit: impl Fn(&mut Config)) -> Vec<(Backend, Store, i64)> {
     out
 }
 
+/// Another store on the same database, as a second server instance would open it.
+async fn second_instance(backend: &Backend) -> Store {
+    let config = Config {
+        database_url: backend.database_url.clone(),
+        ..Config::default()
+    };
+    Store::open(&config).await.expect("store opens")
+}
+
 fn frame(module: &str, function: &str, line: u32, in_app: bool) -> Frame {
     Frame {
         module: Some(module.into()),

@@ -50,12 +50,7 @@ fn update(
 async fn a_session_that_errors_then_crashes_counts_as_crashed_once() {
     for (backend, store, project) in stores().await {
         let name = backend.name;
-        let second = Store::open(&Config {
-            database_url: backend.database_url.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
+        let second = second_instance(&backend).await;
         let started = Utc::now().to_rfc3339();
         let h = |store: Store| async move {
             let all = store.health_of(project, &["5.0"]).await.unwrap();
@@ -110,12 +105,7 @@ fn health_of(h: &bugle_server::store::release_health::ReleaseHealth, release: &s
 async fn concurrent_session_updates_count_each_session_once() {
     for (backend, store, project) in stores().await {
         let name = backend.name;
-        let second = Store::open(&Config {
-            database_url: backend.database_url.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
+        let second = second_instance(&backend).await;
         let mut tasks = Vec::new();
         for t in 0..8 {
             let store = if t % 2 == 0 {

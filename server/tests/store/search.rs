@@ -244,12 +244,7 @@ async fn tag_values_are_bounded_per_issue_and_key_with_exact_totals() {
         );
         // New values of the full key from another instance (which has not seen it full) and
         // then from this one (which has): both go to the catch-all row.
-        let second = Store::open(&Config {
-            database_url: backend.database_url.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
+        let second = second_instance(&backend).await;
         let later = |from: usize, to: usize| -> Vec<_> {
             (from..to)
                 .map(|i| {
