@@ -73,6 +73,46 @@ fn in_app_functions(exception: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Runs the Python shop (otlp_app.py) against `server` for order 17: `CardDeclined` in
+/// payments and `RuntimeError` in checkout, one trace; its id.
+pub fn run_shop(python: &Path, server: &TestServer, project: &Project) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("shop.py");
+    std::fs::write(&script, APP).unwrap();
+    let out = Command::new(python)
+        .arg(&script)
+        .arg("17")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            format!("authorization=Bearer%20{}", project.token),
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the app failed to export:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(trace_id.len(), 32, "printed {trace_id:?}");
+    trace_id
+}
+
+/// The "errors in this trace" section of an occurrence's page.
+pub fn trace_section(web: &bugle_tests::web::WebUser, uuid: &str) -> String {
+    let page = web.get(&format!("/occurrences/{uuid}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let section = page
+        .body
+        .split("id=\"trace-errors\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no trace section in {}", page.body));
+    section.split("</section>").next().unwrap().to_owned()
+}
+
 #[test]
 fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
     let Some(python) = venv() else {
@@ -83,29 +123,7 @@ fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
         let project = create_project(db, "Shop");
         let api = create_user_token(db, "ada@example.com", true);
         let server = TestServer::start(db);
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("shop.py");
-        std::fs::write(&script, APP).unwrap();
-        let out = Command::new(python)
-            .arg(&script)
-            .arg("17")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)
-            .env(
-                "OTEL_EXPORTER_OTLP_HEADERS",
-                format!("authorization=Bearer%20{}", project.token),
-            )
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: the app failed to export:\n{}\n{}",
-            backend.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        assert_eq!(trace_id.len(), 32, "{}: printed {trace_id:?}", backend.name);
+        let trace_id = run_shop(python, &server, &project);
 
         let list = issues(&server, &api, &project);
         assert_eq!(list.len(), 2, "{}: {list:#?}", backend.name);
@@ -233,17 +251,7 @@ fn the_occurrence_page_lists_the_other_error(
     backend: &str,
 ) {
     let web = signed_in(server);
-    let page = web.get(&format!(
-        "/occurrences/{}",
-        declined["uuid"].as_str().unwrap()
-    ));
-    assert_eq!(page.status, 200, "{backend}: {}", page.body);
-    let section = page
-        .body
-        .split("id=\"trace-errors\"")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{backend}: no trace section in {}", page.body));
-    let section = section.split("</section>").next().unwrap();
+    let section = trace_section(&web, declined["uuid"].as_str().unwrap());
     assert!(section.contains("RuntimeError"), "{backend}: {section}");
     assert!(section.contains(">checkout<"), "{backend}: {section}");
     // The log record follows the span event by well under a millisecond, or a few.
@@ -255,11 +263,7 @@ fn the_occurrence_page_lists_the_other_error(
         !section.contains("CardDeclined"),
         "{backend}: the error shown is not listed"
     );
-    let other = web.get(&format!(
-        "/occurrences/{}",
-        failed["uuid"].as_str().unwrap()
-    ));
-    let section = other.body.split("id=\"trace-errors\"").nth(1).unwrap();
+    let section = trace_section(&web, failed["uuid"].as_str().unwrap());
     assert!(section.contains(">payments<"), "{backend}: {section}");
     assert!(
         section.contains(" before<") || section.contains(">at the same time<"),
@@ -267,7 +271,7 @@ fn the_occurrence_page_lists_the_other_error(
     );
 }
 
-fn signed_in(server: &TestServer) -> bugle_tests::web::WebUser {
+pub fn signed_in(server: &TestServer) -> bugle_tests::web::WebUser {
     bugle_tests::web::WebUser::sign_in(&server.url, "ada@example.com", bugle_tests::web::PASSWORD)
 }
 
