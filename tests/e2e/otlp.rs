@@ -590,3 +590,68 @@ fn a_full_queue_is_a_503_with_retry_after_and_retried_batches_are_stored_once() 
         "every exception once, however often its batch was sent"
     );
 }
+
+/// A JavaScript exception whose innermost frame is `function` in the app's own `vendor/` folder
+/// (guessed in-app: it is not under node_modules).
+fn vendored_exception(span_id: &str, function: &str) -> Value {
+    let stack = format!(
+        "TypeError: cart 12 is gone\n    at {function} (/srv/cart/vendor/lib.js:3:1)\n    \
+         at load (/srv/cart/load.js:10:5)"
+    );
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cart"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": TRACE, "spanId": span_id, "name": "GET /cart", "kind": 2,
+            "events": [{"name": "exception", "timeUnixNano": "1764633600050000000", "attributes": [
+                {"key": "exception.type", "value": {"stringValue": "TypeError"}},
+                {"key": "exception.message", "value": {"stringValue": "cart 12 is gone"}},
+                {"key": "exception.stacktrace", "value": {"stringValue": stack}}
+            ]}]
+        }]}]
+    }]})
+}
+
+#[test]
+fn a_projects_stack_rules_override_the_in_app_guess_for_otlp_frames() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Vendored");
+    let api = create_user_token(db, "ada@example.com", true);
+    let server = TestServer::start(db);
+    let url = format!("{}/v1/traces", server.url);
+    let bearer = format!("Bearer {}", project.token);
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let send = |span_id: &str, function: &str| {
+        let body = vendored_exception(span_id, function).to_string();
+        let reply = post(&url, &headers, body.into_bytes());
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    };
+    // Guessed in-app, the vendored frames tell the two apart.
+    send("00000000000000a1", "parseCart");
+    send("00000000000000a2", "readCart");
+    assert_eq!(issues(&server, &api, &project).len(), 2);
+    let ev = latest(&server, &api, &issues(&server, &api, &project)[0]);
+    let innermost = ev["exceptions"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(innermost["function"], "readCart", "{ev:#}");
+    assert_eq!(innermost["in_app"], true, "{ev:#}");
+
+    // Not the app's code, the project says: new events of two other vendored functions group
+    // by `load` alone, into one new issue (the two existing ones keep their events).
+    let rules = json!({"rules": "stack.path:**/vendor/** -app\n"});
+    let path = format!("/api/v1/projects/{}/grouping", project.slug);
+    let reply = server.send_json("PUT", &api, &path, &rules);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    send("00000000000000b1", "scanCart");
+    send("00000000000000b2", "dumpCart");
+    let list = issues(&server, &api, &project);
+    assert_eq!(list.len(), 3, "{list:#?}");
+    assert_eq!(list[0]["count"], 2, "{list:#?}");
+}
