@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The client's example app `name`, built now if needed (with the cargo that builds the tests, so
 /// it lands in this test binary's own target folder).
@@ -355,10 +355,11 @@ fn captured_uuid(out: &Output) -> String {
 }
 
 /// A Rust service with the client's `opentelemetry` feature handles a request of the trace the
-/// real Python OpenTelemetry SDK reported two errors of (in another project, over OTLP): its
-/// errors carry that trace, and each occurrence page lists the errors of the other side.
+/// real Python OpenTelemetry SDK reported two errors of (in another project, over OTLP), and a
+/// browser app reported one over Sentry's protocol (`contexts.trace`): the Rust errors carry
+/// that trace, and each occurrence page lists the errors of the others.
 #[test]
-fn a_rust_service_and_an_otlp_app_share_their_errors_of_one_trace() {
+fn a_rust_service_an_otlp_app_and_a_sentry_app_share_their_errors_of_one_trace() {
     let Some(python) = crate::otlp::venv() else {
         return;
     };
@@ -371,6 +372,21 @@ fn a_rust_service_and_an_otlp_app_share_their_errors_of_one_trace() {
         let server = TestServer::start(db);
         let name = backend.name;
         let trace_id = crate::otlp::run_shop(python, &server, &shop);
+        let storefront = create_project(db, "Storefront");
+        let sentry = json!({"event_id": "5a1e7cc0b7f44d2c9c1f3a3e4b2d6f10", "platform": "javascript",
+            "level": "error", "exception": {"values": [{"type": "ChunkLoadError",
+                "value": "Loading chunk 7 failed"}]},
+            "contexts": {"trace": {"trace_id": trace_id, "span_id": "a3ce929d0e0e4736"}}});
+        let reply = bugle_tests::server::request(
+            "POST",
+            &format!("{}/api/{}/store/", server.url, storefront.id),
+            &[(
+                "X-Sentry-Auth",
+                &format!("Sentry sentry_version=7, sentry_key={}", storefront.token),
+            )],
+            Some(sentry.to_string().into_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let run = |args: &[&str], parent: &str| {
             let out = Command::new(&traced)
                 .args(args)
@@ -437,7 +453,8 @@ fn a_rust_service_and_an_otlp_app_share_their_errors_of_one_trace() {
         // Each side's occurrence page lists the other's errors, with project and service.
         let web = crate::otlp::signed_in(&server);
         let section = crate::otlp::trace_section(&web, &refund);
-        for listed in ["CardDeclined", "RuntimeError", ">payments<", ">checkout<"] {
+        let listed = ["CardDeclined", "RuntimeError", ">payments<", ">checkout<"];
+        for listed in listed.iter().chain(&["ChunkLoadError", "Storefront"]) {
             assert!(section.contains(listed), "{name}: no {listed} in {section}");
         }
         assert!(section.contains("refund failed"), "{name}: {section}");
@@ -445,11 +462,16 @@ fn a_rust_service_and_an_otlp_app_share_their_errors_of_one_trace() {
         let (refund, by_hand) = (refund.replace('-', ""), by_hand.replace('-', ""));
         assert!(section.contains(&by_hand), "{name}: {section}");
         assert!(!section.contains(&refund), "{name}: not the one shown");
-        let shop_issues = server.get(
-            &api,
-            &format!("/api/v1/projects/{}/issues?status=all", shop.slug),
-        );
-        for issue in shop_issues.json()["issues"].as_array().unwrap() {
+        let mut others = Vec::new();
+        for project in [&shop, &storefront] {
+            let list = server.get(
+                &api,
+                &format!("/api/v1/projects/{}/issues?status=all", project.slug),
+            );
+            others.extend(list.json()["issues"].as_array().unwrap().clone());
+        }
+        assert_eq!(others.len(), 3, "{name}: {others:#?}");
+        for issue in &others {
             let latest = server
                 .get(&api, &format!("/api/v1/issues/{}", issue["id"]))
                 .json()["latest"]
