@@ -73,20 +73,28 @@ fn in_app_functions(exception: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The exporter's settings for `project`, as `NAME=value` lines.
+fn shop_env(server: &TestServer, project: &Project) -> [String; 2] {
+    [
+        format!("OTEL_EXPORTER_OTLP_ENDPOINT={}", server.url),
+        format!(
+            "OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20{}",
+            project.token
+        ),
+    ]
+}
+
 /// Runs the Python shop (otlp_app.py) against `server` for order 17: `CardDeclined` in
 /// payments and `RuntimeError` in checkout, one trace; its id.
 pub fn run_shop(python: &Path, server: &TestServer, project: &Project) -> String {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("shop.py");
     std::fs::write(&script, APP).unwrap();
+    let env = shop_env(server, project);
     let out = Command::new(python)
         .arg(&script)
         .arg("17")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)
-        .env(
-            "OTEL_EXPORTER_OTLP_HEADERS",
-            format!("authorization=Bearer%20{}", project.token),
-        )
+        .envs(env.iter().filter_map(|line| line.split_once('=')))
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -123,6 +131,16 @@ fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
         let project = create_project(db, "Shop");
         let api = create_user_token(db, "ada@example.com", true);
         let server = TestServer::start(db);
+        // What the project's settings page says to set is what the app is run with.
+        let settings = signed_in(&server).get(&format!("/projects/{}/settings", project.slug));
+        for line in shop_env(&server, &project) {
+            assert!(
+                settings.body.contains(&line),
+                "{}: no {line} in {}",
+                backend.name,
+                settings.body
+            );
+        }
         let trace_id = run_shop(python, &server, &project);
 
         let list = issues(&server, &api, &project);
