@@ -6,12 +6,16 @@
 //! flood rules, renders, sends to every recipient, and marks the row sent. A failed send is
 //! retried with exponential backoff; SMTP being down delays mail, never loses it.
 //!
+//! A new issue an ownership rule gives to an email owner has a row of its own for the owner,
+//! queued before the project's, so the owner hears first and the others do not mail them again.
+//!
 //! Flood rules: new-issue and regression mails always go. Other mails (occurrence milestones)
 //! go at most once per issue per cool-down window and only while the hourly cap allows.
 
 pub mod alerts;
 pub mod channel_admin;
 pub mod channels;
+pub mod digest;
 pub mod mail;
 pub mod outbound;
 pub mod rule_admin;
@@ -205,8 +209,7 @@ async fn deliver(
     render: impl Fn(&str) -> mail::Mail,
     base_url: &str,
 ) -> anyhow::Result<ExecutionOutcome> {
-    let project_id = rows[0].project_id;
-    let recipients = store.recipients(project_id, kind).await?;
+    let recipients = recipients_of(store, rows, kind).await?;
     if recipients.is_empty() {
         for row in rows {
             store
@@ -236,6 +239,26 @@ async fn deliver(
         "mail sent"
     );
     Ok(ExecutionOutcome::Sent)
+}
+
+/// Who gets the mail of `rows`: the owner alone for an owner's row; otherwise the project's
+/// recipients, minus the owner of a single issue who is mailed on their own (no second copy).
+async fn recipients_of(
+    store: &Store,
+    rows: &[Notification],
+    kind: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let first = &rows[0];
+    if let Some(owner) = &first.recipient {
+        let token = store.subscribed(owner, kind).await?;
+        return Ok(token.map(|t| vec![(owner.clone(), t)]).unwrap_or_default());
+    }
+    let mut all = store.recipients(first.project_id, kind).await?;
+    if let [row] = rows {
+        let owners = store.owner_recipients(row.issue_id, kind).await?;
+        all.retain(|(email, _)| !owners.iter().any(|o| o.eq_ignore_ascii_case(email)));
+    }
+    Ok(all)
 }
 
 /// Doubles from `base_ms` per failed attempt, at most 10 minutes.

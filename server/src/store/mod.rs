@@ -10,6 +10,7 @@ pub mod alert_rules;
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
+pub mod channel_digest;
 pub mod channels;
 pub mod feedback;
 pub mod ingest;
@@ -130,6 +131,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "alert rules and ownership",
         include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
         include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
+    ),
+    (
+        15,
+        "alert reasons",
+        include_str!("../../../migrations/sqlite/0015_alert_reasons.sql"),
+        include_str!("../../../migrations/postgres/0015_alert_reasons.sql"),
     ),
 ];
 
