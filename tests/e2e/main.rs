@@ -2,6 +2,8 @@
 //! and on PostgreSQL. One test binary; each module is one area a user meets.
 
 mod alert_rules;
+mod alert_secrets;
+mod alert_transport;
 mod alerts;
 mod api;
 mod authorization;
