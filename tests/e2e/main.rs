@@ -19,6 +19,7 @@ mod envelopes;
 mod event_page;
 mod grouping;
 mod grouping_rules;
+mod mail_backlog;
 mod notifications;
 mod operations;
 mod otlp;

@@ -68,6 +68,10 @@ pub async fn try_execute_task(
         return Ok(ExecutionOutcome::Suppressed);
     }
     let project = store.project(n.project_id).await?;
+    let stale_before = now_ms() - config.stale_after_secs.max(1) * 1000;
+    if n.created_at < stale_before {
+        return send_backlog(store, mailer, config, n, &project, stale_before, base_url).await;
+    }
     if n.kind == "new_issue" {
         // Many new issues at once (a bad deploy) make one mail, not a flood.
         let burst = store.claim_burst(&n, config.burst_digest.max(2)).await?;
@@ -148,6 +152,51 @@ pub async fn try_execute_task(
         std::slice::from_ref(&n),
         &n.kind,
         None,
+        render,
+        base_url,
+    )
+    .await
+}
+
+/// Mail that could not go out within `mail.stale_after_secs` is not sent late one by one:
+/// `n` and every other such mail of its project and recipient become one digest.
+async fn send_backlog(
+    store: &Store,
+    mailer: &Mailer,
+    config: &MailConfig,
+    n: Notification,
+    project: &crate::store::projects::Project,
+    stale_before: i64,
+    base_url: &str,
+) -> anyhow::Result<ExecutionOutcome> {
+    let mut rows = vec![n];
+    rows.extend(store.claim_stale_mail(&rows[0], stale_before).await?);
+    let mut issues = Vec::new();
+    for row in &rows {
+        let listed = issues.len() >= channels::MAX_LISTED;
+        if !listed
+            && issues
+                .iter()
+                .all(|i: &crate::store::issues::Issue| i.id != row.issue_id)
+        {
+            if let Ok(issue) = store.issue(row.issue_id).await {
+                issues.push(issue);
+            }
+        }
+    }
+    let headline = format!("{} mails while mail was off or failing", rows.len());
+    tracing::info!(mails = rows.len(), "stale mail folded into one digest");
+    let kind = rows[0].kind.clone();
+    let render = |unsubscribe: &str| {
+        templates::render_digest(project, &headline, &issues, base_url, unsubscribe)
+    };
+    deliver(
+        store,
+        mailer,
+        config,
+        &rows,
+        &kind,
+        Some("stale: sent as one digest"),
         render,
         base_url,
     )

@@ -15,6 +15,7 @@ pub mod channels;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
+pub mod mail_backlog;
 pub mod merges;
 pub mod notify;
 pub mod ownership;
