@@ -335,15 +335,19 @@ async fn commit_in(
         first.regressed = applied.regressed;
         let occ = &batch[delta.first_index];
         // Ownership first, so rules' filters (`is:assigned`) see the owner.
-        let mut owner_channel = None;
+        let mut owned_by = None;
         if first.new_issue {
             if let std::collections::btree_map::Entry::Vacant(slot) = owners.entry(occ.project_id) {
                 slot.insert(super::ownership::rules_in(tx, occ.project_id).await?);
             }
             if let Some(own) = &owners[&occ.project_id] {
-                owner_channel =
+                owned_by =
                     super::ownership::assign_new_issue(tx, own, issue_id, &occ.event).await?;
             }
+        }
+        // The owner's mail goes whatever the alert rules say: naming an owner asks for it.
+        if let Some(rule) = owned_by.as_ref().filter(|_| mail) {
+            super::ownership::mail_owner(tx, occ.project_id, issue_id, rule).await?;
         }
         if let Some(rules) = rules.get(&occ.project_id) {
             let happened = super::alert_rules::Happened {
@@ -364,8 +368,8 @@ async fn commit_in(
             super::notify::enqueue(tx, mail, occ.project_id, issue_id, kind, detail.as_deref())
                 .await?;
         }
-        if let Some(channel) = owner_channel {
-            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, &channel).await?;
+        if let Some(rule) = &owned_by {
+            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, rule).await?;
         }
     }
     for (copy, first) in copies {

@@ -10,11 +10,13 @@ pub mod alert_rules;
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
+pub mod channel_digest;
 pub mod channels;
 mod facet_writes;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
+pub mod mail_backlog;
 pub mod merges;
 pub mod notify;
 pub mod ownership;
@@ -132,6 +134,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "alert rules and ownership",
         include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
         include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
+    ),
+    (
+        15,
+        "alert reasons",
+        include_str!("../../../migrations/sqlite/0015_alert_reasons.sql"),
+        include_str!("../../../migrations/postgres/0015_alert_reasons.sql"),
     ),
     (
         18,

@@ -8,6 +8,7 @@ mod channels;
 mod grouping;
 mod ingest;
 mod issues;
+mod mail_backlog;
 mod ownership;
 mod release_health;
 mod releases;
