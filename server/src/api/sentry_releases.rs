@@ -5,6 +5,8 @@
 //! list projects; Bugle's belong to a project, so one Sentry release is the rows of that
 //! version in the projects the user can see.
 
+use std::collections::HashMap;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::DateTime;
 use serde::Deserialize;
@@ -79,23 +81,64 @@ struct OrgRelease {
 
 impl OrgRelease {
     async fn json(&self, state: &AppState) -> Result<Value, ApiError> {
-        let (_, first) = &self.rows[0];
-        let mut new_groups = 0;
-        let mut deploys = Vec::new();
-        for (project, release) in &self.rows {
-            let counts = state
-                .store
-                .release_counts(project.id, &[&release.version])
-                .await?;
-            new_groups += counts.get(&release.version).map_or(0, |c| c.new_issues);
-            deploys.extend(state.store.release_deploys(release.id).await?);
+        let mut all = OrgRelease::json_all(state, std::slice::from_ref(self)).await?;
+        Ok(all.remove(0))
+    }
+
+    /// Each of `releases` as sentry-cli reads it, with its new issues and deploys read for
+    /// all of them at once (per project), not per release.
+    async fn json_all(state: &AppState, releases: &[OrgRelease]) -> Result<Vec<Value>, ApiError> {
+        let mut versions: HashMap<i64, Vec<&str>> = HashMap::new();
+        let mut ids = Vec::new();
+        for (project, release) in releases.iter().flat_map(|r| &r.rows) {
+            versions
+                .entry(project.id)
+                .or_default()
+                .push(&release.version);
+            ids.push(release.id);
         }
+        let mut new_issues: HashMap<(i64, &str), i64> = HashMap::new();
+        for (&project, versions) in &versions {
+            let counts = state.store.release_counts(project, versions).await?;
+            for &v in versions {
+                new_issues.insert((project, v), counts.get(v).map_or(0, |c| c.new_issues));
+            }
+        }
+        let mut deploys: HashMap<i64, Vec<Deploy>> = HashMap::new();
+        for d in state.store.deploys_of(&ids).await? {
+            deploys.entry(d.release_id).or_default().push(d);
+        }
+        Ok(releases
+            .iter()
+            .map(|r| {
+                let new_groups = r
+                    .rows
+                    .iter()
+                    .map(|(p, rel)| {
+                        new_issues
+                            .get(&(p.id, rel.version.as_str()))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .sum();
+                let deploys: Vec<&Deploy> = r
+                    .rows
+                    .iter()
+                    .flat_map(|(_, rel)| deploys.get(&rel.id).into_iter().flatten())
+                    .collect();
+                r.render(new_groups, &deploys)
+            })
+            .collect())
+    }
+
+    fn render(&self, new_groups: i64, deploys: &[&Deploy]) -> Value {
+        let (_, first) = &self.rows[0];
         let released = self.rows.iter().filter_map(|(_, r)| r.date_released).max();
         let last_commit = self
             .rows
             .iter()
             .find_map(|(_, r)| r.last_commit_or_listed());
-        Ok(json!({
+        json!({
             "id": first.id,
             "version": first.version,
             "shortVersion": first.version,
@@ -110,13 +153,13 @@ impl OrgRelease {
             "newGroups": new_groups,
             "commitCount": first.commit_count,
             "deployCount": deploys.len(),
-            "lastDeploy": deploys.first().map(deploy_json),
+            "lastDeploy": deploys.first().map(|d| deploy_json(d)),
             "lastCommit": last_commit.map(|id| json!({"id": id})),
             "authors": [],
             "owner": null,
             "data": {},
             "projects": self.rows.iter().map(|(p, _)| json!({"id": p.id, "slug": p.slug, "name": p.name})).collect::<Vec<_>>(),
-        }))
+        })
     }
 }
 
@@ -492,13 +535,13 @@ async fn project_releases(
         .store
         .releases_page(project.id, page.offset, page.per_page)
         .await?;
-    let mut out = Vec::new();
-    for release in releases {
-        let info = OrgRelease {
+    let shown: Vec<OrgRelease> = releases
+        .into_iter()
+        .map(|release| OrgRelease {
             rows: vec![(project.clone(), release)],
-        };
-        out.push(info.json(&state).await?);
-    }
+        })
+        .collect();
+    let out = OrgRelease::json_all(&state, &shown).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Link", page.link(&req, more)))
         .json(out))

@@ -14,9 +14,22 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::batch_tx::{Arg, BatchTx, Col};
-use super::ingest::{rows_per_write, tuples, IssueDelta, ROWS_PER_STATEMENT};
+use super::multi_row::{rows_per_write, tuples, ROWS_PER_STATEMENT};
 use super::search::{MAX_VALUES_PER_KEY, OTHER};
 use super::{Backend, StoreResult};
+
+/// Counts of an issue's unbounded facets in a batch: (count, last seen) by (facet, value).
+pub(super) type FacetCounts = BTreeMap<(&'static str, String), (i64, i64)>;
+
+/// Counts of an issue's bounded facets (tags, trace, user, URL), as [`FacetCounts`].
+pub(super) type TagCounts = BTreeMap<(String, String), (i64, i64)>;
+
+/// What a batch adds to one issue's facets.
+pub(super) struct IssueFacets<'a> {
+    pub(super) id: i64,
+    pub(super) facets: &'a FacetCounts,
+    pub(super) tags: &'a TagCounts,
+}
 
 /// (issue, facet, value, count, last seen).
 type FacetRow<'a> = (i64, &'a str, &'a str, i64, i64);
@@ -61,27 +74,28 @@ fn args<'a>(rows: &[FacetRow<'a>]) -> Vec<Arg<'a>> {
 pub(super) async fn write_facets(
     tx: &mut impl BatchTx,
     backend: Backend,
-    deltas: &BTreeMap<i64, IssueDelta>,
+    issues: &[IssueFacets<'_>],
     new_issues: &HashSet<i64>,
     full_keys: &FullKeys,
 ) -> StoreResult<()> {
-    let mut plain: Vec<FacetRow> = deltas
+    let mut plain: Vec<FacetRow> = issues
         .iter()
-        .flat_map(|(id, d)| {
+        .flat_map(|d| {
             d.facets
                 .iter()
-                .map(move |((facet, value), (n, last))| (*id, *facet, value.as_str(), *n, *last))
+                .map(move |((facet, value), (n, last))| (d.id, *facet, value.as_str(), *n, *last))
         })
         .collect();
     let mut bounded: Vec<FacetRow> = Vec::new();
     // Keys whose new values the upsert reports: of issues that existed before the batch.
     let mut watched: HashSet<(i64, &str)> = HashSet::new();
-    for (&id, d) in deltas {
+    for d in issues {
+        let id = d.id;
         let mut per_key: HashMap<&str, i64> = HashMap::new();
         for (facet, _) in d.tags.keys() {
             *per_key.entry(facet.as_str()).or_default() += 1;
         }
-        for ((facet, value), (n, last)) in &d.tags {
+        for ((facet, value), (n, last)) in d.tags {
             let row = (id, facet.as_str(), value.as_str(), *n, *last);
             let bound_first = match backend {
                 Backend::Sqlite => true,

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::attachments::{NewAttachment, INSERT_ATTACHMENT};
 use super::batch_tx::{Arg, BatchTx, Col};
-use super::facet_writes::FullKeys;
+use super::facet_writes::{FacetCounts, FullKeys, IssueFacets, TagCounts};
+use super::multi_row::{placeholder, rows_per_write, tuples, ROWS_PER_STATEMENT};
 use super::release_health::NewSession;
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
@@ -74,9 +75,9 @@ pub(super) struct IssueDelta {
     pub(super) hours: BTreeMap<i64, i64>,
     /// Occurrences per minute (unix minute), for spike detection.
     pub(super) minutes: BTreeMap<i64, i64>,
-    pub(super) facets: BTreeMap<(&'static str, String), (i64, i64)>,
+    pub(super) facets: FacetCounts,
     /// Bounded facets (tags, trace, user, URL): (count, last seen) by (facet, value).
-    pub(super) tags: BTreeMap<(String, String), (i64, i64)>,
+    pub(super) tags: TagCounts,
     /// Index (in the batch) of the first occurrence, which a regression is attributed to.
     pub(super) first_index: usize,
     /// The releases of its occurrences (`None`: an occurrence without one), which decide
@@ -595,32 +596,11 @@ async fn link_hash(
     .await
 }
 
-/// The n-th (1-based) bound parameter of a statement with many. SQLite gets anonymous `?`s:
-/// binding numbered ones makes it look each name up in a list, which is quadratic in the
-/// number of parameters and measured at half the writer's time for a 100-row insert.
-pub(super) fn placeholder(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => "?".to_owned(),
-        Backend::Postgres => format!("${n}"),
-    }
-}
-
 /// Columns of one occurrence row, in the order [`insert_occurrences`] binds them.
 const OCCURRENCE_COLUMNS: usize = 13;
 
 /// Rows per INSERT on PostgreSQL: far below its limit on bound parameters.
 const ROWS_PER_INSERT: usize = 200;
-
-/// Rows per multi-row write statement. PostgreSQL pays a round trip per statement, so many
-/// rows go in each. SQLite pays none, and a statement writing several rows that may fail
-/// halfway (a constraint) keeps a statement journal, a copy of every page it touches; one
-/// row per statement also keeps the SQL text, and so the prepared statement, the same.
-pub(super) fn rows_per_write(backend: Backend, many: usize) -> usize {
-    match backend {
-        Backend::Sqlite => 1,
-        Backend::Postgres => many,
-    }
-}
 
 /// Inserts the occurrences; returns the row id of each that was new, by (project, uuid). A
 /// uuid already stored is skipped by `ON CONFLICT DO NOTHING`.
@@ -769,22 +749,6 @@ fn notification_for(
     None
 }
 
-/// `(p, p, ...), (p, p, ...)`: `rows` tuples of `cols` parameters numbered from `first`.
-pub(super) fn tuples(backend: Backend, first: usize, rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (0..cols)
-                .map(|c| placeholder(backend, first + r * cols + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Rows per multi-row statement of [`apply_deltas`].
-pub(super) const ROWS_PER_STATEMENT: usize = 100;
-
 /// Adds a batch's counts to its issues with a handful of statements for the whole batch (not
 /// per issue): regressions, counters, hourly, per-minute and facet counts, spike windows.
 async fn apply_deltas(
@@ -928,7 +892,15 @@ async fn apply_deltas(
         .collect();
     upsert_counts(tx, backend, "issue_hourly", "hour", &hours).await?;
 
-    super::facet_writes::write_facets(tx, backend, deltas, new_issues, full_keys).await?;
+    let issues: Vec<IssueFacets> = deltas
+        .iter()
+        .map(|(&id, d)| IssueFacets {
+            id,
+            facets: &d.facets,
+            tags: &d.tags,
+        })
+        .collect();
+    super::facet_writes::write_facets(tx, backend, &issues, new_issues, full_keys).await?;
 
     let global_spike = spike.count > 0 && spike.minutes > 0;
     if global_spike || rule_spikes {

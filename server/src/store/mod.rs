@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod issues;
 pub mod mail_backlog;
 pub mod merges;
+mod multi_row;
 pub mod notify;
 pub mod ownership;
 pub mod projects;
@@ -146,6 +147,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "session end states",
         include_str!("../../../migrations/sqlite/0018_session_states.sql"),
         include_str!("../../../migrations/postgres/0018_session_states.sql"),
+    ),
+    (
+        19,
+        "hourly counts updated in place",
+        include_str!("../../../migrations/sqlite/0019_hourly_counts_hot.sql"),
+        include_str!("../../../migrations/postgres/0019_hourly_counts_hot.sql"),
     ),
 ];
 
