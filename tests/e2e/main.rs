@@ -20,6 +20,7 @@ mod notifications;
 mod operations;
 mod otlp;
 mod protocols;
+mod read_only;
 mod release_health;
 mod releases;
 mod scale_out;

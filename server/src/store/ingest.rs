@@ -181,12 +181,20 @@ impl Store {
             .max()
             .unwrap_or_else(crate::time::now_ms);
         let results = if let Some(sqlite) = &self.sqlite_writer {
-            sqlite.transaction(async |tx| {
+            let committed = sqlite.transaction(async |tx| {
                 let results =
                     commit_in(tx, Backend::Sqlite, spike, mail, batch, releases, now).await?;
                 super::release_health::apply(tx, sessions, now).await?;
                 Ok(results)
-            })?
+            });
+            if let Err(e) = &committed {
+                if e.needs_new_connection() && self.disk_problem().is_none() {
+                    // Read-only although the folder is writable again: the pool's connections
+                    // keep the process's view of the file read-only (`sqlite_disk`).
+                    super::sqlite_disk::close_idle(&self.pool).await;
+                }
+            }
+            committed?
         } else {
             let mut tx = self.begin_write().await?;
             let results =
