@@ -531,7 +531,33 @@ fn sqlite_path(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{sqlite_path, with_statement_cache};
+    use super::{sqlite_path, with_statement_cache, StoreError};
+
+    fn sqlite_failure(code: i32) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn sqlite_failures_that_no_retry_cures_are_unavailable_with_their_reason() {
+        // SQLITE_BUSY after the writer's busy timeout, READONLY_CANTINIT, FULL, IOERR_WRITE.
+        for (code, reason, reopen) in [
+            (5, "busy", false),
+            (1288, "read_only", true),
+            (13, "disk_full", false),
+            (778, "unavailable", true),
+        ] {
+            let e = sqlite_failure(code);
+            assert!(e.is_unavailable(), "{code}");
+            assert!(!e.is_transient(), "{code}");
+            assert_eq!(e.reason(), reason, "{code}");
+            assert_eq!(e.needs_new_connection(), reopen, "{code}");
+        }
+        assert_eq!(sqlite_failure(19).reason(), "other");
+        assert!(!sqlite_failure(19).is_unavailable());
+    }
 
     #[test]
     fn postgres_urls_get_a_statement_cache_unless_they_set_one() {
