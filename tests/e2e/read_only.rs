@@ -71,6 +71,17 @@ fn sqlite_restarted_on_a_read_only_disk_answers_503_serves_reads_and_recovers_wh
     let refused = resolve(&server);
     assert_eq!(refused.status, 503, "a write is a 503: {}", refused.body);
     assert!(refused.header("retry-after").is_some());
+    let form = user.post(
+        &format!("/issues/{issue_id}"),
+        &format!("/issues/{issue_id}/status"),
+        &[("status", "resolved")],
+    );
+    assert_eq!(form.status, 503, "the dashboard says why: {}", form.body);
+    assert!(
+        form.body.contains("database is unavailable"),
+        "{}",
+        form.body
+    );
 
     fs.set_read_only(false);
     wait_accepted(&server, &project, Duration::from_secs(10));

@@ -192,10 +192,11 @@ impl Store {
                     .await
                     .map_err(StoreError::from);
             match noted {
+                Ok(_) => {}
                 Err(e) if e.is_unavailable() || e.is_transient() => {
                     tracing::warn!(error = %crate::telemetry::error_chain(&e), "token use not noted");
                 }
-                other => drop(other?),
+                Err(e) => return Err(e),
             }
         }
         let scope = TokenScope::from_columns(row.try_get("scope")?, row.try_get("project_ids")?);
