@@ -42,6 +42,9 @@
 //! - `anyhow`: `capture_anyhow`, which uses the error's own backtrace when one was captured.
 //! - `tracing`: `integrations::tracing::layer()`, a `tracing_subscriber::Layer`.
 //! - `log`: `integrations::log::BugleLogger`, a `log::Log` that can wrap your logger.
+//! - `opentelemetry`: every event carries the trace and span ids of the active span, read from
+//!   the current `tracing` span (tracing-opentelemetry's `OpenTelemetrySpanExt::context()`), else
+//!   from OpenTelemetry's `Context::current()`; a [`set_traceparent`] set by hand wins over both.
 //! - `rustls`: `https://` endpoints.
 //!
 //! The SDK reports its own problems on stderr when [`Options::debug`] is on, never through `log` or
@@ -243,6 +246,9 @@ pub fn set_person(person: impl Into<Option<Person>>) {
 /// trace and span ids (an event's own trace wins), so Bugle lists them with the other errors of
 /// that trace, from any service or SDK. Returns false, and clears the thread's trace, when the
 /// value is not a valid `traceparent`.
+///
+/// With the `opentelemetry` feature, events carry the active span's ids without this; a
+/// `traceparent` set here wins over the active span until [`clear_traceparent`].
 ///
 /// # Examples
 /// ```

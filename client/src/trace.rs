@@ -2,6 +2,12 @@
 //! request came with, or what an OpenTelemetry propagator injects): every event captured on
 //! this thread then carries its trace and span ids, so the server lists it with the other
 //! errors of that trace, whichever service or SDK reported them.
+//!
+//! With the `opentelemetry` feature, an event captured where no `traceparent` was set carries
+//! the ids of the active span instead: the current `tracing` span's OpenTelemetry context
+//! (tracing-opentelemetry), else OpenTelemetry's current context (a span entered through the
+//! OpenTelemetry API). A `traceparent` set by hand wins over both: it is what the app said
+//! explicitly, for example for work done on behalf of a request whose span lives elsewhere.
 
 use std::cell::RefCell;
 
@@ -49,9 +55,33 @@ pub(crate) fn clear() {
     CURRENT.with(|c| *c.borrow_mut() = None);
 }
 
-/// The current thread's trace, if one was set.
+/// The current thread's trace: the one set by hand, else (with the `opentelemetry` feature)
+/// the active span's.
 pub(crate) fn current() -> Option<Trace> {
-    CURRENT.with(|c| c.borrow().clone())
+    let set = CURRENT.with(|c| c.borrow().clone());
+    #[cfg(feature = "opentelemetry")]
+    let set = set.or_else(active_span);
+    set
+}
+
+/// The trace and span ids of the active span, if it is a valid (sampled or not) one.
+#[cfg(feature = "opentelemetry")]
+fn active_span() -> Option<Trace> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+    let of = |cx: &opentelemetry::Context| {
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| Trace {
+            trace_id: Some(sc.trace_id().to_string()),
+            span_id: Some(sc.span_id().to_string()),
+        })
+    };
+    // Inside a subscriber's own callback (the Bugle layer's `on_event` under a scoped
+    // subscriber) `Span::current()` is disabled; the context tracing-opentelemetry activated
+    // when the span was entered is still current then.
+    of(&tracing::Span::current().context()).or_else(|| of(&opentelemetry::Context::current()))
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ pub struct MailConfig {
     pub spike_minutes: i64,
     /// This many new issues of a project within a minute become one digest mail.
     pub burst_digest: i64,
+    /// A mail not sent within this many seconds (SMTP down or refusing) is not sent late: it
+    /// and the project's other such mails become one "while mail was off or failing" digest.
+    pub stale_after_secs: i64,
     /// How often an idle worker looks for mail to send.
     pub poll_ms: u64,
     /// First retry delay after a failed send; doubles per attempt up to 10 minutes.
@@ -96,6 +99,7 @@ impl Default for MailConfig {
             spike_count: 100,
             spike_minutes: 5,
             burst_digest: 5,
+            stale_after_secs: 86_400,
             poll_ms: 1000,
             retry_ms: 5000,
         }
@@ -335,6 +339,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ("BUGLE_MAIL_SPIKE_COUNT", "mail.spike_count"),
     ("BUGLE_MAIL_SPIKE_MINUTES", "mail.spike_minutes"),
     ("BUGLE_MAIL_BURST_DIGEST", "mail.burst_digest"),
+    ("BUGLE_MAIL_STALE_AFTER_SECS", "mail.stale_after_secs"),
     ("BUGLE_MAIL_RETRY_MS", "mail.retry_ms"),
     (
         "BUGLE_ALERTS_ALLOW_PRIVATE_TARGETS",

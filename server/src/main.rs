@@ -12,6 +12,7 @@ use bugle_server::{secrets, telemetry};
 use clap::{Parser, Subcommand};
 
 mod channel_cmd;
+mod ownership_cmd;
 mod rule_cmd;
 
 /// musl's allocator (the static Docker image) serializes threads on a lock and returns memory
@@ -49,6 +50,9 @@ enum Command {
     /// Manage alert rules (which events, which filter, which channels).
     #[command(subcommand)]
     Rule(rule_cmd::RuleCommand),
+    /// Manage ownership rules (who owns a new issue: `path:src/payments/** -> ada@example.com`).
+    #[command(subcommand)]
+    Ownership(ownership_cmd::OwnershipCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -240,6 +244,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Project(cmd) => project(cmd, &config).await?,
         Command::Channel(cmd) => channel_cmd::run(cmd, &config).await?,
         Command::Rule(cmd) => rule_cmd::run(cmd, &config).await?,
+        Command::Ownership(cmd) => ownership_cmd::run(cmd, &config).await?,
         Command::User(UserCommand::Mail { email, kinds }) => {
             const KINDS: [&str; 5] = [
                 "new_issue",

@@ -380,6 +380,19 @@ fn gone_disables_the_channel_and_other_4xx_give_up() {
     let list = channels(db, &project.slug);
     assert_eq!(list[0]["disabled"], true, "{}", list[0]);
     assert!(list[0]["disabled_reason"].as_str().unwrap().contains("410"));
+    bugle_tests::web::create_user(db, "admin@example.com", true);
+    let web = bugle_tests::web::WebUser::sign_in(
+        &server.url,
+        "admin@example.com",
+        bugle_tests::web::PASSWORD,
+    );
+    let settings = web
+        .get(&format!("/projects/{}/channels", project.slug))
+        .body;
+    assert!(
+        settings.contains("Disabled: the receiver answered 410 Gone"),
+        "settings say why: {settings}"
+    );
     assert_eq!(list[1]["disabled"], false);
     assert_eq!(
         list[1]["deliveries"][0]["error"],

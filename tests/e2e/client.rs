@@ -5,16 +5,22 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use bugle_tests::server::{create_project, create_user_token, Backend, TestServer};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The client's example app `name`, built now if needed (with the cargo that builds the tests, so
 /// it lands in this test binary's own target folder).
 fn example(name: &str) -> PathBuf {
+    example_with(name, &[])
+}
+
+/// As `example`, for one that needs the client's optional `features`.
+fn example_with(name: &str, features: &[&str]) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if !built.iter().any(|b| b == name) {
         let status = Command::new(env!("CARGO"))
             .args(["build", "-q", "-p", "bugle", "--example", name])
+            .args(["--features", &features.join(",")])
             .status()
             .unwrap();
         assert!(status.success(), "cannot build the `{name}` example");
@@ -335,4 +341,146 @@ fn events_dropped_by_a_full_queue_are_reported_with_the_next_send() {
         metrics.contains(&format!("bugle_client_dropped_events_total {dropped}\n")),
         "{dropped} dropped: {metrics}"
     );
+}
+
+/// The `uuid` printed after `captured ` by an example.
+fn captured_uuid(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("captured "))
+        .unwrap_or_else(|| panic!("no uuid printed: {stdout}"))
+        .trim()
+        .to_owned()
+}
+
+/// A Rust service with the client's `opentelemetry` feature handles a request of the trace the
+/// real Python OpenTelemetry SDK reported two errors of (in another project, over OTLP), and a
+/// browser app reported one over Sentry's protocol (`contexts.trace`): the Rust errors carry
+/// that trace, and each occurrence page lists the errors of the others.
+#[test]
+fn a_rust_service_an_otlp_app_and_a_sentry_app_share_their_errors_of_one_trace() {
+    let Some(python) = crate::otlp::venv() else {
+        return;
+    };
+    let traced = example_with("traced", &["opentelemetry", "tracing"]);
+    for backend in Backend::all() {
+        let db = &backend.database_url;
+        let shop = create_project(db, "Shop");
+        let refunds = create_project(db, "Refunds");
+        let api = create_user_token(db, "ada@example.com", true);
+        let server = TestServer::start(db);
+        let name = backend.name;
+        let trace_id = crate::otlp::run_shop(python, &server, &shop);
+        let storefront = create_project(db, "Storefront");
+        let sentry = json!({"event_id": "5a1e7cc0b7f44d2c9c1f3a3e4b2d6f10", "platform": "javascript",
+            "level": "error", "exception": {"values": [{"type": "ChunkLoadError",
+                "value": "Loading chunk 7 failed"}]},
+            "contexts": {"trace": {"trace_id": trace_id, "span_id": "a3ce929d0e0e4736"}}});
+        let reply = bugle_tests::server::request(
+            "POST",
+            &format!("{}/api/{}/store/", server.url, storefront.id),
+            &[(
+                "X-Sentry-Auth",
+                &format!("Sentry sentry_version=7, sentry_key={}", storefront.token),
+            )],
+            Some(sentry.to_string().into_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        let run = |args: &[&str], parent: &str| {
+            let out = Command::new(&traced)
+                .args(args)
+                .env("BUGLE_ENDPOINT", &server.url)
+                .env("BUGLE_TOKEN", &refunds.token)
+                .env_remove("BUGLE_SPOOL_DIR")
+                .env("TRACEPARENT", format!("00-{trace_id}-{parent}-01"))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out
+        };
+
+        // The feature: the request's span, a child of the traceparent, gives the ids.
+        let out = run(&[], "00f067aa0ba902b7");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let span: Vec<&str> = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("span "))
+            .unwrap_or_else(|| panic!("{name}: no span printed: {stdout}"))
+            .split(' ')
+            .collect();
+        assert_eq!(span[0], trace_id, "{name}: the span joined the trace");
+        assert_ne!(span[1], "00f067aa0ba902b7", "{name}: a span of its own");
+        let refund = captured_uuid(&out);
+        let event = server
+            .get(&api, &format!("/api/v1/occurrences/{refund}"))
+            .json();
+        assert_eq!(event["exceptions"][0]["type"], "traced::RefundError");
+        assert_eq!(event["trace"]["trace_id"], trace_id.as_str(), "{name}");
+        assert_eq!(event["trace"]["span_id"], span[1], "{name}: {event:#}");
+        // The same span's `tracing::error!`, through the Bugle layer.
+        let list = server.get(
+            &api,
+            &format!("/api/v1/projects/{}/issues?status=all", refunds.slug),
+        );
+        let logged = list.json()["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == "refund failed")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: no `refund failed` in {}", list.body));
+        let logged = server
+            .get(&api, &format!("/api/v1/issues/{}", logged["id"]))
+            .json()["latest"]
+            .clone();
+        assert_eq!(logged["trace"]["trace_id"], trace_id.as_str(), "{name}");
+        assert_eq!(logged["trace"]["span_id"], span[1], "{name}");
+
+        // By hand: set_traceparent wins over the active span (a root of another trace).
+        let out = run(&["--by-hand"], "b7ad6b7169203331");
+        let by_hand = captured_uuid(&out);
+        let event = server
+            .get(&api, &format!("/api/v1/occurrences/{by_hand}"))
+            .json();
+        assert_eq!(event["trace"]["trace_id"], trace_id.as_str(), "{name}");
+        assert_eq!(event["trace"]["span_id"], "b7ad6b7169203331", "{name}");
+
+        // Each side's occurrence page lists the other's errors, with project and service.
+        let web = crate::otlp::signed_in(&server);
+        let section = crate::otlp::trace_section(&web, &refund);
+        let listed = ["CardDeclined", "RuntimeError", ">payments<", ">checkout<"];
+        for listed in listed.iter().chain(&["ChunkLoadError", "Storefront"]) {
+            assert!(section.contains(listed), "{name}: no {listed} in {section}");
+        }
+        assert!(section.contains("refund failed"), "{name}: {section}");
+        // Each line links to its occurrence page, `/occurrences/<uuid without dashes>`.
+        let (refund, by_hand) = (refund.replace('-', ""), by_hand.replace('-', ""));
+        assert!(section.contains(&by_hand), "{name}: {section}");
+        assert!(!section.contains(&refund), "{name}: not the one shown");
+        let mut others = Vec::new();
+        for project in [&shop, &storefront] {
+            let list = server.get(
+                &api,
+                &format!("/api/v1/projects/{}/issues?status=all", project.slug),
+            );
+            others.extend(list.json()["issues"].as_array().unwrap().clone());
+        }
+        assert_eq!(others.len(), 3, "{name}: {others:#?}");
+        for issue in &others {
+            let latest = server
+                .get(&api, &format!("/api/v1/issues/{}", issue["id"]))
+                .json()["latest"]
+                .clone();
+            let section = crate::otlp::trace_section(&web, latest["uuid"].as_str().unwrap());
+            assert!(section.contains("RefundError"), "{name}: {section}");
+            assert!(section.contains("Refunds"), "{name}: the project is named");
+            assert!(section.contains(&refund), "{name}");
+            assert!(section.contains(&by_hand), "{name}");
+        }
+    }
 }

@@ -2,11 +2,14 @@
 //! and on PostgreSQL. One test binary; each module is one area a user meets.
 
 mod alert_rules;
+mod alert_secrets;
+mod alert_transport;
 mod alerts;
 mod api;
 mod authorization;
 mod bad_input;
 mod browser;
+mod channel_digest;
 mod cli;
 mod client;
 mod crash;
@@ -16,9 +19,11 @@ mod envelopes;
 mod event_page;
 mod grouping;
 mod grouping_rules;
+mod mail_backlog;
 mod notifications;
 mod operations;
 mod otlp;
+mod ownership;
 mod protocols;
 mod read_only;
 mod release_health;

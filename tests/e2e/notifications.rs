@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn mail_env(smtp_url: &str) -> Vec<(&'static str, String)> {
+pub(super) fn mail_env(smtp_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("BUGLE_SMTP_URL", smtp_url.to_owned()),
         ("BUGLE_MAIL_FROM", "Bugle <bugle@example.com>".to_owned()),
@@ -21,7 +21,7 @@ fn mail_env(smtp_url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn start(db: &str, env: &[(&'static str, String)]) -> TestServer {
+pub(super) fn start(db: &str, env: &[(&'static str, String)]) -> TestServer {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     TestServer::start_with(db, &env)
 }

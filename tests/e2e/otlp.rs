@@ -73,6 +73,54 @@ fn in_app_functions(exception: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The exporter's settings for `project`, as `NAME=value` lines.
+fn shop_env(server: &TestServer, project: &Project) -> [String; 2] {
+    [
+        format!("OTEL_EXPORTER_OTLP_ENDPOINT={}", server.url),
+        format!(
+            "OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20{}",
+            project.token
+        ),
+    ]
+}
+
+/// Runs the Python shop (otlp_app.py) against `server` for order 17: `CardDeclined` in
+/// payments and `RuntimeError` in checkout, one trace; its id.
+pub fn run_shop(python: &Path, server: &TestServer, project: &Project) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("shop.py");
+    std::fs::write(&script, APP).unwrap();
+    let env = shop_env(server, project);
+    let out = Command::new(python)
+        .arg(&script)
+        .arg("17")
+        .envs(env.iter().filter_map(|line| line.split_once('=')))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the app failed to export:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(trace_id.len(), 32, "printed {trace_id:?}");
+    trace_id
+}
+
+/// The "errors in this trace" section of an occurrence's page.
+pub fn trace_section(web: &bugle_tests::web::WebUser, uuid: &str) -> String {
+    let page = web.get(&format!("/occurrences/{uuid}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let section = page
+        .body
+        .split("id=\"trace-errors\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no trace section in {}", page.body));
+    section.split("</section>").next().unwrap().to_owned()
+}
+
 #[test]
 fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
     let Some(python) = venv() else {
@@ -83,29 +131,17 @@ fn the_python_sdk_reports_an_exception_in_each_of_two_services_of_one_trace() {
         let project = create_project(db, "Shop");
         let api = create_user_token(db, "ada@example.com", true);
         let server = TestServer::start(db);
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("shop.py");
-        std::fs::write(&script, APP).unwrap();
-        let out = Command::new(python)
-            .arg(&script)
-            .arg("17")
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)
-            .env(
-                "OTEL_EXPORTER_OTLP_HEADERS",
-                format!("authorization=Bearer%20{}", project.token),
-            )
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: the app failed to export:\n{}\n{}",
-            backend.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let trace_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-        assert_eq!(trace_id.len(), 32, "{}: printed {trace_id:?}", backend.name);
+        // What the project's settings page says to set is what the app is run with.
+        let settings = signed_in(&server).get(&format!("/projects/{}/settings", project.slug));
+        for line in shop_env(&server, &project) {
+            assert!(
+                settings.body.contains(&line),
+                "{}: no {line} in {}",
+                backend.name,
+                settings.body
+            );
+        }
+        let trace_id = run_shop(python, &server, &project);
 
         let list = issues(&server, &api, &project);
         assert_eq!(list.len(), 2, "{}: {list:#?}", backend.name);
@@ -233,17 +269,7 @@ fn the_occurrence_page_lists_the_other_error(
     backend: &str,
 ) {
     let web = signed_in(server);
-    let page = web.get(&format!(
-        "/occurrences/{}",
-        declined["uuid"].as_str().unwrap()
-    ));
-    assert_eq!(page.status, 200, "{backend}: {}", page.body);
-    let section = page
-        .body
-        .split("id=\"trace-errors\"")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{backend}: no trace section in {}", page.body));
-    let section = section.split("</section>").next().unwrap();
+    let section = trace_section(&web, declined["uuid"].as_str().unwrap());
     assert!(section.contains("RuntimeError"), "{backend}: {section}");
     assert!(section.contains(">checkout<"), "{backend}: {section}");
     // The log record follows the span event by well under a millisecond, or a few.
@@ -255,11 +281,7 @@ fn the_occurrence_page_lists_the_other_error(
         !section.contains("CardDeclined"),
         "{backend}: the error shown is not listed"
     );
-    let other = web.get(&format!(
-        "/occurrences/{}",
-        failed["uuid"].as_str().unwrap()
-    ));
-    let section = other.body.split("id=\"trace-errors\"").nth(1).unwrap();
+    let section = trace_section(&web, failed["uuid"].as_str().unwrap());
     assert!(section.contains(">payments<"), "{backend}: {section}");
     assert!(
         section.contains(" before<") || section.contains(">at the same time<"),
@@ -267,7 +289,7 @@ fn the_occurrence_page_lists_the_other_error(
     );
 }
 
-fn signed_in(server: &TestServer) -> bugle_tests::web::WebUser {
+pub fn signed_in(server: &TestServer) -> bugle_tests::web::WebUser {
     bugle_tests::web::WebUser::sign_in(&server.url, "ada@example.com", bugle_tests::web::PASSWORD)
 }
 
@@ -585,4 +607,69 @@ fn a_full_queue_is_a_503_with_retry_after_and_retried_batches_are_stored_once() 
         list[0]["count"], 160,
         "every exception once, however often its batch was sent"
     );
+}
+
+/// A JavaScript exception whose innermost frame is `function` in the app's own `vendor/` folder
+/// (guessed in-app: it is not under node_modules).
+fn vendored_exception(span_id: &str, function: &str) -> Value {
+    let stack = format!(
+        "TypeError: cart 12 is gone\n    at {function} (/srv/cart/vendor/lib.js:3:1)\n    \
+         at load (/srv/cart/load.js:10:5)"
+    );
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cart"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": TRACE, "spanId": span_id, "name": "GET /cart", "kind": 2,
+            "events": [{"name": "exception", "timeUnixNano": "1764633600050000000", "attributes": [
+                {"key": "exception.type", "value": {"stringValue": "TypeError"}},
+                {"key": "exception.message", "value": {"stringValue": "cart 12 is gone"}},
+                {"key": "exception.stacktrace", "value": {"stringValue": stack}}
+            ]}]
+        }]}]
+    }]})
+}
+
+#[test]
+fn a_projects_stack_rules_override_the_in_app_guess_for_otlp_frames() {
+    let backend = Backend::sqlite();
+    let db = &backend.database_url;
+    let project = create_project(db, "Vendored");
+    let api = create_user_token(db, "ada@example.com", true);
+    let server = TestServer::start(db);
+    let url = format!("{}/v1/traces", server.url);
+    let bearer = format!("Bearer {}", project.token);
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let send = |span_id: &str, function: &str| {
+        let body = vendored_exception(span_id, function).to_string();
+        let reply = post(&url, &headers, body.into_bytes());
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    };
+    // Guessed in-app, the vendored frames tell the two apart.
+    send("00000000000000a1", "parseCart");
+    send("00000000000000a2", "readCart");
+    assert_eq!(issues(&server, &api, &project).len(), 2);
+    let ev = latest(&server, &api, &issues(&server, &api, &project)[0]);
+    let innermost = ev["exceptions"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(innermost["function"], "readCart", "{ev:#}");
+    assert_eq!(innermost["in_app"], true, "{ev:#}");
+
+    // Not the app's code, the project says: new events of two other vendored functions group
+    // by `load` alone, into one new issue (the two existing ones keep their events).
+    let rules = json!({"rules": "stack.path:**/vendor/** -app\n"});
+    let path = format!("/api/v1/projects/{}/grouping", project.slug);
+    let reply = server.send_json("PUT", &api, &path, &rules);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    send("00000000000000b1", "scanCart");
+    send("00000000000000b2", "dumpCart");
+    let list = issues(&server, &api, &project);
+    assert_eq!(list.len(), 3, "{list:#?}");
+    assert_eq!(list[0]["count"], 2, "{list:#?}");
 }

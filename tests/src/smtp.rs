@@ -23,7 +23,9 @@ pub fn free_port() -> u16 {
 const READ_MAILDIR: &str = r#"
 import email, email.policy, json, mailbox, sys
 out = []
-for key, msg in mailbox.Maildir(sys.argv[1], factory=None).items():
+# In arrival order: a Maildir key is "<secs>.M<usecs>P<pid>Q<n>.<host>", n counting deliveries.
+arrival = lambda item: int(item[0].split("Q", 1)[1].split(".", 1)[0])
+for key, msg in sorted(mailbox.Maildir(sys.argv[1], factory=None).items(), key=arrival):
     msg = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     text = msg.get_body(("plain",))
     html = msg.get_body(("html",))
@@ -64,7 +66,7 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Every message received so far.
+    /// Every message received so far, in arrival order.
     pub fn messages(&self) -> Vec<Value> {
         let dir = self.maildir.path().join("mail");
         if !Path::new(&dir).join("new").exists() {

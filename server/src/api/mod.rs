@@ -12,6 +12,7 @@ mod ownership;
 mod projects;
 mod releases;
 mod saved_searches;
+mod sentry_cursor;
 mod sentry_releases;
 mod services;
 

@@ -13,6 +13,7 @@ use crate::releases::health::Health;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::store::release_health::overall;
+use crate::store::release_list::ReleaseCounts;
 use crate::store::releases::{Deploy, NewDeploy, Release, ReleaseChanges};
 use crate::time;
 
@@ -54,8 +55,7 @@ fn health_json(per_env: Option<&BTreeMap<String, Health>>) -> Value {
 
 pub fn release_json(
     r: &Release,
-    events: (i64, i64),
-    new_issues: i64,
+    counts: ReleaseCounts,
     health: Option<&BTreeMap<String, Health>>,
 ) -> Value {
     json!({
@@ -67,9 +67,9 @@ pub fn release_json(
         "status": r.status,
         "commit_count": r.commit_count,
         "last_commit": r.last_commit_or_listed(),
-        "events": events.0,
-        "issues": events.1,
-        "new_issues": new_issues,
+        "events": counts.events,
+        "issues": counts.issues,
+        "new_issues": counts.new_issues,
         "health": health_json(health),
     })
 }
@@ -90,28 +90,53 @@ pub fn deploy_json(d: &Deploy) -> Value {
     })
 }
 
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `?limit=` (1-100, default 100) releases from `?cursor=` (the `next_cursor` of the page
+/// before), newest first.
 async fn list_releases(
     user: ApiUser,
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let project = user.visible_project(&state, &slug).await?;
-    let releases = state.store.releases(project.id).await?;
-    let counts = state.store.release_event_counts(project.id).await?;
-    let new = state.store.new_issue_counts(project.id).await?;
-    let health = state.store.release_health(project.id, None).await?;
+    let limit = match query.limit.as_deref() {
+        None => 100,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be 1-100, not {l:?}")))?,
+    };
+    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|&o| o <= 10_000_000)
+            .ok_or_else(|| ApiError::BadRequest(format!("invalid cursor {c:?}")))?,
+    };
+    let (releases, more) = state.store.releases_page(project.id, offset, limit).await?;
+    let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
+    let counts = state.store.release_counts(project.id, &versions).await?;
+    let health = state.store.health_of(project.id, &versions).await?;
     let list: Vec<Value> = releases
         .iter()
         .map(|r| {
             release_json(
                 r,
                 counts.get(&r.version).copied().unwrap_or_default(),
-                new.get(&r.version).copied().unwrap_or_default(),
                 health.get(&r.version),
             )
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "releases": list })))
+    let next_cursor = more.then(|| (offset + releases.len()).to_string());
+    Ok(HttpResponse::Ok().json(json!({ "releases": list, "next_cursor": next_cursor })))
 }
 
 #[derive(Deserialize)]
@@ -147,7 +172,7 @@ async fn create_release(
     } else {
         actix_web::http::StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(release_json(&release, (0, 0), 0, None)))
+    Ok(HttpResponse::build(status).json(release_json(&release, ReleaseCounts::default(), None)))
 }
 
 async fn get_release(
@@ -158,22 +183,20 @@ async fn get_release(
     let (slug, version) = path.into_inner();
     let project = user.visible_project(&state, &slug).await?;
     let release = state.store.release(project.id, &version).await?;
-    let counts = state.store.release_event_counts(project.id).await?;
+    let counts = state
+        .store
+        .release_counts(project.id, &[&version])
+        .await?
+        .get(&version)
+        .copied()
+        .unwrap_or_default();
     let new = state
         .store
         .issues_first_seen_in(project.id, &version, 100)
         .await?;
     let deploys = state.store.release_deploys(release.id).await?;
-    let health = state
-        .store
-        .release_health(project.id, Some(&version))
-        .await?;
-    let mut body = release_json(
-        &release,
-        counts.get(&version).copied().unwrap_or_default(),
-        new.len() as i64,
-        health.get(&version),
-    );
+    let health = state.store.health_of(project.id, &[&version]).await?;
+    let mut body = release_json(&release, counts, health.get(&version));
     body["deploys"] = deploys.iter().map(deploy_json).collect();
     body["new_issue_ids"] = json!(new);
     body["commits"] = release.commits.clone();

@@ -5,11 +5,12 @@
 //! list projects; Bugle's belong to a project, so one Sentry release is the rows of that
 //! version in the projects the user can see.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::sentry_cursor::Page;
 use super::ApiUser;
 use crate::error::ApiError;
 use crate::routes::Routes;
@@ -82,8 +83,11 @@ impl OrgRelease {
         let mut new_groups = 0;
         let mut deploys = Vec::new();
         for (project, release) in &self.rows {
-            let new = state.store.new_issue_counts(project.id).await?;
-            new_groups += new.get(&release.version).copied().unwrap_or_default();
+            let counts = state
+                .store
+                .release_counts(project.id, &[&release.version])
+                .await?;
+            new_groups += counts.get(&release.version).map_or(0, |c| c.new_issues);
             deploys.extend(state.store.release_deploys(release.id).await?);
         }
         let released = self.rows.iter().filter_map(|(_, r)| r.date_released).max();
@@ -251,22 +255,38 @@ async fn upsert(
     Ok((OrgRelease { rows }, any_new))
 }
 
-async fn org_releases(user: ApiUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut out = Vec::new();
+/// The organization's releases, newest first: each project's in release order, a version
+/// that several projects have listed once. A page at a time (`per_page`, `cursor`).
+async fn org_releases(
+    req: HttpRequest,
+    user: ApiUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from_request(&req)?;
+    let mut versions = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for project in state.store.projects_for_user(&user.0).await? {
-        for release in state.store.releases(project.id).await? {
-            if seen.insert(release.version.clone()) {
-                out.push(
-                    find_release(&state, &user, &release.version)
-                        .await?
-                        .json(&state)
-                        .await?,
-                );
+        let order = state.store.release_order(project.id).await?;
+        for version in order.newest_first() {
+            if seen.insert(version.to_owned()) {
+                versions.push(version.to_owned());
             }
         }
     }
-    Ok(HttpResponse::Ok().json(out))
+    let shown = versions.iter().skip(page.offset).take(page.per_page);
+    let mut out = Vec::new();
+    for version in shown {
+        out.push(
+            find_release(&state, &user, version)
+                .await?
+                .json(&state)
+                .await?,
+        );
+    }
+    let more = versions.len() > page.offset + page.per_page;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Link", page.link(&req, more)))
+        .json(out))
 }
 
 async fn new_release(
@@ -460,20 +480,28 @@ async fn new_deploy(
 }
 
 async fn project_releases(
+    req: HttpRequest,
     user: ApiUser,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let project = state.store.project_by_slug(&path.1).await?;
     user.check_project(&state, project.id).await?;
+    let page = Page::from_request(&req)?;
+    let (releases, more) = state
+        .store
+        .releases_page(project.id, page.offset, page.per_page)
+        .await?;
     let mut out = Vec::new();
-    for release in state.store.releases(project.id).await? {
+    for release in releases {
         let info = OrgRelease {
             rows: vec![(project.clone(), release)],
         };
         out.push(info.json(&state).await?);
     }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Link", page.link(&req, more)))
+        .json(out))
 }
 
 /// Repositories named by stored commits: `set-commits --commit repo@a..b` checks the repo

@@ -9,6 +9,8 @@
 //! - 410 Gone: the channel is disabled (settings say why), its pending alerts dropped;
 //! - other answers (3xx, other 4xx) and refused targets: given up, the reason recorded.
 //!
+//! Past the channel's hourly cap an alert is held for one digest (`notify::digest`).
+//!
 //! An alert older than the bound is not sent late: it and every other stale alert of the
 //! channel become one "while alerts were off or failing" summary. Every attempt is logged
 //! per channel (time, event, status, latency, error). URLs and secrets never reach the logs.
@@ -19,7 +21,7 @@ use super::channels::{self, webhook, Alert, AlertIssue, Kind, MAX_LISTED};
 use super::outbound::{Client, SendError};
 use super::ExecutionOutcome;
 use crate::config::{AlertsConfig, MailConfig};
-use crate::store::channels::Channel;
+use crate::store::channels::{Attempt, Channel};
 use crate::store::notify::Notification;
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
@@ -90,6 +92,10 @@ impl Deliverer {
                 .await;
         }
 
+        if n.kind == "digest" {
+            return self.send_digest(store, &channel, &n, &project).await;
+        }
+
         let issue = store.issue(n.issue_id).await?;
         if issue.status == "ignored" || issue.status == "merged" {
             return suppress(store, &n, "suppressed: issue ignored or merged").await;
@@ -98,9 +104,10 @@ impl Deliverer {
         let environment = latest
             .as_ref()
             .and_then(|o| o.event["environment"].as_str());
-        // A rule's alert went to the channels the rule names; without rules the channel's
-        // own filter decides.
-        if n.rule_id.is_none() && !channel.wants(&n.kind, &issue.level, environment) {
+        // A rule's alert went to the channels the rule names, an owner's to the owning
+        // channel; otherwise the channel's own filter decides.
+        let asked = n.rule_id.is_some() || n.reason.is_some();
+        if !asked && !channel.wants(&n.kind, &issue.level, environment) {
             return suppress(store, &n, "suppressed: not for this channel").await;
         }
         let always = matches!(n.kind.as_str(), "new_issue" | "regression");
@@ -135,12 +142,8 @@ impl Deliverer {
             {
                 return suppress(store, &n, "suppressed: cool-down").await;
             }
-            if store
-                .channel_alerts_sent_since(channel.id, None, now - 3_600_000)
-                .await?
-                >= self.mail.hourly_cap
-            {
-                return suppress(store, &n, "suppressed: hourly cap").await;
+            if self.capped(store, &channel).await? {
+                return self.hold(store, &channel, &n).await;
             }
         }
         let mut alert = Alert::new(
@@ -199,7 +202,7 @@ impl Deliverer {
     }
 
     /// Posts `alert` to `channel` for `rows` and records what happened to them.
-    async fn deliver(
+    pub(super) async fn deliver(
         &self,
         store: &Store,
         channel: &Channel,
@@ -213,7 +216,14 @@ impl Deliverer {
             _ => format!("msg_bugle_{}", first.id),
         };
         let outcome = self
-            .post(store, channel, alert, &message_id, Some(first.id))
+            .post(
+                store,
+                channel,
+                alert,
+                &message_id,
+                Some(first.id),
+                &why(first),
+            )
             .await?;
         match outcome {
             Posted::Delivered => {
@@ -253,6 +263,7 @@ impl Deliverer {
         alert: &Alert,
         message_id: &str,
         outbox_id: Option<i64>,
+        reason: &str,
     ) -> anyhow::Result<Posted> {
         let Some(kind) = Kind::parse(&channel.kind) else {
             return Ok(Posted::GaveUp(format!(
@@ -295,7 +306,17 @@ impl Deliverer {
             Posted::GaveUp(why) => Some(why.as_str()),
         };
         store
-            .record_delivery(channel.id, outbox_id, &alert.event, status, latency, error)
+            .record_delivery(
+                channel.id,
+                &Attempt {
+                    outbox_id,
+                    event: &alert.event,
+                    status,
+                    latency_ms: latency,
+                    error,
+                    reason,
+                },
+            )
             .await?;
         if status == Some(410) {
             store
@@ -378,6 +399,17 @@ pub fn judge(status: u16, retry_after: Option<u64>, body: &str) -> Posted {
         },
         300..=399 => Posted::GaveUp(format!("{said} (redirects are not followed)")),
         _ => Posted::GaveUp(said),
+    }
+}
+
+/// Why an outbox row's alert is sent, for the delivery log.
+fn why(n: &Notification) -> String {
+    match (n.kind.as_str(), n.rule_id, &n.reason) {
+        ("summary", ..) => "summary of alerts that could not go out in time".into(),
+        ("digest", ..) => "hourly cap digest".into(),
+        (_, Some(rule), _) => format!("alert rule {rule}"),
+        (_, None, Some(reason)) => reason.clone(),
+        (_, None, None) => "channel settings".into(),
     }
 }
 

@@ -113,7 +113,9 @@ pub async fn send_test(store: &Store, config: &Config, channel: &Channel) -> any
     let deliverer = Deliverer::from_config(config);
     let alert = Alert::test(&project, &config.base_url());
     let id = format!("msg_bugle_test_{}_{}", channel.id, now_ms());
-    let posted = deliverer.post(store, channel, &alert, &id, None).await?;
+    let posted = deliverer
+        .post(store, channel, &alert, &id, None, "test")
+        .await?;
     let last = store.channel_deliveries(channel.id, 1).await?;
     let status = last.first().and_then(|d| d.status);
     Ok(match posted {

@@ -6,12 +6,16 @@
 //! flood rules, renders, sends to every recipient, and marks the row sent. A failed send is
 //! retried with exponential backoff; SMTP being down delays mail, never loses it.
 //!
+//! A new issue an ownership rule gives to an email owner has a row of its own for the owner,
+//! queued before the project's, so the owner hears first and the others do not mail them again.
+//!
 //! Flood rules: new-issue and regression mails always go. Other mails (occurrence milestones)
 //! go at most once per issue per cool-down window and only while the hourly cap allows.
 
 pub mod alerts;
 pub mod channel_admin;
 pub mod channels;
+pub mod digest;
 pub mod mail;
 pub mod outbound;
 pub mod rule_admin;
@@ -64,6 +68,10 @@ pub async fn try_execute_task(
         return Ok(ExecutionOutcome::Suppressed);
     }
     let project = store.project(n.project_id).await?;
+    let stale_before = now_ms() - config.stale_after_secs.max(1) * 1000;
+    if n.created_at < stale_before {
+        return send_backlog(store, mailer, config, n, &project, stale_before, base_url).await;
+    }
     if n.kind == "new_issue" {
         // Many new issues at once (a bad deploy) make one mail, not a flood.
         let burst = store.claim_burst(&n, config.burst_digest.max(2)).await?;
@@ -150,6 +158,51 @@ pub async fn try_execute_task(
     .await
 }
 
+/// Mail that could not go out within `mail.stale_after_secs` is not sent late one by one:
+/// `n` and every other such mail of its project and recipient become one digest.
+async fn send_backlog(
+    store: &Store,
+    mailer: &Mailer,
+    config: &MailConfig,
+    n: Notification,
+    project: &crate::store::projects::Project,
+    stale_before: i64,
+    base_url: &str,
+) -> anyhow::Result<ExecutionOutcome> {
+    let mut rows = vec![n];
+    rows.extend(store.claim_stale_mail(&rows[0], stale_before).await?);
+    let mut issues = Vec::new();
+    for row in &rows {
+        let listed = issues.len() >= channels::MAX_LISTED;
+        if !listed
+            && issues
+                .iter()
+                .all(|i: &crate::store::issues::Issue| i.id != row.issue_id)
+        {
+            if let Ok(issue) = store.issue(row.issue_id).await {
+                issues.push(issue);
+            }
+        }
+    }
+    let headline = format!("{} mails while mail was off or failing", rows.len());
+    tracing::info!(mails = rows.len(), "stale mail folded into one digest");
+    let kind = rows[0].kind.clone();
+    let render = |unsubscribe: &str| {
+        templates::render_digest(project, &headline, &issues, base_url, unsubscribe)
+    };
+    deliver(
+        store,
+        mailer,
+        config,
+        &rows,
+        &kind,
+        Some("stale: sent as one digest"),
+        render,
+        base_url,
+    )
+    .await
+}
+
 /// What a notification held back by the hourly cap is marked with until a digest lists it.
 const HELD: &str = "held: hourly cap";
 
@@ -205,8 +258,7 @@ async fn deliver(
     render: impl Fn(&str) -> mail::Mail,
     base_url: &str,
 ) -> anyhow::Result<ExecutionOutcome> {
-    let project_id = rows[0].project_id;
-    let recipients = store.recipients(project_id, kind).await?;
+    let recipients = recipients_of(store, rows, kind).await?;
     if recipients.is_empty() {
         for row in rows {
             store
@@ -236,6 +288,26 @@ async fn deliver(
         "mail sent"
     );
     Ok(ExecutionOutcome::Sent)
+}
+
+/// Who gets the mail of `rows`: the owner alone for an owner's row; otherwise the project's
+/// recipients, minus the owner of a single issue who is mailed on their own (no second copy).
+async fn recipients_of(
+    store: &Store,
+    rows: &[Notification],
+    kind: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let first = &rows[0];
+    if let Some(owner) = &first.recipient {
+        let token = store.subscribed(owner, kind).await?;
+        return Ok(token.map(|t| vec![(owner.clone(), t)]).unwrap_or_default());
+    }
+    let mut all = store.recipients(first.project_id, kind).await?;
+    if let [row] = rows {
+        let owners = store.owner_recipients(row.issue_id, kind).await?;
+        all.retain(|(email, _)| !owners.iter().any(|o| o.eq_ignore_ascii_case(email)));
+    }
+    Ok(all)
 }
 
 /// Doubles from `base_ms` per failed attempt, at most 10 minutes.

@@ -94,6 +94,7 @@ pub fn render(ctx: &Context<'_>, unsubscribe: &str) -> Mail {
         ("Project", Some(ctx.project.name.clone())),
         ("Level", Some(issue.level.clone())),
         ("Culprit", issue.culprit.clone()),
+        ("Owner", issue.owner_rule.clone()),
         ("Occurrences", Some(issue.count.to_string())),
         (
             "First seen",

@@ -5,9 +5,11 @@
 //! session is counted as `started` by the update that has `init: true` (the SDK marks its first
 //! update so), and by how it ended from the first update whose status is no longer `ok`:
 //! `crashed`, `abnormal`, `errored`, or `exited` (`errored` too when it exited with `errors >
-//! 0`). A session still running, or one that never says how it ended, is healthy. The store
-//! counts each of these two steps once per session id, so a resent update does not count
-//! again. An aggregate (`sessions` item, what server-mode SDKs send per request) is a count of
+//! 0`). A session still running is errored as soon as an update says `errors > 0`; without
+//! errors it is healthy, as is one that never says how it ended. The store counts the start
+//! once per session id and the end once, moving it when a later update ends it worse (errored,
+//! then crashed: one crashed session, no longer an errored one), so a resent update does not
+//! count again. An aggregate (`sessions` item, what server-mode SDKs send per request) is a count of
 //! sessions that already ended: each bucket adds its total to `started` and each status to its
 //! own. Counts go to the hour the session started in.
 
@@ -124,8 +126,9 @@ pub fn parse_session(payload: &[u8], received_at: i64) -> Result<SessionUpdate, 
     let init = v.get("init").and_then(Value::as_bool).unwrap_or(false);
     let errors = v.get("errors").and_then(Value::as_i64).unwrap_or(0);
     let ended = match v.get("status").and_then(Value::as_str).unwrap_or("ok") {
+        // Still running, but an error happened: errored now (a later crash moves it on).
+        "ok" | "exited" if errors > 0 => Some(Ending::Errored),
         "ok" => None,
-        "exited" if errors > 0 => Some(Ending::Errored),
         "exited" => Some(Ending::Exited),
         "errored" => Some(Ending::Errored),
         "abnormal" => Some(Ending::Abnormal),
@@ -261,9 +264,19 @@ mod tests {
             UpdateKind::Single {
                 sid: "a".into(),
                 init: false,
-                ended: None
-            }
+                ended: Some(Ending::Errored)
+            },
+            "running, but an error happened: errored now"
         );
+        let healthy = parse_session(
+            br#"{"sid":"a","status":"ok","errors":0,"attrs":{"release":"1.0"}}"#,
+            NOW,
+        )
+        .unwrap();
+        assert!(matches!(
+            healthy.kind,
+            UpdateKind::Single { ended: None, .. }
+        ));
         assert_eq!(running.hour, NOW.div_euclid(HOUR_MS) * HOUR_MS);
         for (status, ending) in [
             ("crashed", Ending::Crashed),

@@ -114,6 +114,19 @@ pub struct Delivery {
     pub status: Option<i64>,
     pub latency_ms: Option<i64>,
     pub error: Option<String>,
+    /// Why it was sent: `alert rule 3`, `ownership: <rule>`, `channel settings`, `test`, ...
+    pub reason: Option<String>,
+}
+
+/// One delivery attempt to record: which outbox row, what the receiver answered (status None:
+/// no answer), how fast, and why the alert was sent.
+pub struct Attempt<'a> {
+    pub outbox_id: Option<i64>,
+    pub event: &'a str,
+    pub status: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<&'a str>,
+    pub reason: &'a str,
 }
 
 const COLUMNS: &str = "id, project_id, kind, name, url, secret, events, min_level, environment, \
@@ -294,26 +307,19 @@ impl Store {
         .await?)
     }
 
-    pub async fn record_delivery(
-        &self,
-        channel_id: i64,
-        outbox_id: Option<i64>,
-        event: &str,
-        status: Option<i64>,
-        latency_ms: i64,
-        error: Option<&str>,
-    ) -> StoreResult<()> {
+    pub async fn record_delivery(&self, channel_id: i64, a: &Attempt<'_>) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO channel_deliveries (channel_id, outbox_id, event, at, status, latency_ms, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO channel_deliveries (channel_id, outbox_id, event, at, status, latency_ms, error, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(channel_id)
-        .bind(outbox_id)
-        .bind(event)
+        .bind(a.outbox_id)
+        .bind(a.event)
         .bind(now_ms())
-        .bind(status)
-        .bind(latency_ms)
-        .bind(error)
+        .bind(a.status)
+        .bind(a.latency_ms)
+        .bind(a.error)
+        .bind(a.reason)
         .execute(&self.pool)
         .await?;
         // The log is for people: the newest deliveries per channel are kept, not all of them.
@@ -336,7 +342,7 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<Delivery>> {
         let rows = sqlx::query(
-            "SELECT at, event, status, latency_ms, error FROM channel_deliveries \
+            "SELECT at, event, status, latency_ms, error, reason FROM channel_deliveries \
              WHERE channel_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(channel_id)
@@ -351,6 +357,7 @@ impl Store {
                     status: r.try_get("status")?,
                     latency_ms: r.try_get("latency_ms")?,
                     error: r.try_get("error")?,
+                    reason: r.try_get("reason")?,
                 })
             })
             .collect()

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::attachments::{NewAttachment, INSERT_ATTACHMENT};
 use super::batch_tx::{Arg, BatchTx, Col};
+use super::facet_writes::FullKeys;
 use super::release_health::NewSession;
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
@@ -160,7 +161,6 @@ impl Store {
         batch: &[NewOccurrence],
         sessions: &[NewSession],
     ) -> StoreResult<Vec<Committed>> {
-        let (spike, mail) = (self.spike, self.mail);
         // Releases this process has not stored yet: written once, not per batch.
         let mut unknown: Vec<(i64, &str)> = batch
             .iter()
@@ -174,16 +174,22 @@ impl Store {
             .collect();
         unknown.sort_unstable();
         unknown.dedup();
-        let releases = &unknown;
         let now = batch
             .iter()
             .map(|o| o.received_at)
             .max()
             .unwrap_or_else(crate::time::now_ms);
+        let inputs = BatchInputs {
+            full_keys: &self.full_keys,
+            spike: self.spike,
+            mail: self.mail,
+            batch,
+            new_releases: &unknown,
+            now,
+        };
         let results = if let Some(sqlite) = &self.sqlite_writer {
             let committed = sqlite.transaction(async |tx| {
-                let results =
-                    commit_in(tx, Backend::Sqlite, spike, mail, batch, releases, now).await?;
+                let results = commit_in(tx, Backend::Sqlite, &inputs).await?;
                 super::release_health::apply(tx, sessions, now).await?;
                 Ok(results)
             });
@@ -197,8 +203,7 @@ impl Store {
             committed?
         } else {
             let mut tx = self.begin_write().await?;
-            let results =
-                commit_in(&mut tx, self.backend(), spike, mail, batch, releases, now).await?;
+            let results = commit_in(&mut tx, self.backend(), &inputs).await?;
             super::release_health::apply(&mut tx, sessions, now).await?;
             tx.commit().await?;
             results
@@ -209,16 +214,32 @@ impl Store {
     }
 }
 
+/// What a batch's commit reads besides its transaction.
+struct BatchInputs<'a> {
+    full_keys: &'a FullKeys,
+    spike: Spike,
+    /// Whether mail is on: mail rows are only queued then.
+    mail: bool,
+    batch: &'a [NewOccurrence],
+    /// Releases named by the batch that this process has not stored yet.
+    new_releases: &'a [(i64, &'a str)],
+    now: i64,
+}
+
 /// Everything a batch writes, inside the caller's transaction.
 async fn commit_in(
     tx: &mut impl BatchTx,
     backend: Backend,
-    spike: Spike,
-    mail: bool,
-    batch: &[NewOccurrence],
-    new_releases: &[(i64, &str)],
-    now: i64,
+    inputs: &BatchInputs<'_>,
 ) -> StoreResult<Vec<Committed>> {
+    let &BatchInputs {
+        full_keys,
+        spike,
+        mail,
+        batch,
+        new_releases,
+        now,
+    } = inputs;
     if !new_releases.is_empty() {
         super::releases::record_seen(tx, new_releases, now).await?;
     }
@@ -268,6 +289,11 @@ async fn commit_in(
         }
     }
 
+    let new_issues: HashSet<i64> = assigned
+        .iter()
+        .filter(|&&(_, _, new)| new)
+        .map(|&(_, id, _)| id)
+        .collect();
     let mut deltas: BTreeMap<i64, IssueDelta> = BTreeMap::new();
     for (i, issue_id, new_issue) in assigned {
         let occ = &batch[i];
@@ -299,7 +325,16 @@ async fn commit_in(
     let rules = super::alert_rules::rules_in(tx, &projects).await?;
     let rule_spikes = rules.values().flatten().any(|r| r.spike.is_some());
     let mut owners: BTreeMap<i64, Option<Vec<crate::ownership::Rule>>> = BTreeMap::new();
-    let applied = apply_deltas(tx, backend, &deltas, spike, rule_spikes).await?;
+    let applied = apply_deltas(
+        tx,
+        backend,
+        &deltas,
+        &new_issues,
+        full_keys,
+        spike,
+        rule_spikes,
+    )
+    .await?;
     for (&issue_id, delta) in &deltas {
         let applied = &applied[&issue_id];
         let first = results[delta.first_index]
@@ -308,15 +343,19 @@ async fn commit_in(
         first.regressed = applied.regressed;
         let occ = &batch[delta.first_index];
         // Ownership first, so rules' filters (`is:assigned`) see the owner.
-        let mut owner_channel = None;
+        let mut owned_by = None;
         if first.new_issue {
             if let std::collections::btree_map::Entry::Vacant(slot) = owners.entry(occ.project_id) {
                 slot.insert(super::ownership::rules_in(tx, occ.project_id).await?);
             }
             if let Some(own) = &owners[&occ.project_id] {
-                owner_channel =
+                owned_by =
                     super::ownership::assign_new_issue(tx, own, issue_id, &occ.event).await?;
             }
+        }
+        // The owner's mail goes whatever the alert rules say: naming an owner asks for it.
+        if let Some(rule) = owned_by.as_ref().filter(|_| mail) {
+            super::ownership::mail_owner(tx, occ.project_id, issue_id, rule).await?;
         }
         if let Some(rules) = rules.get(&occ.project_id) {
             let happened = super::alert_rules::Happened {
@@ -337,8 +376,8 @@ async fn commit_in(
             super::notify::enqueue(tx, mail, occ.project_id, issue_id, kind, detail.as_deref())
                 .await?;
         }
-        if let Some(channel) = owner_channel {
-            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, &channel).await?;
+        if let Some(rule) = &owned_by {
+            super::ownership::alert_owner_channel(tx, occ.project_id, issue_id, rule).await?;
         }
     }
     for (copy, first) in copies {
@@ -567,7 +606,7 @@ async fn link_hash(
 /// The n-th (1-based) bound parameter of a statement with many. SQLite gets anonymous `?`s:
 /// binding numbered ones makes it look each name up in a list, which is quadratic in the
 /// number of parameters and measured at half the writer's time for a 100-row insert.
-fn placeholder(backend: Backend, n: usize) -> String {
+pub(super) fn placeholder(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_owned(),
         Backend::Postgres => format!("${n}"),
@@ -584,7 +623,7 @@ const ROWS_PER_INSERT: usize = 200;
 /// rows go in each. SQLite pays none, and a statement writing several rows that may fail
 /// halfway (a constraint) keeps a statement journal, a copy of every page it touches; one
 /// row per statement also keeps the SQL text, and so the prepared statement, the same.
-fn rows_per_write(backend: Backend, many: usize) -> usize {
+pub(super) fn rows_per_write(backend: Backend, many: usize) -> usize {
     match backend {
         Backend::Sqlite => 1,
         Backend::Postgres => many,
@@ -739,7 +778,7 @@ fn notification_for(
 }
 
 /// `(p, p, ...), (p, p, ...)`: `rows` tuples of `cols` parameters numbered from `first`.
-fn tuples(backend: Backend, first: usize, rows: usize, cols: usize) -> String {
+pub(super) fn tuples(backend: Backend, first: usize, rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| {
             let params: Vec<String> = (0..cols)
@@ -752,7 +791,7 @@ fn tuples(backend: Backend, first: usize, rows: usize, cols: usize) -> String {
 }
 
 /// Rows per multi-row statement of [`apply_deltas`].
-const ROWS_PER_STATEMENT: usize = 100;
+pub(super) const ROWS_PER_STATEMENT: usize = 100;
 
 /// Adds a batch's counts to its issues with a handful of statements for the whole batch (not
 /// per issue): regressions, counters, hourly, per-minute and facet counts, spike windows.
@@ -760,6 +799,8 @@ async fn apply_deltas(
     tx: &mut impl BatchTx,
     backend: Backend,
     deltas: &BTreeMap<i64, IssueDelta>,
+    new_issues: &HashSet<i64>,
+    full_keys: &FullKeys,
     spike: Spike,
     rule_spikes: bool,
 ) -> StoreResult<HashMap<i64, Applied>> {
@@ -895,32 +936,7 @@ async fn apply_deltas(
         .collect();
     upsert_counts(tx, backend, "issue_hourly", "hour", &hours).await?;
 
-    let facets: Vec<(i64, &str, &str, i64, i64)> = deltas
-        .iter()
-        .flat_map(|(id, d)| {
-            d.facets
-                .iter()
-                .map(move |((facet, value), (n, last))| (*id, *facet, value.as_str(), *n, *last))
-        })
-        .collect();
-    for chunk in facets.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
-        let sql = format!(
-            "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) VALUES {} \
-             ON CONFLICT (issue_id, facet, value) DO UPDATE SET count = issue_facets.count + excluded.count, \
-             last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
-             THEN excluded.last_seen ELSE issue_facets.last_seen END",
-            tuples(backend, 1, chunk.len(), 5)
-        );
-        let args: Vec<Arg> = chunk
-            .iter()
-            .flat_map(|&(id, facet, value, n, last)| {
-                [id.into(), facet.into(), value.into(), n.into(), last.into()]
-            })
-            .collect();
-        tx.run(&sql, &args).await?;
-    }
-
-    upsert_bounded_facets(tx, backend, deltas).await?;
+    super::facet_writes::write_facets(tx, backend, deltas, new_issues, full_keys).await?;
 
     let global_spike = spike.count > 0 && spike.minutes > 0;
     if global_spike || rule_spikes {
@@ -1028,110 +1044,6 @@ async fn regress_in_release(
         }
     }
     Ok(())
-}
-
-/// Adds the batch's tag, trace, user and URL counts to `issue_facets`, one row per (issue,
-/// facet, value) as the other facets. A value not yet indexed for its issue and facet is
-/// counted in the facet's catch-all row once the facet holds `MAX_VALUES_PER_KEY` values:
-/// counts stay exact, rows stay bounded. SQLite writes a row per statement, each seeing the
-/// one before; a PostgreSQL statement of many rows sees the table as it was before it, so it
-/// numbers its new values per key and sums those past the bound into one catch-all row (a
-/// statement may not update a row twice).
-async fn upsert_bounded_facets(
-    tx: &mut impl BatchTx,
-    backend: Backend,
-    deltas: &BTreeMap<i64, IssueDelta>,
-) -> StoreResult<()> {
-    use super::search::{MAX_VALUES_PER_KEY, OTHER};
-    let rows: Vec<(i64, &str, &str, i64, i64)> = deltas
-        .iter()
-        .flat_map(|(id, d)| {
-            d.tags.iter().map(move |((facet, value), (n, last))| {
-                (*id, facet.as_str(), value.as_str(), *n, *last)
-            })
-        })
-        .collect();
-    let rows = match backend {
-        Backend::Postgres => count_known_facet_values(tx, rows).await?,
-        Backend::Sqlite => rows,
-    };
-    const UPSERT: &str = "ON CONFLICT (issue_id, facet, value) DO UPDATE \
-         SET count = issue_facets.count + excluded.count, \
-         last_seen = CASE WHEN issue_facets.last_seen < excluded.last_seen \
-         THEN excluded.last_seen ELSE issue_facets.last_seen END";
-    for chunk in rows.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
-        let sql = match backend {
-            Backend::Sqlite => format!(
-                "INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) \
-                 SELECT ?1, ?2, CASE WHEN EXISTS (SELECT 1 FROM issue_facets \
-                 WHERE issue_id = ?1 AND facet = ?2 AND value = ?3) \
-                 OR (SELECT COUNT(*) FROM issue_facets WHERE issue_id = ?1 AND facet = ?2) \
-                 < {MAX_VALUES_PER_KEY} THEN ?3 ELSE '{OTHER}' END, ?4, ?5 WHERE 1 = 1 {UPSERT}"
-            ),
-            Backend::Postgres => format!(
-                "WITH v AS (SELECT t.column1 AS issue, t.column2 AS facet, t.column3 AS value, \
-                 t.column4 AS n, t.column5 AS last FROM (VALUES {}) AS t), \
-                 k AS (SELECT v.*, EXISTS (SELECT 1 FROM issue_facets e WHERE e.issue_id = v.issue \
-                 AND e.facet = v.facet AND e.value = v.value) AS known FROM v), \
-                 r AS (SELECT k.*, ROW_NUMBER() OVER (PARTITION BY issue, facet, known ORDER BY value) AS nth, \
-                 (SELECT COUNT(*) FROM issue_facets c WHERE c.issue_id = k.issue AND c.facet = k.facet) AS stored \
-                 FROM k) \
-                 INSERT INTO issue_facets (issue_id, facet, value, count, last_seen) \
-                 SELECT issue, facet, CASE WHEN known OR stored + nth <= {MAX_VALUES_PER_KEY} \
-                 THEN value ELSE '{OTHER}' END, CAST(SUM(n) AS BIGINT), MAX(last) FROM r \
-                 GROUP BY 1, 2, 3 {UPSERT}",
-                tuples(backend, 1, chunk.len(), 5)
-            ),
-        };
-        let args: Vec<Arg> = chunk
-            .iter()
-            .flat_map(|&(id, facet, value, n, last)| {
-                [id.into(), facet.into(), value.into(), n.into(), last.into()]
-            })
-            .collect();
-        tx.run(&sql, &args).await?;
-    }
-    Ok(())
-}
-
-/// PostgreSQL: counts the rows whose value the issue already has in place (the usual case,
-/// a cheap update by primary key) and returns the others, for the bounded insert. That insert
-/// numbers and counts values per key, which measured as the batch's costliest statement when
-/// every row went through it.
-async fn count_known_facet_values<'a>(
-    tx: &mut impl BatchTx,
-    rows: Vec<(i64, &'a str, &'a str, i64, i64)>,
-) -> StoreResult<Vec<(i64, &'a str, &'a str, i64, i64)>> {
-    let mut known: HashSet<(i64, String, String)> = HashSet::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "UPDATE issue_facets SET count = issue_facets.count + v.column4, \
-             last_seen = CASE WHEN issue_facets.last_seen < v.column5 THEN v.column5 \
-             ELSE issue_facets.last_seen END FROM (VALUES {}) AS v \
-             WHERE issue_facets.issue_id = v.column1 AND issue_facets.facet = v.column2 \
-             AND issue_facets.value = v.column3 \
-             RETURNING issue_facets.issue_id, issue_facets.facet, issue_facets.value",
-            tuples(Backend::Postgres, 1, chunk.len(), 5)
-        );
-        let args: Vec<Arg> = chunk
-            .iter()
-            .flat_map(|&(id, facet, value, n, last)| {
-                [id.into(), facet.into(), value.into(), n.into(), last.into()]
-            })
-            .collect();
-        for row in tx
-            .rows(&sql, &args, &[Col::Int, Col::Text, Col::Text])
-            .await?
-        {
-            known.insert((row.int(0), row.text(1).to_owned(), row.text(2).to_owned()));
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .filter(|&(id, facet, value, _, _)| {
-            !known.contains(&(id, facet.to_owned(), value.to_owned()))
-        })
-        .collect())
 }
 
 /// Adds (issue, bucket, count) rows to a per-issue counter table (`issue_hourly`, `issue_minutes`).

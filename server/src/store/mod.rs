@@ -10,15 +10,19 @@ pub mod alert_rules;
 pub mod attachments;
 mod batch_tx;
 pub mod breakdowns;
+pub mod channel_digest;
 pub mod channels;
+mod facet_writes;
 pub mod feedback;
 pub mod ingest;
 pub mod issues;
+pub mod mail_backlog;
 pub mod merges;
 pub mod notify;
 pub mod ownership;
 pub mod projects;
 pub mod release_health;
+pub mod release_list;
 pub mod releases;
 pub mod retention;
 pub mod saved_searches;
@@ -131,6 +135,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "alert rules and ownership",
         include_str!("../../../migrations/sqlite/0014_alert_rules.sql"),
         include_str!("../../../migrations/postgres/0014_alert_rules.sql"),
+    ),
+    (
+        15,
+        "alert reasons",
+        include_str!("../../../migrations/sqlite/0015_alert_reasons.sql"),
+        include_str!("../../../migrations/postgres/0015_alert_reasons.sql"),
+    ),
+    (
+        18,
+        "session end states",
+        include_str!("../../../migrations/sqlite/0018_session_states.sql"),
+        include_str!("../../../migrations/postgres/0018_session_states.sql"),
     ),
 ];
 
@@ -285,6 +301,8 @@ pub struct Store {
     known_releases: releases::KnownReleases,
     /// Each project's release order, computed once per set of releases (`releases`).
     release_orders: releases::ReleaseOrders,
+    /// Tag keys of issues known to be full (`facet_writes`).
+    full_keys: facet_writes::FullKeys,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -328,6 +346,7 @@ impl Store {
                     trending: Default::default(),
                     known_releases: Default::default(),
                     release_orders: Default::default(),
+                    full_keys: Default::default(),
                     sqlite_writer: None,
                 }
             }
@@ -413,6 +432,7 @@ impl Store {
             trending: Default::default(),
             known_releases: Default::default(),
             release_orders: Default::default(),
+            full_keys: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,

@@ -20,6 +20,10 @@ pub struct Notification {
     pub channel_id: Option<i64>,
     /// The alert rule that queued it (None: no rules, each channel's own filter decides).
     pub rule_id: Option<i64>,
+    /// A mail for this one address only (an issue's owner); None: the project's recipients.
+    pub recipient: Option<String>,
+    /// Why a channel alert no rule queued was queued (`ownership: <rule>`).
+    pub reason: Option<String>,
 }
 
 /// How long a claim lasts before another worker may take the row (a crashed instance's mail
@@ -88,7 +92,8 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at, channel_id, rule_id FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, created_at, channel_id, rule_id, \
+             recipient, reason FROM outbox \
              WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              AND (claimed_until IS NULL OR claimed_until < $1) AND {filter} ORDER BY id LIMIT 1 {lock}"
         ))
@@ -109,6 +114,8 @@ impl Store {
             created_at: row.try_get("created_at")?,
             channel_id: row.try_get("channel_id")?,
             rule_id: row.try_get("rule_id")?,
+            recipient: row.try_get("recipient")?,
+            reason: row.try_get("reason")?,
         };
         sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
             .bind(notification.id)
@@ -199,24 +206,47 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for email in emails {
-            let row = sqlx::query(
-                "INSERT INTO mail_subscriptions (email, token) VALUES ($1, $2) \
-                 ON CONFLICT (email) DO UPDATE SET email = excluded.email \
-                 RETURNING token, unsubscribed_at, kinds",
-            )
-            .bind(&email)
-            .bind(secrets::new_api_token())
-            .fetch_one(&self.pool)
-            .await?;
-            let unsubscribed: Option<i64> = row.try_get("unsubscribed_at")?;
-            let kinds: Option<String> = row.try_get("kinds")?;
-            let wanted = kinds.is_none_or(|k| k.split(',').any(|k| k.trim() == kind));
-            if unsubscribed.is_none() && wanted {
-                out.push((email, row.try_get("token")?));
+            if let Some(token) = self.subscribed(&email, kind).await? {
+                out.push((email, token));
             }
         }
         out.sort();
         Ok(out)
+    }
+
+    /// The unsubscribe token of `email` when it still wants mail of `kind` (None: it
+    /// unsubscribed, or from this kind).
+    pub async fn subscribed(&self, email: &str, kind: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query(
+            "INSERT INTO mail_subscriptions (email, token) VALUES ($1, $2) \
+             ON CONFLICT (email) DO UPDATE SET email = excluded.email \
+             RETURNING token, unsubscribed_at, kinds",
+        )
+        .bind(email)
+        .bind(secrets::new_api_token())
+        .fetch_one(&self.pool)
+        .await?;
+        let unsubscribed: Option<i64> = row.try_get("unsubscribed_at")?;
+        let kinds: Option<String> = row.try_get("kinds")?;
+        let wanted = kinds.is_none_or(|k| k.split(',').any(|k| k.trim() == kind));
+        Ok(if unsubscribed.is_none() && wanted {
+            Some(row.try_get("token")?)
+        } else {
+            None
+        })
+    }
+
+    /// The owners an issue's `kind` mail went (or goes) to on their own, so the project's
+    /// mail about it skips them.
+    pub async fn owner_recipients(&self, issue_id: i64, kind: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT recipient FROM outbox WHERE issue_id = $1 AND kind = $2 \
+             AND recipient IS NOT NULL AND channel_id IS NULL",
+        )
+        .bind(issue_id)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Which kinds of mail an address gets (`None`: all).
@@ -247,9 +277,9 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
-            "SELECT id, project_id, issue_id, kind, detail, attempts, rule_id FROM outbox \
+            "SELECT id, project_id, issue_id, kind, detail, attempts, rule_id, reason FROM outbox \
              WHERE project_id = $1 AND kind = 'new_issue' AND sent_at IS NULL AND id <> $2 \
-             AND channel_id IS NOT DISTINCT FROM $6 \
+             AND channel_id IS NOT DISTINCT FROM $6 AND recipient IS NOT DISTINCT FROM $7 \
              AND created_at BETWEEN $3 AND $4 \
              AND (claimed_until IS NULL OR claimed_until < $5) ORDER BY id {lock}"
         ))
@@ -259,6 +289,7 @@ impl Store {
         .bind(first.created_at + 60_000)
         .bind(now)
         .bind(first.channel_id)
+        .bind(first.recipient.as_deref())
         .fetch_all(&mut *tx)
         .await?;
         if (rows.len() as i64) + 1 < min {
@@ -283,6 +314,8 @@ impl Store {
                 created_at: first.created_at,
                 channel_id: first.channel_id,
                 rule_id: row.try_get("rule_id")?,
+                recipient: first.recipient.clone(),
+                reason: row.try_get("reason")?,
             });
         }
         tx.commit().await?;

@@ -1,6 +1,6 @@
 //! Ownership rules (`crate::ownership`) per project, and applying them to a new issue in the
 //! ingest commit: the owner (a user by email) is assigned, the rule that matched is kept on
-//! the issue, and a channel owner gets the new-issue alert.
+//! the issue, an email owner gets the new-issue mail first and a channel owner the alert.
 
 use sqlx::Row as _;
 
@@ -64,14 +64,15 @@ pub(super) async fn rules_in(
         .filter(|r| !r.is_empty()))
 }
 
-/// Assigns a new issue to the first rule's owner that matches its first occurrence; returns
-/// the channel name when the owner is a channel (it gets the new-issue alert).
+/// Assigns a new issue to the owner of the first rule that matches its first occurrence (a
+/// user by email; a channel owns it without an assignee) and keeps the rule on the issue.
+/// Returns the rule, for [`queue_for_owner`].
 pub(super) async fn assign_new_issue(
     tx: &mut impl BatchTx,
     rules: &[ownership::Rule],
     issue_id: i64,
     event_zstd: &[u8],
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<ownership::Rule>> {
     let Some(event) = zstd::bulk::decompress(event_zstd, 64 * 1024 * 1024)
         .ok()
         .and_then(|json| serde_json::from_slice::<crate::event::Event>(&json).ok())
@@ -93,37 +94,72 @@ pub(super) async fn assign_new_issue(
                 ],
             )
             .await?;
-            Ok(None)
         }
-        Owner::Channel(name) => {
+        Owner::Channel(_) => {
             tx.run(
                 "UPDATE issues SET owner_rule = $1 WHERE id = $2",
                 &[rule.text.as_str().into(), issue_id.into()],
             )
             .await?;
-            Ok(Some(name.clone()))
         }
     }
+    Ok(Some(rule.clone()))
 }
 
-/// The new-issue alert for the owning channel, unless routing already queued it.
+/// The owner's own new-issue mail (when mail is on), queued before the project's so it is sent
+/// first; the project's mail then skips the owner (`notify::recipients_of`).
+pub(super) async fn mail_owner(
+    tx: &mut impl BatchTx,
+    project_id: i64,
+    issue_id: i64,
+    rule: &ownership::Rule,
+) -> StoreResult<()> {
+    let Owner::Email(email) = &rule.owner else {
+        return Ok(());
+    };
+    tx.run(
+        "INSERT INTO outbox (project_id, issue_id, kind, created_at, next_attempt_at, recipient, reason) \
+         VALUES ($1, $2, 'new_issue', $3, $3, $4, $5)",
+        &[
+            project_id.into(),
+            issue_id.into(),
+            now_ms().into(),
+            email.as_str().into(),
+            reason(rule).as_str().into(),
+        ],
+    )
+    .await
+}
+
+/// The new-issue alert for the owning channel, unless routing already queued it (then that
+/// row's reason stands: the owner hears once).
 pub(super) async fn alert_owner_channel(
     tx: &mut impl BatchTx,
     project_id: i64,
     issue_id: i64,
-    channel: &str,
+    rule: &ownership::Rule,
 ) -> StoreResult<()> {
+    let Owner::Channel(channel) = &rule.owner else {
+        return Ok(());
+    };
     tx.run(
-        "INSERT INTO outbox (project_id, issue_id, kind, created_at, next_attempt_at, channel_id) \
-         SELECT $1, $2, 'new_issue', $3, $3, c.id FROM channels c \
-         WHERE c.project_id = $1 AND c.name = $4 AND c.disabled_at IS NULL AND NOT EXISTS \
+        "INSERT INTO outbox (project_id, issue_id, kind, created_at, next_attempt_at, channel_id, reason) \
+         SELECT $1, $2, 'new_issue', $3, $3, c.id, $4 FROM channels c \
+         WHERE c.project_id = $1 AND c.name = $5 AND c.disabled_at IS NULL AND NOT EXISTS \
          (SELECT 1 FROM outbox o WHERE o.issue_id = $2 AND o.channel_id = c.id AND o.kind = 'new_issue')",
         &[
             project_id.into(),
             issue_id.into(),
             now_ms().into(),
-            channel.into(),
+            // SQLite numbers parameters in order of appearance: keep them in order.
+            reason(rule).as_str().into(),
+            channel.as_str().into(),
         ],
     )
     .await
+}
+
+/// What an owner's alert says about why it was sent.
+fn reason(rule: &ownership::Rule) -> String {
+    format!("ownership: {}", rule.text)
 }

@@ -8,10 +8,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
 use super::batch_tx::{BatchTx, Col};
-use super::{Store, StoreResult};
+use super::StoreResult;
 use crate::releases::health::{Ending, Health, SessionUpdate, UpdateKind};
 
 /// A session update for a project, as the writer queues it.
@@ -33,7 +34,8 @@ pub(super) async fn apply(
     let mut counts: BTreeMap<Key, i64> = BTreeMap::new();
     // (project, release, environment, did) -> crashed
     let mut users: BTreeMap<(i64, &str, &str, &str), bool> = BTreeMap::new();
-    // Marks first, in key order; an update counts only for a mark it is the first to set.
+    // Marks first, in key order; an update counts only for a mark it is the first to set, or
+    // (an end) for one it makes worse.
     let mut marks: Vec<(i64, &str, &'static str, usize)> = Vec::new();
     for (i, s) in sessions.iter().enumerate() {
         if let UpdateKind::Single { sid, init, ended } = &s.update.kind {
@@ -46,24 +48,26 @@ pub(super) async fn apply(
         }
     }
     marks.sort_unstable();
-    let mut first_time = vec![(false, false); sessions.len()];
+    let mut first_time = vec![(false, EndCount::None); sessions.len()];
     for &(project, sid, kind, i) in &marks {
-        let new = !tx
-            .rows(
-                "INSERT INTO session_marks (project_id, sid, kind, at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (project_id, sid, kind) DO NOTHING RETURNING project_id",
-                &[project.into(), sid.into(), kind.into(), now.into()],
-                &[Col::Int],
-            )
-            .await?
-            .is_empty();
         if kind == "init" {
-            first_time[i].0 = new;
-        } else {
-            first_time[i].1 = new;
+            first_time[i].0 = set_mark(tx, project, sid, "init", None, now).await?;
+            continue;
         }
+        let UpdateKind::Single {
+            ended: Some(ending),
+            ..
+        } = &sessions[i].update.kind
+        else {
+            continue;
+        };
+        first_time[i].1 = if set_mark(tx, project, sid, "end", Some(*ending), now).await? {
+            EndCount::New
+        } else {
+            worsen_end(tx, project, sid, *ending).await?
+        };
     }
-    for (s, &(started, ended_now)) in sessions.iter().zip(&first_time) {
+    for (s, &(started, end_count)) in sessions.iter().zip(&first_time) {
         let u = &s.update;
         let key = |status| {
             (
@@ -82,8 +86,11 @@ pub(super) async fn apply(
                     *counts.entry(key("started")).or_default() += 1;
                     counted = true;
                 }
-                if let (Some(ending), true) = (ended, ended_now) {
+                if let (Some(ending), true) = (ended, end_count != EndCount::None) {
                     *counts.entry(key(ending.as_str())).or_default() += 1;
+                    if let EndCount::Moved(from) = end_count {
+                        *counts.entry(key(from.as_str())).or_default() -= 1;
+                    }
                     crashed = *ending == Ending::Crashed;
                     counted = true;
                 }
@@ -141,6 +148,68 @@ pub(super) async fn apply(
     Ok(())
 }
 
+/// What an update's end adds to the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EndCount {
+    /// Nothing: no end, or one already counted as bad or worse.
+    None,
+    /// The session's first end.
+    New,
+    /// Worse than the end counted before, which it replaces.
+    Moved(Ending),
+}
+
+/// Sets a session's mark; whether this call set it.
+async fn set_mark(
+    tx: &mut impl BatchTx,
+    project: i64,
+    sid: &str,
+    kind: &str,
+    state: Option<Ending>,
+    now: i64,
+) -> StoreResult<bool> {
+    let state = state.map(Ending::as_str);
+    Ok(!tx
+        .rows(
+            "INSERT INTO session_marks (project_id, sid, kind, at, state) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (project_id, sid, kind) DO NOTHING RETURNING project_id",
+            &[project.into(), sid.into(), kind.into(), now.into(), state.into()],
+            &[Col::Int],
+        )
+        .await?
+        .is_empty())
+}
+
+/// A session already ended ends worse (`exited`, then `errored`, `abnormal`, `crashed`: an
+/// error, then a crash): its end mark moves to `ending` from the milder state it had. One
+/// guarded UPDATE per milder state, so two writers moving the same session move it once.
+async fn worsen_end(
+    tx: &mut impl BatchTx,
+    project: i64,
+    sid: &str,
+    ending: Ending,
+) -> StoreResult<EndCount> {
+    for milder in Ending::ALL.into_iter().filter(|&e| e < ending) {
+        let moved = tx
+            .rows(
+                "UPDATE session_marks SET state = $1 WHERE project_id = $2 AND sid = $3 \
+                 AND kind = 'end' AND state = $4 RETURNING project_id",
+                &[
+                    ending.as_str().into(),
+                    project.into(),
+                    sid.into(),
+                    milder.as_str().into(),
+                ],
+                &[Col::Int],
+            )
+            .await?;
+        if !moved.is_empty() {
+            return Ok(EndCount::Moved(milder));
+        }
+    }
+    Ok(EndCount::None)
+}
+
 /// Health per release, then per environment.
 pub type ReleaseHealth = HashMap<String, BTreeMap<String, Health>>;
 
@@ -153,58 +222,37 @@ pub fn overall(per_env: &BTreeMap<String, Health>) -> Health {
     total
 }
 
-impl Store {
-    /// Session and user counts of a project's releases (of one release with `version`).
-    pub async fn release_health(
-        &self,
-        project_id: i64,
-        version: Option<&str>,
-    ) -> StoreResult<ReleaseHealth> {
-        // Without a version, `$2 = ''` matches every release.
-        let sessions = sqlx::query(
-            "SELECT release, environment, status, CAST(SUM(count) AS BIGINT) AS n \
-             FROM release_sessions WHERE project_id = $1 AND ($2 = '' OR release = $2) \
-             GROUP BY release, environment, status",
-        )
-        .bind(project_id)
-        .bind(version.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?;
-        let users = sqlx::query(
-            "SELECT release, environment, COUNT(*) AS n, CAST(SUM(crashed) AS BIGINT) AS crashed \
-             FROM release_users WHERE project_id = $1 AND ($2 = '' OR release = $2) \
-             GROUP BY release, environment",
-        )
-        .bind(project_id)
-        .bind(version.unwrap_or(""))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = ReleaseHealth::new();
-        for row in sessions {
-            let h = out
-                .entry(row.try_get("release")?)
-                .or_default()
-                .entry(row.try_get("environment")?)
-                .or_default();
-            let n: i64 = row.try_get("n")?;
-            match row.try_get::<String, _>("status")?.as_str() {
-                "started" => h.sessions += n,
-                "exited" => h.exited += n,
-                "errored" => h.errored += n,
-                "abnormal" => h.abnormal += n,
-                "crashed" => h.crashed += n,
-                _ => {}
-            }
+/// Health from the rows of the session counts (release, environment, status, n) and distinct
+/// users (release, environment, n, crashed) queries of `Store::health_of`.
+pub(super) fn health_from_rows(
+    sessions: &[AnyRow],
+    users: &[AnyRow],
+) -> StoreResult<ReleaseHealth> {
+    let mut out = ReleaseHealth::new();
+    for row in sessions {
+        let h = out
+            .entry(row.try_get("release")?)
+            .or_default()
+            .entry(row.try_get("environment")?)
+            .or_default();
+        let n: i64 = row.try_get("n")?;
+        match row.try_get::<String, _>("status")?.as_str() {
+            "started" => h.sessions += n,
+            "exited" => h.exited += n,
+            "errored" => h.errored += n,
+            "abnormal" => h.abnormal += n,
+            "crashed" => h.crashed += n,
+            _ => {}
         }
-        for row in users {
-            let h = out
-                .entry(row.try_get("release")?)
-                .or_default()
-                .entry(row.try_get("environment")?)
-                .or_default();
-            h.users += row.try_get::<i64, _>("n")?;
-            h.crashed_users += row.try_get::<i64, _>("crashed")?;
-        }
-        Ok(out)
     }
+    for row in users {
+        let h = out
+            .entry(row.try_get("release")?)
+            .or_default()
+            .entry(row.try_get("environment")?)
+            .or_default();
+        h.users += row.try_get::<i64, _>("n")?;
+        h.crashed_users += row.try_get::<i64, _>("crashed")?;
+    }
+    Ok(out)
 }

@@ -38,7 +38,8 @@ pub struct Release {
     pub commit_count: i64,
 }
 
-const RELEASE_COLUMNS: &str = "id, project_id, version, created_at, date_started, date_released, \
+pub(super) const RELEASE_COLUMNS: &str =
+    "id, project_id, version, created_at, date_started, date_released, \
      url, status, refs, commits, commit_count";
 
 fn json_column(row: &AnyRow, name: &str) -> StoreResult<Value> {
@@ -49,7 +50,7 @@ fn json_column(row: &AnyRow, name: &str) -> StoreResult<Value> {
 }
 
 impl Release {
-    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<Self> {
         Ok(Release {
             id: row.try_get("id")?,
             project_id: row.try_get("project_id")?,
@@ -539,45 +540,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Deploy::from_row).collect()
-    }
-
-    /// Per release of a project: (events, issues) counted from the issues' release facets.
-    pub async fn release_event_counts(
-        &self,
-        project_id: i64,
-    ) -> StoreResult<HashMap<String, (i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT f.value, CAST(SUM(f.count) AS BIGINT) AS events, COUNT(*) AS issues \
-             FROM issues i JOIN issue_facets f ON f.issue_id = i.id AND f.facet = 'release' \
-             WHERE i.project_id = $1 AND i.status <> 'merged' GROUP BY f.value",
-        )
-        .bind(project_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = HashMap::new();
-        for r in rows {
-            out.insert(
-                r.try_get("value")?,
-                (r.try_get("events")?, r.try_get("issues")?),
-            );
-        }
-        Ok(out)
-    }
-
-    /// Per release of a project: how many issues were first seen in it.
-    pub async fn new_issue_counts(&self, project_id: i64) -> StoreResult<HashMap<String, i64>> {
-        let rows = sqlx::query(
-            "SELECT first_release, COUNT(*) AS n FROM issues WHERE project_id = $1 \
-             AND first_release IS NOT NULL AND status <> 'merged' GROUP BY first_release",
-        )
-        .bind(project_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = HashMap::new();
-        for r in rows {
-            out.insert(r.try_get("first_release")?, r.try_get("n")?);
-        }
-        Ok(out)
     }
 
     /// Issues first seen in a release, most events first.

@@ -1,6 +1,7 @@
 //! Retention: occurrences older than a project's max age, and beyond the newest N of an issue,
 //! are deleted in small batches, so ingest is never blocked for long. Issue totals (count,
-//! first/last seen, hourly buckets) stay exact: only stored occurrences go.
+//! first/last seen, hourly buckets) stay exact: only stored occurrences go. Span counts per
+//! service and hour (and the calls between services) older than the project's max age go too.
 
 use sqlx::Row;
 
@@ -31,6 +32,8 @@ impl From<&RetentionConfig> for RetentionPolicy {
 pub struct Swept {
     pub too_old: u64,
     pub over_issue_cap: u64,
+    /// Rows of `service_hours` and `service_edges`.
+    pub span_counts: u64,
 }
 
 impl Store {
@@ -48,6 +51,7 @@ impl Store {
             let cap: Option<i64> = row.try_get("max_occurrences_per_issue")?;
             let cutoff = now_ms() - days.unwrap_or(defaults.max_age_days).max(1) * 86_400_000;
             swept.too_old += self.delete_older_than(project, cutoff).await?;
+            swept.span_counts += self.delete_span_counts_before(project, cutoff).await?;
             let cap = cap.unwrap_or(defaults.max_occurrences_per_issue).max(1);
             swept.over_issue_cap += self.trim_issues(project, cap).await?;
         }
@@ -83,6 +87,27 @@ impl Store {
             cutoff,
         )
         .await
+    }
+
+    /// Span counts of hours that ended by `cutoff` (an hour partly within the bound stays),
+    /// oldest first, a batch of hours per transaction: a batch that deleted fewer rows than
+    /// `BATCH` held fewer hours than that, so it was the last.
+    async fn delete_span_counts_before(&self, project: i64, cutoff: i64) -> StoreResult<u64> {
+        let mut total = 0;
+        for table in ["service_hours", "service_edges"] {
+            total += self
+                .delete_in_batches(
+                    &format!(
+                        "DELETE FROM {table} WHERE project_id = $1 AND hour IN \
+                         (SELECT DISTINCT hour FROM {table} WHERE project_id = $1 AND hour < $2 \
+                         ORDER BY hour LIMIT $3)"
+                    ),
+                    project,
+                    cutoff - crate::time::HOUR_MS + 1,
+                )
+                .await?;
+        }
+        Ok(total)
     }
 
     /// Runs `sql` (binding `a`, `b` and the batch size) until it deletes less than a batch,

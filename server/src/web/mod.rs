@@ -13,6 +13,7 @@ mod channels;
 mod feedback;
 mod grouping;
 mod issues;
+mod ownership;
 mod projects;
 mod releases;
 mod search;
@@ -40,6 +41,7 @@ pub fn routes(r: &mut Routes) {
     grouping::routes(r);
     channels::routes(r);
     alert_rules::routes(r);
+    ownership::routes(r);
     attachments::routes(r);
     feedback::routes(r);
     releases::routes(r);

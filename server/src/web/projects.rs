@@ -116,6 +116,7 @@ struct SettingsPage {
     others: Vec<User>,
     recipients: Vec<String>,
     settings: ProjectSettings,
+    has_ownership_rules: bool,
     default_retention_days: i64,
     default_max_occurrences: i64,
     /// Attachments kept: files, stored bytes, and the project's quota.
@@ -181,6 +182,12 @@ async fn settings_page(
         others,
         recipients: state.store.project_recipients(project.id).await?,
         settings: state.store.project_settings(project.id).await?,
+        has_ownership_rules: !state
+            .store
+            .ownership_rules(project.id)
+            .await?
+            .trim()
+            .is_empty(),
         default_retention_days: state.config.retention.max_age_days,
         default_max_occurrences: state.config.retention.max_occurrences_per_issue,
         project,

@@ -97,25 +97,47 @@ struct ReleasesPage {
     layout: Layout,
     project: Project,
     rows: Vec<Row>,
+    /// Neighbouring page numbers, when there are such pages.
+    newer: Option<usize>,
+    older: Option<usize>,
+}
+
+/// Releases per page of the list.
+const PAGE_SIZE: usize = 50;
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    page: Option<String>,
 }
 
 async fn releases_page(
     me: SignedIn,
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     let project = visible_project(&state, me.user(), &slug).await?;
+    // A page number that does not read is the first page, as a hand-edited URL expects.
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|&p| (1..=100_000).contains(&p))
+        .unwrap_or(1);
     let store = &state.store;
-    let releases = store.releases(project.id).await?;
-    let counts = store.release_event_counts(project.id).await?;
-    let new = store.new_issue_counts(project.id).await?;
-    let deploys = store.project_deploys(project.id, 2_000).await?;
-    let health = store.release_health(project.id, None).await?;
+    let (releases, more) = store
+        .releases_page(project.id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    let versions: Vec<&str> = releases.iter().map(|r| r.version.as_str()).collect();
+    let counts = store.release_counts(project.id, &versions).await?;
+    let ids: Vec<i64> = releases.iter().map(|r| r.id).collect();
+    let deploys = store.deploys_of(&ids).await?;
+    let health = store.health_of(project.id, &versions).await?;
     let now = now_ms();
     let rows = releases
         .into_iter()
         .map(|release| {
-            let (events, issues) = counts.get(&release.version).copied().unwrap_or_default();
+            let c = counts.get(&release.version).copied().unwrap_or_default();
             let mut environments: Vec<(String, When)> = Vec::new();
             for d in deploys.iter().filter(|d| d.release_id == release.id) {
                 if !environments.iter().any(|(e, _)| *e == d.environment) {
@@ -132,9 +154,9 @@ async fn releases_page(
                 url: release_url(&project.slug, &release.version),
                 created: when(release.created_at, now),
                 released: release.date_released.map(|t| when(t, now)),
-                events,
-                issues,
-                new_issues: new.get(&release.version).copied().unwrap_or_default(),
+                events: c.events,
+                issues: c.issues,
+                new_issues: c.new_issues,
                 environments,
                 release,
             }
@@ -144,6 +166,8 @@ async fn releases_page(
         layout: me.layout(),
         project,
         rows,
+        newer: (page > 1).then(|| page - 1),
+        older: more.then_some(page + 1),
     })
 }
 
@@ -185,15 +209,16 @@ async fn release_page(
     let project = visible_project(&state, me.user(), &slug).await?;
     let store = &state.store;
     let release = store.release(project.id, &version).await?;
-    let (events, issues) = store
-        .release_event_counts(project.id)
+    let counts = store
+        .release_counts(project.id, &[&version])
         .await?
         .get(&version)
         .copied()
         .unwrap_or_default();
+    let (events, issues) = (counts.events, counts.issues);
     let (health, health_by_env) = health_rows(
         store
-            .release_health(project.id, Some(&version))
+            .health_of(project.id, &[&version])
             .await?
             .get(&version),
     );

@@ -177,12 +177,7 @@ async fn a_spike_alerts_once_per_window_across_instances() {
         let name = backend.name;
         // Two instances on one database (SQLite: one, twice as the same process would).
         let other = if backend.name == "postgres" {
-            Store::open(&Config {
-                database_url: backend.database_url.clone(),
-                ..Config::default()
-            })
-            .await
-            .unwrap()
+            second_instance(&backend).await
         } else {
             store.clone()
         };

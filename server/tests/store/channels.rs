@@ -2,7 +2,7 @@
 //! exist (and mail only when SMTP is on), each claimed once, a disabled channel's alerts dropped.
 
 use super::*;
-use bugle_server::store::channels::NewChannel;
+use bugle_server::store::channels::{Attempt, NewChannel};
 
 fn channel<'a>(project: i64, kind: &'a str, url: &'a str) -> NewChannel<'a> {
     NewChannel {
@@ -104,11 +104,22 @@ async fn alerts_are_queued_once_per_channel_and_never_for_mail_while_smtp_is_off
         assert_eq!(hook.disabled_reason.as_deref(), Some("410 Gone"), "{name}");
 
         store
-            .record_delivery(slack.id, Some(a.id), "new_issue", Some(200), 12, None)
+            .record_delivery(
+                slack.id,
+                &Attempt {
+                    outbox_id: Some(a.id),
+                    event: "new_issue",
+                    status: Some(200),
+                    latency_ms: 12,
+                    error: None,
+                    reason: "channel settings",
+                },
+            )
             .await
             .unwrap();
         let log = store.channel_deliveries(slack.id, 10).await.unwrap();
         assert_eq!((log.len(), log[0].status), (1, Some(200)), "{name}");
+        assert_eq!(log[0].reason.as_deref(), Some("channel settings"), "{name}");
 
         store.remove_channel(project, slack.id).await.unwrap();
         assert_eq!(
@@ -134,5 +145,66 @@ async fn mail_is_queued_when_smtp_is_set() {
             .await
             .unwrap();
         assert_eq!(pending(&store).await, (1, 0), "{}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn alerts_past_the_hourly_cap_gather_in_one_digest_per_channel() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let hook = store
+            .add_channel(&NewChannel {
+                project_id: project,
+                kind: "webhook",
+                name: "hook",
+                url: "https://example.com/hook",
+                secret: None,
+                events: None,
+                min_level: None,
+                environment: None,
+            })
+            .await
+            .unwrap();
+        for ty in ["AError", "BError", "AError"] {
+            store
+                .commit_batch(&[prepared(project, error_event(ty, 1, "web-1"))])
+                .await
+                .unwrap();
+        }
+        let now = bugle_server::time::now_ms();
+        assert_eq!(
+            store.channel_window_frees_at(hook.id).await.unwrap() / 1000,
+            now / 1000
+        );
+        let due = now + 3_600_000;
+        let mut first = None;
+        while let Some(n) = store.claim_channel_alert().await.unwrap() {
+            first.get_or_insert(n.id);
+            store
+                .hold_for_digest(n.id, hook.id, n.issue_id, due, 10)
+                .await
+                .unwrap();
+        }
+        let rows = bugle_server::store::channel_digest::digest_of;
+        let digest = store.claim_channel_alert().await.unwrap();
+        assert!(digest.is_none(), "{name}: the digest waits for the window");
+        // The window frees: the first held alert became the digest.
+        store.reschedule_alert(first.unwrap(), 0).await.unwrap();
+        let digest = store
+            .claim_channel_alert()
+            .await
+            .unwrap()
+            .expect("the digest");
+        assert_eq!(digest.kind, "digest", "{name}");
+        let (count, issues) = rows(digest.detail.as_deref());
+        assert_eq!(
+            count, 2,
+            "{name}: the two new issues' alerts (the third was no new issue)"
+        );
+        assert_eq!(issues.len(), 2, "{name}");
+        assert!(
+            store.claim_channel_alert().await.unwrap().is_none(),
+            "{name}: one digest"
+        );
     }
 }

@@ -8,6 +8,7 @@ mod channels;
 mod grouping;
 mod ingest;
 mod issues;
+mod mail_backlog;
 mod ownership;
 mod release_health;
 mod releases;
@@ -51,6 +52,15 @@ async fn stores_with(edit: impl Fn(&mut Config)) -> Vec<(Backend, Store, i64)> {
         out.push((backend, store, project.id));
     }
     out
+}
+
+/// Another store on the same database, as a second server instance would open it.
+async fn second_instance(backend: &Backend) -> Store {
+    let config = Config {
+        database_url: backend.database_url.clone(),
+        ..Config::default()
+    };
+    Store::open(&config).await.expect("store opens")
 }
 
 fn frame(module: &str, function: &str, line: u32, in_app: bool) -> Frame {

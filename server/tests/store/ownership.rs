@@ -108,6 +108,11 @@ async fn a_new_issue_is_assigned_to_its_owner_by_the_first_matching_rule() {
             ("new_issue", Some(ops.id)),
             "{name}"
         );
+        assert_eq!(
+            n.reason.as_deref(),
+            Some("ownership: tag:team=checkout -> #ops"),
+            "{name}: the delivery says why"
+        );
         assert!(
             store.claim_channel_alert().await.unwrap().is_none(),
             "{name}"
@@ -116,5 +121,48 @@ async fn a_new_issue_is_assigned_to_its_owner_by_the_first_matching_rule() {
         // Old issues keep their assignment; rules apply to new issues only.
         store.set_ownership_rules(project, "").await.unwrap();
         assert_eq!(store.ownership_rules(project).await.unwrap(), "", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_email_owner_has_a_mail_row_of_its_own_queued_before_the_projects() {
+    for (backend, store, project) in stores_mailing().await {
+        let name = backend.name;
+        store
+            .set_ownership_rules(project, "module:shop.* -> Bob@Example.com")
+            .await
+            .unwrap();
+        let done = store
+            .commit_batch(&[prepared(project, error_event("OwnedError", 1, "web-1"))])
+            .await
+            .unwrap();
+        let issue = done[0].issue_id;
+        let first = store.claim_notification().await.unwrap().expect("a row");
+        assert_eq!(
+            (
+                first.issue_id,
+                first.kind.as_str(),
+                first.recipient.as_deref()
+            ),
+            (issue, "new_issue", Some("bob@example.com")),
+            "{name}: the owner's row first"
+        );
+        store.mark_notification_sent(first.id, None).await.unwrap();
+        let second = store.claim_notification().await.unwrap().expect("a row");
+        assert_eq!(
+            (second.issue_id, second.recipient.as_deref()),
+            (issue, None),
+            "{name}: then the project's"
+        );
+        assert_eq!(
+            store.owner_recipients(issue, "new_issue").await.unwrap(),
+            ["bob@example.com"],
+            "{name}"
+        );
+        assert!(store
+            .subscribed("bob@example.com", "new_issue")
+            .await
+            .unwrap()
+            .is_some());
     }
 }

@@ -24,6 +24,76 @@ fn session(
     }
 }
 
+/// A single session's update with an error count, started at `started` (RFC 3339).
+fn update(
+    project: i64,
+    sid: &str,
+    init: bool,
+    status: &str,
+    errors: i64,
+    started: &str,
+) -> NewSession {
+    let body = format!(
+        r#"{{"sid":"{sid}","did":"{sid}-user","init":{init},"status":"{status}","errors":{errors},
+            "started":"{started}","attrs":{{"release":"5.0","environment":"production"}}}}"#
+    );
+    NewSession {
+        project_id: project,
+        update: parse_session(body.as_bytes(), Utc::now().timestamp_millis()).unwrap(),
+    }
+}
+
+/// Python's SDK sends `ok` with `errors: 1` after a handled error, then `crashed` when the
+/// app dies: errored while it runs, then crashed instead (not both), never moved back by a
+/// late resend, and moved once when two instances get the crash at the same time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_that_errors_then_crashes_counts_as_crashed_once() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let second = second_instance(&backend).await;
+        let started = Utc::now().to_rfc3339();
+        let h = |store: Store| async move {
+            let all = store.health_of(project, &["5.0"]).await.unwrap();
+            health_of(&all, "5.0")
+        };
+        let start = update(project, "s1", true, "ok", 0, &started);
+        store.commit_ingest(&[], &[start]).await.unwrap();
+        let healthy = update(project, "healthy", true, "ok", 0, &started);
+        store.commit_ingest(&[], &[healthy]).await.unwrap();
+        let errored = update(project, "s1", false, "ok", 1, &started);
+        store
+            .commit_ingest(&[], std::slice::from_ref(&errored))
+            .await
+            .unwrap();
+        let now = h(store.clone()).await;
+        assert_eq!(
+            (now.sessions, now.errored, now.crashed),
+            (2, 1, 0),
+            "{name}: running with an error"
+        );
+        assert_eq!(now.crash_free_sessions(), Some(1.0), "{name}");
+        // The crash reaches both instances at once (an SDK retry); then the old update again.
+        let crashed = update(project, "s1", false, "crashed", 1, &started);
+        let (a, b) = tokio::join!(
+            store.commit_ingest(&[], std::slice::from_ref(&crashed)),
+            second.commit_ingest(&[], std::slice::from_ref(&crashed)),
+        );
+        a.unwrap();
+        b.unwrap();
+        store.commit_ingest(&[], &[errored]).await.unwrap();
+        let exited = update(project, "s1", false, "exited", 1, &started);
+        store.commit_ingest(&[], &[exited]).await.unwrap();
+        let now = h(store.clone()).await;
+        assert_eq!(
+            (now.sessions, now.errored, now.crashed),
+            (2, 0, 1),
+            "{name}: moved, once"
+        );
+        assert_eq!((now.users, now.crashed_users), (2, 1), "{name}");
+        assert_eq!(now.crash_free_sessions(), Some(0.5), "{name}");
+    }
+}
+
 fn health_of(h: &bugle_server::store::release_health::ReleaseHealth, release: &str) -> Health {
     h.get(release).map(overall).unwrap_or_default()
 }
@@ -35,12 +105,7 @@ fn health_of(h: &bugle_server::store::release_health::ReleaseHealth, release: &s
 async fn concurrent_session_updates_count_each_session_once() {
     for (backend, store, project) in stores().await {
         let name = backend.name;
-        let second = Store::open(&Config {
-            database_url: backend.database_url.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
+        let second = second_instance(&backend).await;
         let mut tasks = Vec::new();
         for t in 0..8 {
             let store = if t % 2 == 0 {
@@ -67,7 +132,10 @@ async fn concurrent_session_updates_count_each_session_once() {
         for t in tasks {
             t.await.unwrap();
         }
-        let all = store.release_health(project, None).await.unwrap();
+        let all = store
+            .health_of(project, &["1.0", "2.0", "3.0", "4.0"])
+            .await
+            .unwrap();
         let h = health_of(&all, "1.0");
         assert_eq!(h.sessions, 200, "{name}: {h:?}");
         assert_eq!(h.crashed, 40, "{name}: {h:?}");
@@ -120,7 +188,7 @@ async fn aggregates_add_up_per_environment_and_one_release_reads_alone() {
             .commit_ingest(&[], &[session(project, "3.0", "x", true, "ok", "u")])
             .await
             .unwrap();
-        let one = store.release_health(project, Some("2.0")).await.unwrap();
+        let one = store.health_of(project, &["2.0"]).await.unwrap();
         assert_eq!(one.len(), 1, "{name}: only 2.0");
         let envs = &one["2.0"];
         assert_eq!(
@@ -143,7 +211,10 @@ async fn aggregates_add_up_per_environment_and_one_release_reads_alone() {
             "{name}"
         );
         assert_eq!(overall(envs).sessions, 24, "{name}");
-        let all = store.release_health(project, None).await.unwrap();
+        let all = store
+            .health_of(project, &["1.0", "2.0", "3.0", "4.0"])
+            .await
+            .unwrap();
         let running = health_of(&all, "3.0");
         assert_eq!(
             (running.sessions, running.crashed, running.users),
@@ -185,7 +256,10 @@ async fn sessions_commit_with_the_event_through_the_writer() {
             .await
             .unwrap();
         assert!(alone.is_none(), "{name}: no event, no commit result");
-        let all = store.release_health(project, None).await.unwrap();
+        let all = store
+            .health_of(project, &["1.0", "2.0", "3.0", "4.0"])
+            .await
+            .unwrap();
         let h = health_of(&all, "4.0");
         assert_eq!((h.sessions, h.crashed, h.exited), (2, 1, 1), "{name}");
         assert_eq!((h.users, h.crashed_users), (2, 1), "{name}");

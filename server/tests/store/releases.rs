@@ -2,6 +2,7 @@
 //! events, and issues resolved in a release regressing only on that release or newer.
 
 use super::*;
+use bugle_server::store::release_list::ReleaseCounts;
 use bugle_server::store::releases::{InRelease, NewDeploy, ReleaseChanges};
 use bugle_server::store::StoreError;
 
@@ -123,11 +124,42 @@ async fn events_record_their_release_and_the_issue_its_first_release() {
         assert_eq!(versions, ["shop@1.1.0", "shop@1.0.0"], "{name}");
         let state = store.issue_release_state(c.issue_id).await.unwrap();
         assert_eq!(state.first_release.as_deref(), Some("shop@1.0.0"), "{name}");
-        let counts = store.release_event_counts(project).await.unwrap();
-        assert_eq!(counts["shop@1.0.0"], (2, 1), "{name}");
-        assert_eq!(counts["shop@1.1.0"], (1, 1), "{name}");
-        let new = store.new_issue_counts(project).await.unwrap();
-        assert_eq!(new.get("shop@1.0.0"), Some(&1), "{name}");
+        let counts = store
+            .release_counts(project, &["shop@1.0.0", "shop@1.1.0", "9.9"])
+            .await
+            .unwrap();
+        let c10 = ReleaseCounts {
+            events: 2,
+            issues: 1,
+            new_issues: 1,
+        };
+        assert_eq!(counts["shop@1.0.0"], c10, "{name}");
+        let c11 = ReleaseCounts {
+            events: 1,
+            issues: 1,
+            new_issues: 0,
+        };
+        assert_eq!(counts["shop@1.1.0"], c11, "{name}");
+        assert!(!counts.contains_key("9.9"), "{name}");
+        // A page at a time, newest first.
+        let (first, more) = store.releases_page(project, 0, 1).await.unwrap();
+        assert_eq!(
+            (first[0].version.as_str(), more),
+            ("shop@1.1.0", true),
+            "{name}"
+        );
+        let (second, more) = store.releases_page(project, 1, 1).await.unwrap();
+        assert_eq!(
+            (second[0].version.as_str(), more),
+            ("shop@1.0.0", false),
+            "{name}"
+        );
+        assert!(store
+            .releases_page(project, 2, 1)
+            .await
+            .unwrap()
+            .0
+            .is_empty());
         assert_eq!(
             store
                 .issues_first_seen_in(project, "shop@1.0.0", 10)

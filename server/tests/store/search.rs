@@ -230,7 +230,6 @@ async fn tag_values_are_bounded_per_issue_and_key_with_exact_totals() {
         );
         assert_eq!(customer.other, extra as i64, "{}", backend.name);
         assert_eq!(key("tag:plan").values, [("free".to_owned(), n as i64)]);
-        assert_eq!(key("host").total, n as i64);
         let top = store.issue_breakdowns(issue, 3).await.unwrap();
         let customer = top.iter().find(|b| b.key() == "customer").unwrap();
         assert_eq!((customer.values.len(), customer.other), (3, n as i64 - 3));
@@ -243,6 +242,59 @@ async fn tag_values_are_bounded_per_issue_and_key_with_exact_totals() {
             store.list_issues(project, &filter).await.unwrap().0.len(),
             1
         );
+        // New values of the full key from another instance (which has not seen it full) and
+        // then from this one (which has): both go to the catch-all row.
+        let second = second_instance(&backend).await;
+        let later = |from: usize, to: usize| -> Vec<_> {
+            (from..to)
+                .map(|i| {
+                    let mut e = error_event("ValueError", 1, "web-1");
+                    e.tags.insert("customer".into(), format!("c{i:04}"));
+                    prepared(project, e)
+                })
+                .collect()
+        };
+        second.commit_batch(&later(n, n + 3)).await.unwrap();
+        store.commit_batch(&later(n + 3, n + 5)).await.unwrap();
+        // A value the issue has is counted on its row.
+        store.commit_batch(&later(0, 1)).await.unwrap();
+        let all = store.issue_breakdowns(issue, 1_000).await.unwrap();
+        let customer = all.iter().find(|b| b.facet == "tag:customer").unwrap();
+        assert_eq!(
+            customer.total,
+            n as i64 + 6,
+            "{}: exact total",
+            backend.name
+        );
+        assert_eq!(
+            customer.values.len(),
+            MAX_VALUES_PER_KEY as usize,
+            "{}",
+            backend.name
+        );
+        assert_eq!(customer.other, extra as i64 + 5, "{}", backend.name);
+        assert_eq!(
+            customer.values.iter().find(|v| v.0 == "c0000").map(|v| v.1),
+            Some(2)
+        );
+        // A new issue with more values than the bound in its first batch.
+        let wide: Vec<_> = (0..150)
+            .map(|i| {
+                let mut e = error_event("WideError", 1, "web-1");
+                e.tags.insert("customer".into(), format!("w{i:04}"));
+                prepared(project, e)
+            })
+            .collect();
+        let wide_issue = store.commit_batch(&wide).await.unwrap()[0].issue_id;
+        let all = store.issue_breakdowns(wide_issue, 1_000).await.unwrap();
+        let customer = all.iter().find(|b| b.facet == "tag:customer").unwrap();
+        assert_eq!(
+            (customer.total, customer.values.len(), customer.other),
+            (150, MAX_VALUES_PER_KEY as usize, 50),
+            "{}",
+            backend.name
+        );
+        assert_eq!(key("host").total, n as i64);
     }
 }
 

@@ -158,3 +158,57 @@ async fn concurrent_upserts_from_two_instances_add_up_exactly() {
         assert_eq!(services[0].calls, [("payments".to_owned(), 200)]);
     }
 }
+
+/// Retention deletes the span counts of hours wholly past the project's max age, its own
+/// setting or the server default, and leaves other projects' and recent ones alone.
+#[tokio::test]
+async fn retention_deletes_span_counts_older_than_the_bound() {
+    use bugle_server::store::retention::RetentionPolicy;
+    for (backend, store, project) in stores().await {
+        let (other, _) = store.create_project("Other", None).await.unwrap();
+        let now = Utc::now().timestamp_millis();
+        let hour = now - now.rem_euclid(HOUR_MS);
+        let day = 24 * HOUR_MS;
+        // 100 and 95 days ago, the hour in which the 90-day bound falls, and now.
+        for h in [hour - 100 * day, hour - 95 * day, hour - 90 * day, hour] {
+            for p in [project, other.id] {
+                let c = counts(
+                    h,
+                    &[("checkout", 10, 1), ("payments", 5, 0)],
+                    &[("checkout", "payments", 4)],
+                );
+                store.add_span_counts(p, &c).await.unwrap();
+            }
+        }
+        store
+            .set_retention(other.id, Some(200), None)
+            .await
+            .unwrap();
+        let policy = RetentionPolicy {
+            max_age_days: 90,
+            max_occurrences_per_issue: 100,
+        };
+        let swept = store.sweep_retention(policy).await.unwrap();
+        assert_eq!(
+            swept.span_counts, 6,
+            "{}: two hours of two services and one edge",
+            backend.name
+        );
+        let all = store.services(project, 0).await.unwrap();
+        assert_eq!(
+            (all[0].spans, all[0].calls.clone()),
+            (20, vec![("payments".to_owned(), 8)]),
+            "{}: the bound's own hour and now are kept",
+            backend.name
+        );
+        let kept = store.services(other.id, 0).await.unwrap();
+        assert_eq!(kept[0].spans, 40, "{}: 200 days keep all", backend.name);
+        // Nothing left to delete; a shorter project setting reaches the bound's hour.
+        assert_eq!(store.sweep_retention(policy).await.unwrap().span_counts, 0);
+        store.set_retention(project, Some(1), None).await.unwrap();
+        store.sweep_retention(policy).await.unwrap();
+        let now_only = store.services(project, 0).await.unwrap();
+        assert_eq!(now_only[0].spans, 10, "{}", backend.name);
+        assert_eq!(now_only[0].calls, [("payments".to_owned(), 4)]);
+    }
+}

@@ -78,3 +78,29 @@ async fn a_traces_occurrences_are_found_in_time_order_in_visible_projects() {
             .is_empty());
     }
 }
+
+/// The bound on a trace's occurrences counts the visible ones: a trace with more than that in
+/// a project the viewer may not see still shows the viewer's own.
+#[tokio::test]
+async fn hidden_occurrences_do_not_use_up_the_bound_of_a_trace() {
+    use bugle_server::store::traces::MAX_TRACE_OCCURRENCES;
+    for (backend, store, shop) in stores().await {
+        let (hidden, _) = store.create_project("Hidden", None).await.unwrap();
+        let t = "5b8efff798038103d269b633813fc60c";
+        let base = (Utc::now() - Duration::minutes(5)).timestamp_millis();
+        let mut batch: Vec<NewOccurrence> = (0..MAX_TRACE_OCCURRENCES)
+            .map(|i| in_trace(hidden.id, "Secret", t, base + i, None))
+            .collect();
+        batch.push(in_trace(shop, "RuntimeError", t, base + 1000, None));
+        store.commit_batch(&batch).await.unwrap();
+        let found = store.trace_occurrences(t, &[shop]).await.unwrap();
+        assert_eq!(found.len(), 1, "{}", backend.name);
+        assert_eq!(found[0].project_id, shop);
+        assert!(store.trace_occurrences(t, &[]).await.unwrap().is_empty());
+        let both = store
+            .trace_occurrences(t, &[shop, hidden.id])
+            .await
+            .unwrap();
+        assert_eq!(both.len() as i64, MAX_TRACE_OCCURRENCES, "{}", backend.name);
+    }
+}

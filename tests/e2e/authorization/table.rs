@@ -504,6 +504,8 @@ pub fn entries() -> Vec<Entry> {
         }),
         entry!("POST" "/projects/{slug}/alert-rules", Shop(200), |f| (format!("/projects/{}/alert-rules", f.shop.slug), form(&[("rule_events", "regression"), ("mail", "1")]))),
         entry!("POST" "/projects/{slug}/alert-rules/{id}/remove", Shop(303), |f| (format!("/projects/{}/alert-rules/{}/remove", f.shop.slug, f.new_rule()), form(&[]))),
+        entry!("GET" "/projects/{slug}/ownership", Shop(200), |f| (format!("/projects/{}/ownership", f.shop.slug), Body::None)),
+        entry!("POST" "/projects/{slug}/ownership", Shop(303), |f| (format!("/projects/{}/ownership", f.shop.slug), form(&[("rules", "")]))),
         entry!("GET" "/projects/{slug}/services", Shop(200), |f| (format!("/projects/{}/services", f.shop.slug), Body::None)),
         entry!("GET" "/projects/{slug}/channels", Shop(200), |f| (format!("/projects/{}/channels", f.shop.slug), Body::None)),
         // The page again, showing a webhook's signing secret this once.

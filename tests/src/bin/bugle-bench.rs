@@ -509,6 +509,10 @@ fn dashboard(issues: usize, occurrences: usize) -> Value {
             "API release",
             time(&format!("/api/v1/projects/{slug}/releases/1.50.5"), false),
         ),
+        (
+            "Sentry API release list (sentry-cli)",
+            time(&format!("/api/0/projects/bench/{slug}/releases/"), false),
+        ),
         ("page: releases", time(&format!("/projects/{slug}/releases"), true)),
         (
             "page: release",

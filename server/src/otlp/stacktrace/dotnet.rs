@@ -55,10 +55,14 @@ pub(super) fn parse(text: &str) -> Vec<RawException> {
             // .NET Framework: `Outer: m ---> Inner: m2 ---> Innermost: m3` on one line.
             headers.extend(t.split(" ---> ").map(|h| vec![h]));
         } else if !seen_frame {
-            // A message's further lines, before the first frame.
-            if let Some(header) = headers.last_mut() {
-                header.push(line);
+            // A message's further lines, before the first frame. Mono and .NET Framework go
+            // on with the inner header on the same line, also after a message of several lines
+            // (`ArgumentException`'s `Parameter name: card) ---> System.ArgumentException: ...`).
+            let mut parts = line.split(" ---> ");
+            if let (Some(rest), Some(header)) = (parts.next(), headers.last_mut()) {
+                header.push(rest);
             }
+            headers.extend(parts.map(|h| vec![h]));
         }
     }
     if headers.is_empty() && !seen_frame {

@@ -117,6 +117,12 @@ const FIXTURES: &[(&str, &str, Language)] = &[
     ),
     ("rust_anyhow", fixture!("rust_anyhow.txt"), Language::Rust),
     ("dotnet", fixture!("dotnet.txt"), Language::DotNet),
+    ("dotnet_mono", fixture!("dotnet_mono.txt"), Language::DotNet),
+    (
+        "dotnet_mono_aggregate",
+        fixture!("dotnet_mono_aggregate.txt"),
+        Language::DotNet,
+    ),
     (
         "dotnet_framework",
         fixture!("dotnet_framework.txt"),
@@ -1440,6 +1446,95 @@ fn dotnet_framework_format_with_crlf() {
     assert_eq!(ctor.function.as_deref(), Some(".ctor"));
     assert_frame(last(&chain[1]), Some("WinIOError"), None, None, false);
     assert_eq!(last(&chain[1]).module.as_deref(), Some("System.IO.__Error"));
+}
+
+#[test]
+fn mono_inner_exception_and_wrapper_frames() {
+    let chain = read(fixture!("dotnet_mono.txt"), Language::DotNet);
+    assert_eq!(
+        types(&chain),
+        [
+            "System.InvalidOperationException",
+            "System.IO.DirectoryNotFoundException"
+        ]
+    );
+    assert_eq!(
+        values(&chain),
+        [
+            Some("Could not load order 42"),
+            Some("Could not find a part of the path \"/data/orders/42.json\".")
+        ]
+    );
+    // `(wrapper remoting-invoke-with-check)` lines are the runtime's, not frames of the app.
+    assert_eq!(frame_counts(&chain), [3, 8]);
+    let outer = &chain[0];
+    assert_frame(
+        first(outer),
+        Some("Main"),
+        Some("/tmp/cap/dotnet/Capture.cs"),
+        Some(49),
+        true,
+    );
+    assert_eq!(
+        outer.frames[1].module.as_deref(),
+        Some("Shop.Program+<Main>c__AnonStorey0")
+    );
+    assert_eq!(outer.frames[1].function.as_deref(), Some("<>m__0"));
+    assert_frame(
+        last(outer),
+        Some("Load"),
+        Some("/tmp/cap/dotnet/Capture.cs"),
+        Some(28),
+        true,
+    );
+    let inner = &chain[1];
+    assert_eq!(
+        in_app(inner),
+        [true, true, false, false, false, false, false, false]
+    );
+    // No pdb for the framework's own assemblies: `in <mvid>:0` is no file.
+    assert_frame(last(inner), Some(".ctor"), None, None, false);
+    assert_eq!(last(inner).module.as_deref(), Some("System.IO.FileStream"));
+}
+
+#[test]
+fn mono_aggregate_with_a_message_of_two_lines() {
+    let chain = read(fixture!("dotnet_mono_aggregate.txt"), Language::DotNet);
+    assert_eq!(
+        types(&chain),
+        ["System.AggregateException", "System.ArgumentException"]
+    );
+    assert_eq!(
+        values(&chain),
+        [
+            Some("One or more errors occurred. (card declined for order 7\nParameter name: card)"),
+            Some("card declined for order 7\nParameter name: card")
+        ]
+    );
+    // The trailing `(Inner Exception #0)` listing repeats the inner one and is not read.
+    assert_eq!(frame_counts(&chain), [4, 4]);
+    assert_frame(
+        first(&chain[0]),
+        Some("Main"),
+        Some("/tmp/cap/dotnet/Capture.cs"),
+        Some(57),
+        true,
+    );
+    assert_frame(
+        last(&chain[0]),
+        Some("ThrowIfExceptional"),
+        None,
+        None,
+        false,
+    );
+    assert_frame(first(&chain[1]), Some("Execute"), None, None, false);
+    assert_frame(
+        last(&chain[1]),
+        Some("Charge"),
+        Some("/tmp/cap/dotnet/Capture.cs"),
+        Some(40),
+        true,
+    );
 }
 
 #[test]
