@@ -230,6 +230,10 @@ pub struct SqliteConfig {
     /// Page cache per database connection, in MB (filled only as pages are read). Big enough
     /// to hold the issues table keeps searches and the projects page in memory.
     pub cache_mb: u32,
+    /// What SQLite may hold in memory in all, every connection's page cache together, in MB
+    /// (SQLite's soft heap limit; 0: no limit). Past it, caches reuse their pages instead of
+    /// growing: ten connections of 16 MB each otherwise fill 160 MB as the database grows.
+    pub memory_mb: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -279,6 +283,7 @@ impl Default for SqliteConfig {
         Self {
             synchronous: "full".into(),
             cache_mb: 16,
+            memory_mb: 48,
         }
     }
 }
@@ -317,6 +322,7 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
     ),
     ("BUGLE_SQLITE_SYNCHRONOUS", "sqlite.synchronous"),
     ("BUGLE_SQLITE_CACHE_MB", "sqlite.cache_mb"),
+    ("BUGLE_SQLITE_MEMORY_MB", "sqlite.memory_mb"),
     ("BUGLE_RETENTION_DAYS", "retention.max_age_days"),
     (
         "BUGLE_RETENTION_MAX_PER_ISSUE",

@@ -35,6 +35,7 @@ pub mod releases;
 pub mod routes;
 pub mod scrub;
 pub mod secrets;
+pub mod sqlite_alloc;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -198,6 +198,10 @@ fn disable_transparent_huge_pages() {
 
 fn main() -> ExitCode {
     disable_transparent_huge_pages();
+    // Before anything opens a database.
+    if !bugle_server::sqlite_alloc::use_process_allocator() {
+        eprintln!("warning: SQLite keeps the C library's allocator");
+    }
     let cli = Cli::parse();
     let result = Config::load(cli.config.as_deref()).and_then(|config| {
         telemetry::init(config.log_format);

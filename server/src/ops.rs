@@ -18,7 +18,8 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// 503 with the reason when the database does not answer `SELECT 1` within the store timeout.
+/// 503 with the reason when the database does not answer `SELECT 1` within the store timeout,
+/// or (SQLite) answers but its folder is read-only or out of room, so no commit can succeed.
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let timeout = state.config.store_timeout();
     let reason = match tokio::time::timeout(timeout, state.store.ping()).await {
@@ -29,6 +30,10 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
             timeout.as_millis()
         )),
     };
+    let reason = reason.or_else(|| {
+        let problem = state.store.disk_problem()?;
+        Some(format!("database unavailable: {problem}"))
+    });
     if let Some(detail) = reason {
         return Err(ApiError::Unavailable {
             detail,
@@ -60,11 +65,19 @@ async fn metrics_page(
             ));
         }
     }
+    let mut body = state.metrics.render_all(
+        state.writer.queue_depth(),
+        state.store.pending_notifications().await.ok(),
+        state.store.channel_alerts_by_kind().await.ok().as_deref(),
+    );
+    if let Some(bytes) = state.store.sqlite_memory_bytes() {
+        body.push_str(
+            "# HELP bugle_sqlite_memory_bytes What SQLite holds in memory: every connection's \
+             page cache and statements.\n# TYPE bugle_sqlite_memory_bytes gauge\n",
+        );
+        body.push_str(&format!("bugle_sqlite_memory_bytes {bytes}\n"));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render_all(
-            state.writer.queue_depth(),
-            state.store.pending_notifications().await.ok(),
-            state.store.channel_alerts_by_kind().await.ok().as_deref(),
-        )))
+        .body(body))
 }

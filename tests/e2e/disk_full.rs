@@ -1,54 +1,16 @@
 //! SQLite out of disk, end to end: the data folder is a small tmpfs. Ingest
-//! answers 503 with Retry-After (never 500) within the bound, the failures are counted, the
-//! database stays intact (`PRAGMA integrity_check` is `ok`), and service returns by itself once
-//! there is room again. (Read-only is not tried here: Linux refuses to remount a file system
-//! read-only while the server holds the database open for writing.) Needs root to mount: under CI=true it
-//! fails loudly without it, elsewhere it is skipped with the reason.
+//! answers 503 with Retry-After (never 500) within the bound, the failures are counted,
+//! `/readyz` says the disk is full, the database stays intact (`PRAGMA integrity_check` is
+//! `ok`), and service returns by itself once there is room again. (A read-only disk is
+//! `read_only.rs`.) Needs root to mount: under CI=true it fails loudly without it, elsewhere it
+//! is skipped with the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bugle_tests::mounts::Tmpfs;
 use bugle_tests::server::{create_project, request, Project, TestServer};
 use serde_json::json;
-
-/// A mounted tmpfs, unmounted on drop.
-struct Tmpfs {
-    path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(megabytes: u32) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
-            .arg(&path)
-            .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs { path, _dir: dir }),
-            other => {
-                let why = match other {
-                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                assert!(
-                    !bugle_tests::in_ci(),
-                    "mounting a tmpfs is required under CI=true: {why}"
-                );
-                eprintln!("skipping: cannot mount a tmpfs ({why})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
-    }
-}
 
 /// An event of ~40 KB that compresses poorly (hex of random uuids).
 fn big_event() -> serde_json::Value {
@@ -74,7 +36,7 @@ fn send_until_refused(server: &TestServer, project: &Project, limit: usize) -> O
 }
 
 /// Sends an event every 200 ms until one is accepted; panics after `within`.
-fn wait_accepted(server: &TestServer, project: &Project, within: Duration) {
+pub fn wait_accepted(server: &TestServer, project: &Project, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
         let reply = server.send_event(&project.token, &json!({"message": "back"}));
@@ -91,7 +53,7 @@ fn wait_accepted(server: &TestServer, project: &Project, within: Duration) {
     }
 }
 
-fn integrity(db: &str) -> String {
+pub fn integrity(db: &str) -> String {
     bugle_tests::db::rows(db, "PRAGMA integrity_check")[0][0].clone()
 }
 
@@ -135,12 +97,17 @@ fn sqlite_out_of_disk_answers_503_stays_intact_and_recovers_when_space_is_freed(
         "bugle_store_errors_total{{reason=\"disk_full\"}} counts the failed commits"
     );
     let ready = request("GET", &format!("{}/readyz", server.url), &[], None);
-    eprintln!(
-        "disk full: /readyz {} {}; store errors {errors}",
-        ready.status, ready.body
-    );
+    assert_eq!(ready.status, 503, "not ready while the disk is full");
+    assert!(ready.body.contains("is full"), "{}", ready.body);
+    assert!(ready.header("retry-after").is_some());
     assert_eq!(integrity(&db), "ok");
     std::fs::remove_file(&filler).unwrap();
+    let ready = request("GET", &format!("{}/readyz", server.url), &[], None);
+    assert_eq!(
+        ready.status, 200,
+        "ready once space is freed: {}",
+        ready.body
+    );
     wait_accepted(&server, &project, Duration::from_secs(10));
     assert_eq!(integrity(&db), "ok");
 }

@@ -25,6 +25,7 @@ mod operations;
 mod otlp;
 mod ownership;
 mod protocols;
+mod read_only;
 mod release_health;
 mod releases;
 mod scale_out;

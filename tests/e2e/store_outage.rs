@@ -1,6 +1,9 @@
 //! The database going away under load: prompt 503s with Retry-After, never a hang or a 500, and
-//! every acknowledged event stored once it is back.
+//! every acknowledged event stored once it is back. PostgreSQL stopped or hanging, and SQLite
+//! whose write lock another process holds.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,7 +27,11 @@ fn wait_ready(server: &TestServer, status: u16, within: Duration) -> bugle_tests
 #[test]
 fn a_postgresql_restart_under_load_answers_503_promptly_and_loses_no_acknowledged_event() {
     let Some(pg) = PgCluster::start() else { return };
-    under_load(&pg, true, |pg| pg.stop(), |pg| pg.start_again());
+    let expect = Expect {
+        ready_503: true,
+        api_503: true,
+    };
+    under_load(&pg.url(), expect, || pg.stop(), || pg.start_again());
 }
 
 /// A PostgreSQL that hangs (every process stopped, connections open) is no different: ingest
@@ -32,13 +39,83 @@ fn a_postgresql_restart_under_load_answers_503_promptly_and_loses_no_acknowledge
 #[test]
 fn a_hanging_postgresql_under_load_answers_503_promptly_and_loses_no_acknowledged_event() {
     let Some(pg) = PgCluster::start() else { return };
-    under_load(&pg, false, |pg| pg.pause(), |pg| pg.resume());
+    let expect = Expect {
+        ready_503: true,
+        api_503: false,
+    };
+    under_load(&pg.url(), expect, || pg.pause(), || pg.resume());
+}
+
+/// Another process (python3's sqlite3) holds SQLite's write lock for 3 s under load: the writer
+/// gives up at the store timeout instead of SQLite's usual busy wait, the events are answered
+/// 503 within the bound (counted as `busy`), and service resumes when the lock is released.
+#[test]
+fn sqlite_write_locked_by_another_process_under_load_answers_503_promptly_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bugle.db");
+    let db = format!("sqlite://{}", path.display());
+    let expect = Expect {
+        ready_503: false,
+        api_503: false,
+    };
+    let lock = Mutex::new(None);
+    let metrics = under_load(
+        &db,
+        expect,
+        || *lock.lock().unwrap() = Some(WriteLock::take(&path)),
+        || lock.lock().unwrap().take().unwrap().release(),
+    );
+    let busy = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("bugle_store_errors_total{reason=\"busy\"} "))
+        .map_or(0, |v| v.trim().parse::<u64>().unwrap());
+    assert!(busy > 0, "batches refused as busy are counted:\n{metrics}");
+}
+
+/// A `BEGIN IMMEDIATE` held by another process until released.
+struct WriteLock(Child);
+
+impl WriteLock {
+    fn take(path: &std::path::Path) -> WriteLock {
+        const HOLD: &str = "import sqlite3, sys\n\
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n\
+            c.execute('BEGIN IMMEDIATE')\n\
+            print('locked', flush=True)\n\
+            sys.stdin.read()\n\
+            c.execute('ROLLBACK')\n";
+        let mut child = Command::new("python3")
+            .args(["-c", HOLD])
+            .arg(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "locked");
+        WriteLock(child)
+    }
+
+    fn release(mut self) {
+        drop(self.0.stdin.take());
+        assert!(self.0.wait().unwrap().success());
+    }
+}
+
+/// What the outage looks like from outside besides ingest.
+struct Expect {
+    /// `/readyz` answers 503 meanwhile.
+    ready_503: bool,
+    /// The JSON API answers 503 meanwhile.
+    api_503: bool,
 }
 
 /// Six clients send events while `down` takes the database away for 3 s and `up` brings it
-/// back; `check_api`: the JSON API answers 503 meanwhile.
-fn under_load(pg: &PgCluster, check_api: bool, down: fn(&PgCluster), up: fn(&PgCluster)) {
-    let db = pg.url();
+/// back; returns the server's metrics afterwards.
+fn under_load(db: &str, expect: Expect, down: impl FnOnce(), up: impl FnOnce()) -> String {
+    let db = db.to_owned();
     let project = create_project(&db, "Outage");
     let api = create_user_token(&db, "ada@example.com", true);
     let server = TestServer::start_with(
@@ -89,21 +166,26 @@ fn under_load(pg: &PgCluster, check_api: bool, down: fn(&PgCluster), up: fn(&PgC
             });
         }
         std::thread::sleep(Duration::from_secs(1));
-        down(pg);
-        let down_ready = wait_ready(&server, 503, Duration::from_secs(5));
-        let down_api = check_api
+        down();
+        let down_ready = expect
+            .ready_503
+            .then(|| wait_ready(&server, 503, Duration::from_secs(5)));
+        let down_api = expect
+            .api_503
             .then(|| server.get(&api, &format!("/api/v1/projects/{}/issues", project.slug)));
         std::thread::sleep(Duration::from_secs(3));
-        up(pg);
+        up();
         let up = wait_ready(&server, 200, Duration::from_secs(20));
         assert_eq!(up.status, 200, "the pool recovers by itself: {}", up.body);
         std::thread::sleep(Duration::from_secs(1));
         stop.store(true, Ordering::Relaxed);
         (down_ready, down_api)
     });
-    assert_eq!(down_ready.status, 503, "{}", down_ready.body);
-    assert!(down_ready.body.contains("database"), "{}", down_ready.body);
-    assert!(down_ready.header("retry-after").is_some());
+    if let Some(down_ready) = down_ready {
+        assert_eq!(down_ready.status, 503, "{}", down_ready.body);
+        assert!(down_ready.body.contains("database"), "{}", down_ready.body);
+        assert!(down_ready.header("retry-after").is_some());
+    }
     if let Some(down_api) = down_api {
         assert_eq!(
             down_api.status, 503,
@@ -148,4 +230,5 @@ fn under_load(pg: &PgCluster, check_api: bool, down: fn(&PgCluster), up: fn(&PgC
         let occ = server.get(&api, &format!("/api/v1/occurrences/{uuid}"));
         assert_eq!(occ.status, 200, "acknowledged {uuid} is stored");
     }
+    request("GET", &format!("{}/metrics", server.url), &[], None).body
 }

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod browser;
 pub mod db;
 pub mod load;
+pub mod mounts;
 pub mod node;
 pub mod otlp_bench;
 pub mod pg_cluster;

@@ -64,7 +64,9 @@ pub fn run(soak: &Soak) -> Value {
         "soak: {minutes} min at {:.0} events/s, dashboard reads and retention beside",
         soak.rate
     );
-    println!("  min   rss MB   ingest p99 ms   page p99 ms   queue   wal MB    db MB   stored/s");
+    println!(
+        "  min   rss MB   sqlite MB   ingest p99 ms   page p99 ms   queue   wal MB    db MB   stored/s"
+    );
     let mut rows = Vec::new();
     for minute in 0..minutes {
         let rest = soak.duration.as_secs() % 60;
@@ -80,10 +82,13 @@ pub fn run(soak: &Soak) -> Value {
         let ingest = Latencies(outcome.latencies);
         let (rss, _) = rss_mb(pid);
         let queue = metric(soak.server, "bugle_ingest_queue_depth");
+        // SQLite's own share of the RSS (page caches), 0 on PostgreSQL.
+        let sqlite_mb = metric(soak.server, "bugle_sqlite_memory_bytes") as f64 / 1e6;
         let (db, wal) = database_sizes(soak.backend);
         let row = json!({
             "minute": minute + 1,
             "rss_mb": rss,
+            "sqlite_mb": sqlite_mb,
             "ingest_p99_ms": ms(ingest.percentile(0.99)),
             "page_p99_ms": ms(pages.percentile(0.99)),
             "queue_depth": queue,
@@ -93,9 +98,10 @@ pub fn run(soak: &Soak) -> Value {
             "refused": outcome.refused,
         });
         println!(
-            "  {:>3}   {:>6.1}   {:>13.2}   {:>11.2}   {:>5}   {:>6.1}   {:>6.1}   {:>8.0}",
+            "  {:>3}   {:>6.1}   {:>9.1}   {:>13.2}   {:>11.2}   {:>5}   {:>6.1}   {:>6.1}   {:>8.0}",
             minute + 1,
             rss,
+            sqlite_mb,
             row["ingest_p99_ms"].as_f64().unwrap_or(0.0),
             row["page_p99_ms"].as_f64().unwrap_or(0.0),
             queue,

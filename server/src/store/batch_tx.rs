@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 
 use sqlx::Row as _;
 
+use super::sqlite_disk::{disk_problem, DiskProblem, ReadOnlySpells};
 use super::{StoreError, StoreResult};
 
 /// A bound parameter.
@@ -176,12 +177,15 @@ impl BatchTx for SqliteTx<'_> {
     }
 }
 
-/// The SQLite ingest connection: opened on first use (after migrations), then kept.
+/// The SQLite ingest connection: opened on first use (after migrations), then kept until a
+/// failure leaves it read-only or broken (see `sqlite_disk`).
 pub(super) struct SqliteWriter {
     path: String,
     /// The same settings as the pool's connections (`sqlite_connection_pragmas`).
     pragmas: String,
     conn: Mutex<Option<Opened>>,
+    /// Shared with the pool, whose read-only connections are replaced after a read-only spell.
+    spells: ReadOnlySpells,
 }
 
 struct Opened {
@@ -191,12 +195,22 @@ struct Opened {
 }
 
 impl SqliteWriter {
-    pub fn new(path: String, pragmas: String) -> Self {
+    pub fn new(path: String, pragmas: String, spells: ReadOnlySpells) -> Self {
         SqliteWriter {
             path,
             pragmas,
             conn: Mutex::new(None),
+            spells,
         }
+    }
+
+    /// Whether the database's folder is read-only or full now (noted for the pool).
+    pub fn disk_problem(&self) -> Option<DiskProblem> {
+        let problem = disk_problem(&self.path);
+        if let Some(DiskProblem::ReadOnly(_)) = problem {
+            self.spells.seen();
+        }
+        problem
     }
 
     /// Runs `work` in an immediate transaction and commits it. On a multi-threaded runtime the
@@ -207,34 +221,51 @@ impl SqliteWriter {
     {
         let run = || {
             let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-            if slot.is_none() {
-                *slot = Some(self.open()?);
-            }
-            let Opened { conn, checkpointer } = slot.as_mut().expect("just opened");
-            if !conn.is_autocommit() {
-                // A panic left a transaction open (the lock was poisoned): undo it first.
-                conn.execute_batch("ROLLBACK")?;
-            }
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            match finish_now(work(&mut SqliteTx(conn))) {
-                Ok(out) => {
-                    if let Err(e) = conn.execute_batch("COMMIT") {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        return Err(e.into());
-                    }
-                    let _ = checkpointer.send(());
-                    Ok(out)
-                }
-                Err(e) => {
-                    // The statement's error is the one worth reporting.
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(e)
+            let result = self.transaction_on(&mut slot, work);
+            if let Err(e) = &result {
+                if e.needs_new_connection() {
+                    // Opened read-only (SQLite says nothing when it cannot write the file) or
+                    // broken by an I/O error: the next batch opens the file as it is then, and
+                    // the pool's connections opened until now are suspect as well.
+                    *slot = None;
+                    self.spells.seen();
                 }
             }
+            result
         };
         match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
             _ => run(),
+        }
+    }
+
+    fn transaction_on<T, F>(&self, slot: &mut Option<Opened>, work: F) -> StoreResult<T>
+    where
+        F: AsyncFnOnce(&mut SqliteTx<'_>) -> StoreResult<T>,
+    {
+        if slot.is_none() {
+            *slot = Some(self.open()?);
+        }
+        let Opened { conn, checkpointer } = slot.as_mut().expect("just opened");
+        if !conn.is_autocommit() {
+            // A panic left a transaction open (the lock was poisoned): undo it first.
+            conn.execute_batch("ROLLBACK")?;
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        match finish_now(work(&mut SqliteTx(conn))) {
+            Ok(out) => {
+                if let Err(e) = conn.execute_batch("COMMIT") {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+                let _ = checkpointer.send(());
+                Ok(out)
+            }
+            Err(e) => {
+                // The statement's error is the one worth reporting.
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
         }
     }
 

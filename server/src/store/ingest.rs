@@ -189,11 +189,19 @@ impl Store {
             now,
         };
         let results = if let Some(sqlite) = &self.sqlite_writer {
-            sqlite.transaction(async |tx| {
+            let committed = sqlite.transaction(async |tx| {
                 let results = commit_in(tx, Backend::Sqlite, &inputs).await?;
                 super::release_health::apply(tx, sessions, now).await?;
                 Ok(results)
-            })?
+            });
+            if let Err(e) = &committed {
+                if e.needs_new_connection() && self.disk_problem().is_none() {
+                    // Read-only although the folder is writable again: the pool's connections
+                    // keep the process's view of the file read-only (`sqlite_disk`).
+                    super::sqlite_disk::close_idle(&self.pool).await;
+                }
+            }
+            committed?
         } else {
             let mut tx = self.begin_write().await?;
             let results = commit_in(&mut tx, self.backend(), &inputs).await?;

@@ -31,6 +31,7 @@ pub mod search;
 pub mod services;
 pub mod sessions;
 mod sql;
+pub mod sqlite_disk;
 pub mod suspects;
 pub mod traces;
 pub mod users;
@@ -190,8 +191,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A metric label for why a commit failed: `disk_full`, `read_only`, `unavailable` (down,
-    /// restarting, unreachable) or `other`.
+    /// A metric label for why a commit failed: `disk_full`, `read_only`, `busy` (another
+    /// process held SQLite's write lock past the bound), `unavailable` (down, restarting,
+    /// unreachable) or `other`.
     pub fn reason(&self) -> &'static str {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("53100") => {
@@ -200,25 +202,35 @@ impl StoreError {
             StoreError::Db(sqlx::Error::Database(e)) if e.code().as_deref() == Some("25006") => {
                 "read_only"
             }
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::DiskFull =>
-            {
-                "disk_full"
-            }
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ReadOnly =>
-            {
-                "read_only"
-            }
-            e if e.is_unavailable() => "unavailable",
-            _ => "other",
+            e => match e.sqlite_code() {
+                Some(SQLITE_FULL) => "disk_full",
+                Some(SQLITE_READONLY) => "read_only",
+                Some(SQLITE_BUSY) if e.is_unavailable() => "busy",
+                _ if e.is_unavailable() => "unavailable",
+                _ => "other",
+            },
         }
     }
 
-    /// Failures a retry can cure: PostgreSQL deadlocks and serialization failures between
-    /// instances, SQLite's busy database.
+    /// SQLite's primary result code, from the writer's connection or the pool's.
+    fn sqlite_code(&self) -> Option<i32> {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                Some(e.extended_code & 0xff)
+            }
+            // PostgreSQL's SQLSTATEs are five characters; SQLite's (extended) codes are numbers.
+            StoreError::Db(sqlx::Error::Database(e)) => e
+                .code()
+                .filter(|c| c.len() < 5)
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff),
+            _ => None,
+        }
+    }
+
     /// The database is not reachable or not writable at all (down, restarting, read-only, out
-    /// of disk): retrying event by event would only wait for it again.
+    /// of disk; SQLite's write lock held by another process past the writer's bound): retrying
+    /// event by event would only wait for it again.
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Db(
@@ -228,23 +240,36 @@ impl StoreError {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed,
             ) => true,
+            // The writer waited its whole busy timeout (the store timeout) for the lock.
+            StoreError::Sqlite(_) if self.sqlite_code() == Some(SQLITE_BUSY) => true,
+            _ if matches!(
+                self.sqlite_code(),
+                Some(SQLITE_READONLY | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN)
+            ) =>
+            {
+                true
+            }
             // 57P01-57P03: administrator shutdown, crash shutdown, cannot connect now; 53100:
             // disk full; 25006: read-only transaction; 08*: connection exceptions.
             StoreError::Db(sqlx::Error::Database(e)) => e.code().is_some_and(|c| {
                 matches!(&*c, "57P01" | "57P02" | "57P03" | "53100" | "25006")
                     || c.starts_with("08")
             }),
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
-                e.code,
-                rusqlite::ErrorCode::DiskFull
-                    | rusqlite::ErrorCode::ReadOnly
-                    | rusqlite::ErrorCode::CannotOpen
-                    | rusqlite::ErrorCode::SystemIoFailure
-            ),
             _ => false,
         }
     }
 
+    /// SQLite's connection is left read-only or broken by this failure: the writer opens
+    /// another, which sees the file as it is now.
+    pub(crate) fn needs_new_connection(&self) -> bool {
+        matches!(
+            self.sqlite_code(),
+            Some(SQLITE_READONLY | SQLITE_IOERR | SQLITE_CANTOPEN)
+        )
+    }
+
+    /// Failures a retry can cure: PostgreSQL deadlocks and serialization failures between
+    /// instances, SQLite's busy database (the pool's connections).
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => matches!(
@@ -252,14 +277,19 @@ impl StoreError {
                 Some("40P01" | "40001" | "5" | "6" | "517" | "261")
             ),
             StoreError::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DatabaseLocked
+            }
             _ => false,
         }
     }
 }
+
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_READONLY: i32 = 8;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -301,7 +331,7 @@ impl Store {
             _ => return Err(StoreError::UnsupportedUrl(redact_url(url))),
         };
         let store = match backend {
-            Backend::Sqlite => Self::open_sqlite(url, &config.sqlite).await?,
+            Backend::Sqlite => Self::open_sqlite(url, config).await?,
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(&with_statement_cache(url))?;
                 // A database that is down or hanging costs a request the store timeout, not
@@ -340,7 +370,7 @@ impl Store {
         Ok(store)
     }
 
-    async fn open_sqlite(url: &str, sqlite: &crate::config::SqliteConfig) -> StoreResult<Self> {
+    async fn open_sqlite(url: &str, config: &Config) -> StoreResult<Self> {
         let path = sqlite_path(url);
         if let Some(dir) = Path::new(&path)
             .parent()
@@ -351,13 +381,24 @@ impl Store {
             })?;
         }
         let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
-        let pragmas = sqlite_connection_pragmas(sqlite);
-        let writer_pragmas = pragmas.clone();
+        let pragmas = sqlite_connection_pragmas(&config.sqlite, 10_000);
+        // The writer waits for another process's write lock no longer than a request waits
+        // for its commit: then the batch is answered 503, not retried into the next minutes.
+        let writer_pragmas =
+            sqlite_connection_pragmas(&config.sqlite, config.store_timeout().as_millis());
+        let spells = sqlite_disk::ReadOnlySpells::default();
+        let (connected, acquiring) = (spells.clone(), spells.clone());
+        let (connected_path, acquiring_path) = (path.clone(), path.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 let pragmas = pragmas.clone();
+                if let Some(sqlite_disk::DiskProblem::ReadOnly(_)) =
+                    sqlite_disk::disk_problem(&connected_path)
+                {
+                    connected.seen();
+                }
                 Box::pin(async move {
                     // Only takes effect on a new, empty file: deleted rows' pages can then be
                     // returned to the file system by retention. Asked of a populated file it
@@ -373,8 +414,20 @@ impl Store {
                     Ok(())
                 })
             })
+            .before_acquire(move |_, meta| {
+                let fresh = !acquiring.is_stale(meta.age, &acquiring_path);
+                Box::pin(async move { Ok(fresh) })
+            })
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| {
+                match sqlite_disk::disk_problem(&path) {
+                    // SQLite cannot read a WAL database it may not write unless its -shm file
+                    // exists: an unclean stop leaves one, a clean one does not.
+                    Some(problem) => StoreError::Invalid(format!("{problem}: {e}")),
+                    None => e.into(),
+                }
+            })?;
         Ok(Store {
             pool,
             backend: Backend::Sqlite,
@@ -390,6 +443,7 @@ impl Store {
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,
+                spells,
             ))),
         })
     }
@@ -443,6 +497,21 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite: whether its folder is read-only or out of room, so that nothing can be
+    /// committed although the database answers reads (always `None` on PostgreSQL, which
+    /// reports either through its errors).
+    pub fn disk_problem(&self) -> Option<sqlite_disk::DiskProblem> {
+        self.sqlite_writer.as_ref()?.disk_problem()
+    }
+
+    /// SQLite: the bytes it holds (every connection's page cache and statements, bounded by
+    /// `sqlite.memory_mb`), for `/metrics`.
+    pub fn sqlite_memory_bytes(&self) -> Option<i64> {
+        self.sqlite_writer.as_ref()?;
+        // SAFETY: reads SQLite's process-wide allocation counter.
+        Some(unsafe { rusqlite::ffi::sqlite3_memory_used() })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -452,13 +521,16 @@ impl Store {
 /// the dashboard read while the writer commits; a busy timeout lets the CLI and the server
 /// share the file. temp_store: a multi-row statement keeps a journal of the pages it changes
 /// (to undo itself on a conflict), and past 64 KB SQLite spilled it to a temporary file, one
-/// extra page write for nearly every WAL frame of an ingest batch.
-fn sqlite_connection_pragmas(sqlite: &crate::config::SqliteConfig) -> String {
+/// extra page write for nearly every WAL frame of an ingest batch. soft_heap_limit is
+/// process-wide: it bounds every connection's page cache together (`sqlite.memory_mb`).
+fn sqlite_connection_pragmas(sqlite: &crate::config::SqliteConfig, busy_ms: u128) -> String {
     format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = 10000; \
-         PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {busy_ms}; \
+         PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{}; \
+         PRAGMA soft_heap_limit = {};",
         sqlite.synchronous,
-        u64::from(sqlite.cache_mb) * 1024
+        u64::from(sqlite.cache_mb) * 1024,
+        u64::from(sqlite.memory_mb) << 20,
     )
 }
 
@@ -486,7 +558,33 @@ fn sqlite_path(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{sqlite_path, with_statement_cache};
+    use super::{sqlite_path, with_statement_cache, StoreError};
+
+    fn sqlite_failure(code: i32) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    }
+
+    #[test]
+    fn sqlite_failures_that_no_retry_cures_are_unavailable_with_their_reason() {
+        // SQLITE_BUSY after the writer's busy timeout, READONLY_CANTINIT, FULL, IOERR_WRITE.
+        for (code, reason, reopen) in [
+            (5, "busy", false),
+            (1288, "read_only", true),
+            (13, "disk_full", false),
+            (778, "unavailable", true),
+        ] {
+            let e = sqlite_failure(code);
+            assert!(e.is_unavailable(), "{code}");
+            assert!(!e.is_transient(), "{code}");
+            assert_eq!(e.reason(), reason, "{code}");
+            assert_eq!(e.needs_new_connection(), reopen, "{code}");
+        }
+        assert_eq!(sqlite_failure(19).reason(), "other");
+        assert!(!sqlite_failure(19).is_unavailable());
+    }
 
     #[test]
     fn postgres_urls_get_a_statement_cache_unless_they_set_one() {

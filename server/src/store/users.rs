@@ -179,15 +179,25 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         // "Last used" for the settings page, written at most once a minute per token, and
-        // only then, so API reads do not take the write lock.
+        // only then, so API reads do not take the write lock. Bookkeeping: while the database
+        // cannot be written (read-only, full, locked) reads are still served.
         let now = now_ms();
         let last: Option<i64> = row.try_get("last_used_at")?;
         if last.is_none_or(|t| t < now - 60_000) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
-                .bind(&hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+            let noted =
+                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                    .bind(&hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(StoreError::from);
+            match noted {
+                Ok(_) => {}
+                Err(e) if e.is_unavailable() || e.is_transient() => {
+                    tracing::warn!(error = %crate::telemetry::error_chain(&e), "token use not noted");
+                }
+                Err(e) => return Err(e),
+            }
         }
         let scope = TokenScope::from_columns(row.try_get("scope")?, row.try_get("project_ids")?);
         User::from_row(&row).map(|u| Some((u, scope)))
