@@ -19,7 +19,8 @@ async fn healthz() -> HttpResponse {
 }
 
 /// 503 with the reason when the database does not answer `SELECT 1` within the store timeout,
-/// or (SQLite) answers but its folder is read-only or out of room, so no commit can succeed.
+/// or (SQLite) answers but its folder is read-only or out of room, or another process holds its
+/// write lock, so no commit can succeed.
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let timeout = state.config.store_timeout();
     let reason = match tokio::time::timeout(timeout, state.store.ping()).await {
@@ -33,6 +34,15 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let reason = reason.or_else(|| {
         let problem = state.store.disk_problem()?;
         Some(format!("database unavailable: {problem}"))
+    });
+    let reason = reason.or_else(|| {
+        state.store.write_locked().then(|| {
+            format!(
+                "database unavailable: another process holds the SQLite database's write lock; \
+                 ingest gave up on it after {} ms",
+                timeout.as_millis()
+            )
+        })
     });
     if let Some(detail) = reason {
         return Err(ApiError::Unavailable {

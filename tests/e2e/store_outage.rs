@@ -30,6 +30,7 @@ fn a_postgresql_restart_under_load_answers_503_promptly_and_loses_no_acknowledge
     let expect = Expect {
         ready_503: true,
         api_503: true,
+        page_503: true,
     };
     under_load(&pg.url(), expect, || pg.stop(), || pg.start_again());
 }
@@ -42,21 +43,24 @@ fn a_hanging_postgresql_under_load_answers_503_promptly_and_loses_no_acknowledge
     let expect = Expect {
         ready_503: true,
         api_503: false,
+        page_503: false,
     };
     under_load(&pg.url(), expect, || pg.pause(), || pg.resume());
 }
 
 /// Another process (python3's sqlite3) holds SQLite's write lock for 3 s under load: the writer
 /// gives up at the store timeout instead of SQLite's usual busy wait, the events are answered
-/// 503 within the bound (counted as `busy`), and service resumes when the lock is released.
+/// 503 within the bound (counted as `busy`), `/readyz` says the lock is held, and service
+/// resumes when the lock is released.
 #[test]
 fn sqlite_write_locked_by_another_process_under_load_answers_503_promptly_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bugle.db");
     let db = format!("sqlite://{}", path.display());
     let expect = Expect {
-        ready_503: false,
+        ready_503: true,
         api_503: false,
+        page_503: false,
     };
     let lock = Mutex::new(None);
     let metrics = under_load(
@@ -110,6 +114,8 @@ struct Expect {
     ready_503: bool,
     /// The JSON API answers 503 meanwhile.
     api_503: bool,
+    /// A signed-in dashboard page is the "database unavailable" page (503) meanwhile.
+    page_503: bool,
 }
 
 /// Six clients send events while `down` takes the database away for 3 s and `up` brings it
@@ -118,6 +124,7 @@ fn under_load(db: &str, expect: Expect, down: impl FnOnce(), up: impl FnOnce()) 
     let db = db.to_owned();
     let project = create_project(&db, "Outage");
     let api = create_user_token(&db, "ada@example.com", true);
+    bugle_tests::web::create_user(&db, "bob@example.com", true);
     let server = TestServer::start_with(
         &db,
         &[
@@ -125,13 +132,18 @@ fn under_load(db: &str, expect: Expect, down: impl FnOnce(), up: impl FnOnce()) 
             ("BUGLE_RETENTION_MAX_PER_ISSUE", "1000000"),
         ],
     );
+    let web = bugle_tests::web::WebUser::sign_in(
+        &server.url,
+        "bob@example.com",
+        bugle_tests::web::PASSWORD,
+    );
     let url = format!("{}/api/v1/events", server.url);
     let auth = format!("Bearer {}", project.token);
     let acknowledged = Mutex::new(Vec::new());
     // (status, took) of every answer; connection errors as status 0.
     let answers = Mutex::new(Vec::new());
     let stop = AtomicBool::new(false);
-    let (down_ready, down_api) = std::thread::scope(|s| {
+    let (down_ready, down_api, down_page) = std::thread::scope(|s| {
         for t in 0..6 {
             let (url, auth, acknowledged, answers, stop) =
                 (&url, &auth, &acknowledged, &answers, &stop);
@@ -173,14 +185,26 @@ fn under_load(db: &str, expect: Expect, down: impl FnOnce(), up: impl FnOnce()) 
         let down_api = expect
             .api_503
             .then(|| server.get(&api, &format!("/api/v1/projects/{}/issues", project.slug)));
+        let down_page = expect
+            .page_503
+            .then(|| web.get(&format!("/projects/{}/issues", project.slug)));
         std::thread::sleep(Duration::from_secs(3));
         up();
         let up = wait_ready(&server, 200, Duration::from_secs(20));
         assert_eq!(up.status, 200, "the pool recovers by itself: {}", up.body);
         std::thread::sleep(Duration::from_secs(1));
         stop.store(true, Ordering::Relaxed);
-        (down_ready, down_api)
+        (down_ready, down_api, down_page)
     });
+    if let Some(page) = down_page {
+        assert_eq!(page.status, 503, "{}", page.body);
+        assert!(
+            page.body.contains("the database is unavailable right now"),
+            "a clear page, not a 500: {}",
+            page.body
+        );
+        assert!(page.header("retry-after").is_some());
+    }
     if let Some(down_ready) = down_ready {
         assert_eq!(down_ready.status, 503, "{}", down_ready.body);
         assert!(down_ready.body.contains("database"), "{}", down_ready.body);

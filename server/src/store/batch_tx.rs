@@ -177,6 +177,9 @@ impl BatchTx for SqliteTx<'_> {
     }
 }
 
+/// How long `/readyz` reports the write lock held after a batch last gave up on it.
+const LOCKED_NOTE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The SQLite ingest connection: opened on first use (after migrations), then kept until a
 /// failure leaves it read-only or broken (see `sqlite_disk`).
 pub(super) struct SqliteWriter {
@@ -186,6 +189,9 @@ pub(super) struct SqliteWriter {
     conn: Mutex<Option<Opened>>,
     /// Shared with the pool, whose read-only connections are replaced after a read-only spell.
     spells: ReadOnlySpells,
+    /// When a batch last gave up on the write lock (another process held it past the store
+    /// timeout), until a batch commits again: `/readyz` says so.
+    busy_at: Mutex<Option<std::time::Instant>>,
 }
 
 struct Opened {
@@ -201,7 +207,15 @@ impl SqliteWriter {
             pragmas,
             conn: Mutex::new(None),
             spells,
+            busy_at: Mutex::new(None),
         }
+    }
+
+    /// Whether the last batch gave up on the write lock, recently (a lock released while no
+    /// batch comes is not seen, so the note lapses after `LOCKED_NOTE`).
+    pub fn write_locked(&self) -> bool {
+        let busy_at = self.busy_at.lock().unwrap_or_else(|e| e.into_inner());
+        busy_at.is_some_and(|at| at.elapsed() < LOCKED_NOTE)
     }
 
     /// Whether the database's folder is read-only or full now (noted for the pool).
@@ -222,6 +236,9 @@ impl SqliteWriter {
         let run = || {
             let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
             let result = self.transaction_on(&mut slot, work);
+            let busy = matches!(&result, Err(e) if e.reason() == "busy");
+            *self.busy_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                busy.then(std::time::Instant::now);
             if let Err(e) = &result {
                 if e.needs_new_connection() {
                     // Opened read-only (SQLite says nothing when it cannot write the file) or

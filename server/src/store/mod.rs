@@ -504,6 +504,14 @@ impl Store {
         self.sqlite_writer.as_ref()?.disk_problem()
     }
 
+    /// SQLite: whether ingest batches are giving up on the write lock, held by another process
+    /// past the store timeout (always false on PostgreSQL).
+    pub fn write_locked(&self) -> bool {
+        self.sqlite_writer
+            .as_ref()
+            .is_some_and(|w| w.write_locked())
+    }
+
     /// SQLite: the bytes it holds (every connection's page cache and statements, bounded by
     /// `sqlite.memory_mb`), for `/metrics`.
     pub fn sqlite_memory_bytes(&self) -> Option<i64> {
