@@ -19,10 +19,7 @@ impl Store {
         max_listed: usize,
     ) -> StoreResult<()> {
         let now = now_ms();
-        let lock = match self.backend {
-            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            super::Backend::Sqlite => "",
-        };
+        let lock = super::notify::skip_locked(self.backend);
         let mut tx = self.begin_write().await?;
         let open = sqlx::query(&format!(
             "SELECT id, detail FROM outbox WHERE channel_id = $1 AND kind = 'digest' \

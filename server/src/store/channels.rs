@@ -135,9 +135,6 @@ const COLUMNS: &str = "id, project_id, kind, name, url, secret, events, min_leve
 /// Deliveries kept per channel.
 const DELIVERY_LOG: i64 = 100;
 
-/// How long a claim lasts before another worker may take the row.
-const LEASE_MS: i64 = 120_000;
-
 impl Store {
     pub async fn add_channel(&self, new: &NewChannel<'_>) -> StoreResult<Channel> {
         let id: i64 = sqlx::query_scalar(
@@ -234,10 +231,7 @@ impl Store {
         before: i64,
     ) -> StoreResult<Vec<(i64, i64)>> {
         let now = now_ms();
-        let lock = match self.backend {
-            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            super::Backend::Sqlite => "",
-        };
+        let lock = super::notify::skip_locked(self.backend);
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
             "SELECT id, issue_id FROM outbox WHERE channel_id = $1 AND sent_at IS NULL AND id <> $2 \
@@ -252,11 +246,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now + LEASE_MS)
-                .execute(&mut *tx)
-                .await?;
+            super::notify::lease(&mut tx, id, now).await?;
             out.push((id, row.try_get("issue_id")?));
         }
         tx.commit().await?;

@@ -4,11 +4,8 @@
 use sqlx::Row as _;
 
 use super::notify::Notification;
-use super::{Backend, Store, StoreResult};
+use super::{Store, StoreResult};
 use crate::time::now_ms;
-
-/// How long a claim lasts (as for every outbox row).
-const LEASE_MS: i64 = 120_000;
 
 impl Store {
     /// Every other unsent mail of `first`'s project and recipient created before `before`,
@@ -19,10 +16,7 @@ impl Store {
         before: i64,
     ) -> StoreResult<Vec<Notification>> {
         let now = now_ms();
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = super::notify::skip_locked(self.backend);
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
             "SELECT id, issue_id, kind, detail, attempts, created_at, rule_id, reason FROM outbox \
@@ -40,11 +34,7 @@ impl Store {
         let mut claimed = Vec::new();
         for row in rows {
             let id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now + LEASE_MS)
-                .execute(&mut *tx)
-                .await?;
+            super::notify::lease(&mut tx, id, now).await?;
             claimed.push(Notification {
                 id,
                 project_id: first.project_id,

@@ -64,6 +64,29 @@ pub(super) async fn enqueue(
     .await
 }
 
+/// What a claiming SELECT adds on PostgreSQL so that several instances take different rows
+/// (SQLite's one writer needs nothing).
+pub(super) fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
+/// Leases a claimed outbox row to this worker for [`LEASE_MS`] from `now`.
+pub(super) async fn lease(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now + LEASE_MS)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Takes the oldest due notification for this worker, or `None`. With several instances
     /// on PostgreSQL, `FOR UPDATE SKIP LOCKED` lets each row go to exactly one of them.
@@ -74,10 +97,7 @@ impl Store {
     /// The oldest due outbox row matching `filter` (mail or channel alerts), claimed.
     pub(super) async fn claim_outbox_row(&self, filter: &str) -> StoreResult<Option<Notification>> {
         let now = now_ms();
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = super::notify::skip_locked(self.backend);
         // Idle workers ask every poll: look without the write lock first, so an empty outbox
         // never makes the ingest writer wait.
         let due: Option<i64> = sqlx::query_scalar(&format!(
@@ -117,11 +137,7 @@ impl Store {
             recipient: row.try_get("recipient")?,
             reason: row.try_get("reason")?,
         };
-        sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
-            .bind(notification.id)
-            .bind(now + LEASE_MS)
-            .execute(&mut *tx)
-            .await?;
+        super::notify::lease(&mut tx, notification.id, now).await?;
         tx.commit().await?;
         Ok(Some(notification))
     }
@@ -271,10 +287,7 @@ impl Store {
         min: i64,
     ) -> StoreResult<Vec<Notification>> {
         let now = now_ms();
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = super::notify::skip_locked(self.backend);
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
             "SELECT id, project_id, issue_id, kind, detail, attempts, rule_id, reason FROM outbox \
@@ -299,11 +312,7 @@ impl Store {
         let mut claimed = Vec::new();
         for row in rows {
             let id: i64 = row.try_get("id")?;
-            sqlx::query("UPDATE outbox SET claimed_until = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now + LEASE_MS)
-                .execute(&mut *tx)
-                .await?;
+            super::notify::lease(&mut tx, id, now).await?;
             claimed.push(Notification {
                 id,
                 project_id: row.try_get("project_id")?,
