@@ -336,8 +336,19 @@ impl Event {
         self.processing_notes.extend(notes);
     }
 
-    /// Fills what the server decides when the client did not: id, time, level.
+    /// Fills what the server decides when the client did not: id, time, level, and the trace
+    /// of the request being served when it came with a W3C `traceparent` header (how a
+    /// Rollbar item, which has no trace field, or an SDK without tracing joins the trace).
     pub fn finalize(&mut self, received_at: DateTime<Utc>) {
+        if self.trace.is_none() {
+            self.trace = self.request.as_ref().and_then(|r| {
+                let (_, value) = r
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("traceparent"))?;
+                traceparent(value)
+            });
+        }
         self.uuid.get_or_insert_with(Uuid::now_v7);
         self.timestamp.get_or_insert(received_at);
         if self.level.is_none() {
@@ -413,6 +424,27 @@ impl From<bugle_wire::Event> for Event {
     }
 }
 
+/// The trace and parent span of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`; a later
+/// version may add fields after those); `None` for anything else or all-zero ids.
+pub fn traceparent(value: &str) -> Option<Trace> {
+    let mut parts = value.trim().split('-');
+    let version = parts.next()?;
+    let (trace, span, flags) = (parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let valid = hex(version, 2)
+        && version != "ff"
+        && hex(trace, 32)
+        && hex(span, 16)
+        && hex(flags, 2)
+        && (version != "00" || parts.next().is_none())
+        && trace.bytes().any(|b| b != b'0')
+        && span.bytes().any(|b| b != b'0');
+    valid.then(|| Trace {
+        trace_id: Some(trace.to_ascii_lowercase()),
+        span_id: Some(span.to_ascii_lowercase()),
+    })
+}
+
 /// A trace id as stored for lookups: hex digits lowercased, dashes dropped (X-Ray's
 /// `1-5759e988-bd862e3fe1be46a994272793`), 16 to 64 digits; anything else is no trace id.
 pub fn trace_key(id: &str) -> Option<String> {
@@ -429,6 +461,56 @@ pub fn trace_key(id: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_traceparent_gives_its_trace_and_span() {
+        let t = traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").unwrap();
+        assert_eq!(
+            t.trace_id.as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(t.span_id.as_deref(), Some("00f067aa0ba902b7"));
+        // A later version may append fields; version 00 may not.
+        assert!(
+            traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz").is_some()
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        ] {
+            assert!(traceparent(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_event_without_a_trace_takes_its_requests_traceparent() {
+        let mut ev = Event::default();
+        let mut request = Request::default();
+        request.headers.insert(
+            "Traceparent".into(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
+        );
+        ev.request = Some(request);
+        ev.finalize(Utc::now());
+        let trace = ev.trace.clone().unwrap();
+        assert_eq!(
+            trace.trace_id.as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        // A trace the SDK reported wins over the header.
+        let mut own = ev.clone();
+        own.trace = Some(Trace {
+            trace_id: Some("a".repeat(32)),
+            span_id: None,
+        });
+        own.finalize(Utc::now());
+        assert_eq!(own.trace.unwrap().trace_id, Some("a".repeat(32)));
+    }
 
     #[test]
     fn trace_ids_are_stored_as_lowercase_hex() {

@@ -387,6 +387,21 @@ fn a_rust_service_an_otlp_app_and_a_sentry_app_share_their_errors_of_one_trace()
             Some(sentry.to_string().into_bytes()),
         );
         assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+        // Rollbar's items have no trace field: one reported while serving a request that came
+        // with a `traceparent` (pyrollbar sends the request's headers) joins that trace.
+        let rollbar = json!({"access_token": storefront.token, "data": {"environment": "production",
+            "language": "python", "notifier": {"name": "pyrollbar", "version": "1.3.0"},
+            "body": {"trace": {"frames": [{"filename": "/srv/shop/views.py", "lineno": 41, "method": "reserve"}],
+                "exception": {"class": "InventoryError", "message": "sku 7 is out of stock"}}},
+            "request": {"url": "https://shop.example/cart", "method": "POST", "user_ip": "203.0.113.9",
+                "headers": {"Traceparent": format!("00-{trace_id}-b9c7c989f97918e1-01"), "Accept": "*/*"}}}});
+        let reply = bugle_tests::server::request(
+            "POST",
+            &format!("{}/api/1/item/", server.url),
+            &[],
+            Some(rollbar.to_string().into_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{name}: {}", reply.body);
         let run = |args: &[&str], parent: &str| {
             let out = Command::new(&traced)
                 .args(args)
@@ -454,7 +469,10 @@ fn a_rust_service_an_otlp_app_and_a_sentry_app_share_their_errors_of_one_trace()
         let web = crate::otlp::signed_in(&server);
         let section = crate::otlp::trace_section(&web, &refund);
         let listed = ["CardDeclined", "RuntimeError", ">payments<", ">checkout<"];
-        for listed in listed.iter().chain(&["ChunkLoadError", "Storefront"]) {
+        for listed in listed
+            .iter()
+            .chain(&["ChunkLoadError", "Storefront", "InventoryError"])
+        {
             assert!(section.contains(listed), "{name}: no {listed} in {section}");
         }
         assert!(section.contains("refund failed"), "{name}: {section}");
@@ -470,7 +488,7 @@ fn a_rust_service_an_otlp_app_and_a_sentry_app_share_their_errors_of_one_trace()
             );
             others.extend(list.json()["issues"].as_array().unwrap().clone());
         }
-        assert_eq!(others.len(), 3, "{name}: {others:#?}");
+        assert_eq!(others.len(), 4, "{name}: {others:#?}");
         for issue in &others {
             let latest = server
                 .get(&api, &format!("/api/v1/issues/{}", issue["id"]))
