@@ -43,7 +43,8 @@ pub struct Issue {
     pub owner_rule: Option<String>,
 }
 
-const ISSUE_COLUMNS: &str = "id, project_id, title, culprit, level, status, count, first_seen, \
+pub(super) const ISSUE_COLUMNS: &str =
+    "id, project_id, title, culprit, level, status, count, first_seen, \
      last_seen, resolved_at, regressed_at, merged_into, grouping_version, components, \
      assignee_id, snooze_until, snooze_count, first_release, resolved_in_release, resolved_next, \
      owner_rule";
@@ -507,7 +508,7 @@ impl Store {
         .await?)
     }
 
-    async fn fetch_issues(&self, b: &SqlBuilder) -> StoreResult<Vec<Issue>> {
+    pub(super) async fn fetch_issues(&self, b: &SqlBuilder) -> StoreResult<Vec<Issue>> {
         let rows = b.query().fetch_all(&self.pool).await?;
         rows.iter().map(Issue::from_row).collect()
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use super::issues::{Issue, ISSUE_COLUMNS};
 use super::release_health::ReleaseHealth;
 use super::releases::{Deploy, Release, DEPLOY_COLUMNS, RELEASE_COLUMNS};
 use super::sql::{Arg, SqlBuilder};
@@ -127,6 +128,26 @@ impl Store {
             .iter()
             .map(Deploy::from_row)
             .collect()
+    }
+
+    /// Issues first seen in a release, most events first, read in one query (the release
+    /// page lists them).
+    pub async fn new_issues_of(
+        &self,
+        project_id: i64,
+        version: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Issue>> {
+        let mut q = SqlBuilder::new(&format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE "));
+        q.push(
+            "project_id = ? AND first_release = ? AND status <> 'merged' ORDER BY count DESC, id LIMIT ?",
+            vec![
+                Arg::Int(project_id),
+                Arg::Text(version.to_owned()),
+                Arg::Int(limit),
+            ],
+        );
+        self.fetch_issues(&q).await
     }
 
     /// Session health of each of `versions`, per environment.

@@ -262,10 +262,7 @@ async fn release_page(
             },
         });
     }
-    let mut new_issues = Vec::new();
-    for id in store.issues_first_seen_in(project.id, &version, 50).await? {
-        new_issues.push(store.issue(id).await?);
-    }
+    let new_issues = store.new_issues_of(project.id, &version, 50).await?;
     render(&ReleasePage {
         layout: me.layout(),
         created: when(release.created_at, now),
