@@ -607,12 +607,7 @@ fn run_soak(args: &Args, duration: Duration) {
         rate: args.rate,
         requests: &make,
     });
-    std::fs::write(
-        &args.out,
-        serde_json::to_string_pretty(&json!({"soak": report})).unwrap(),
-    )
-    .expect("write the report");
-    println!("\nwritten to {}", args.out);
+    write_report(&args.out, &json!({"soak": report}));
 }
 
 /// The `--baseline` run: rounds of baseline and current in alternating order (AB, BA, ...),
@@ -677,9 +672,18 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
     );
     let report = json!({"backend": name, "baseline": rates[0], "current": rates[1],
         "ratio": after / before, "cpu_s_per_10k": {"baseline": cpu[0], "current": cpu[1]}});
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap())
-        .expect("write the report");
-    println!("written to {}", args.out);
+    write_report(&args.out, &report);
+}
+
+/// Writes the JSON report to `out` (its folder made when missing: a run from outside the
+/// checkout has no `target/`), and says where.
+fn write_report(out: &str, report: &Value) {
+    let path = std::path::Path::new(out);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).expect("make the report's folder");
+    }
+    std::fs::write(path, serde_json::to_string_pretty(report).unwrap()).expect("write the report");
+    println!("\nwritten to {out}");
 }
 
 fn main() {
@@ -692,12 +696,7 @@ fn main() {
         println!("dashboard data:");
         let dash = dashboard(args.seed_issues, args.seed_occurrences);
         print_rows(&dashboard_rows(&dash));
-        std::fs::write(
-            &args.out,
-            serde_json::to_string_pretty(&json!({"dashboard": dash})).unwrap(),
-        )
-        .expect("write the report");
-        println!("\nwritten to {}", args.out);
+        write_report(&args.out, &json!({"dashboard": dash}));
         return;
     }
     if args.only.as_deref() == Some("otlp") {
@@ -834,7 +833,5 @@ fn main() {
         "postgres": postgres, "dashboard": dash,
         "targets": rows.iter().map(|(n, v, ok)| json!({"target": n, "measured": v, "pass": ok})).collect::<Vec<_>>(),
     });
-    std::fs::write(&args.out, serde_json::to_string_pretty(&report).unwrap())
-        .expect("write the report");
-    println!("\nwritten to {}", args.out);
+    write_report(&args.out, &report);
 }
