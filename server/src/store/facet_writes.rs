@@ -35,24 +35,31 @@ pub(super) struct IssueFacets<'a> {
 type FacetRow<'a> = (i64, &'a str, &'a str, i64, i64);
 
 /// (issue, facet) keys this process saw full: their new values go to the catch-all row, so
-/// they take the statements that bound before writing. Keys only ever fill up; bounded.
+/// they take the statements that bound before writing. Keys only ever fill up; bounded (by
+/// issues, cleared when past the bound). Looked up without allocating, once per batch locked.
 #[derive(Clone, Default)]
-pub struct FullKeys(Arc<Mutex<HashSet<(i64, String)>>>);
+pub struct FullKeys(Arc<Mutex<HashMap<i64, HashSet<String>>>>);
 
-const FULL_KEYS_MAX: usize = 100_000;
+const FULL_KEYS_MAX_ISSUES: usize = 20_000;
 
 impl FullKeys {
-    fn contains(&self, issue: i64, facet: &str) -> bool {
+    /// The full keys of the batch's issues, copied so the lock is taken once and briefly.
+    fn of(&self, issues: &[IssueFacets<'_>]) -> HashMap<i64, HashSet<String>> {
         let full = self.0.lock().expect("full keys lock");
-        full.contains(&(issue, facet.to_owned()))
+        issues
+            .iter()
+            .filter_map(|d| Some((d.id, full.get(&d.id)?.clone())))
+            .collect()
     }
 
     fn add(&self, keys: impl IntoIterator<Item = (i64, String)>) {
         let mut full = self.0.lock().expect("full keys lock");
-        if full.len() > FULL_KEYS_MAX {
+        if full.len() > FULL_KEYS_MAX_ISSUES {
             full.clear();
         }
-        full.extend(keys);
+        for (issue, facet) in keys {
+            full.entry(issue).or_default().insert(facet);
+        }
     }
 }
 
@@ -89,25 +96,30 @@ pub(super) async fn write_facets(
     let mut bounded: Vec<FacetRow> = Vec::new();
     // Keys whose new values the upsert reports: of issues that existed before the batch.
     let mut watched: HashSet<(i64, &str)> = HashSet::new();
+    let full = full_keys.of(issues);
     for d in issues {
         let id = d.id;
+        let is_new = new_issues.contains(&id);
+        // A new issue's values per key (its keys' values are adjacent in the map).
         let mut per_key: HashMap<&str, i64> = HashMap::new();
-        for (facet, _) in d.tags.keys() {
-            *per_key.entry(facet.as_str()).or_default() += 1;
+        if is_new && backend == Backend::Postgres {
+            for (facet, _) in d.tags.keys() {
+                *per_key.entry(facet.as_str()).or_default() += 1;
+            }
         }
         for ((facet, value), (n, last)) in d.tags {
             let row = (id, facet.as_str(), value.as_str(), *n, *last);
             let bound_first = match backend {
                 Backend::Sqlite => true,
-                Backend::Postgres if new_issues.contains(&id) => {
-                    per_key[facet.as_str()] > MAX_VALUES_PER_KEY
-                }
-                Backend::Postgres => full_keys.contains(id, facet),
+                Backend::Postgres if is_new => per_key[facet.as_str()] > MAX_VALUES_PER_KEY,
+                Backend::Postgres => full
+                    .get(&id)
+                    .is_some_and(|keys| keys.contains(facet.as_str())),
             };
             if bound_first {
                 bounded.push(row);
             } else {
-                if !new_issues.contains(&id) {
+                if !is_new {
                     watched.insert((id, facet.as_str()));
                 }
                 plain.push(row);
