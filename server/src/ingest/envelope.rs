@@ -61,7 +61,8 @@ pub async fn ingest(
     // so the sender learns why rather than being told its data was accepted.
     let mut refusals: Vec<String> = skipped.iter().map(|s| s.error.to_string()).collect();
     let limits = &state.config.attachments;
-    let mut event: Option<(Event, Vec<u8>)> = None;
+    // The event, and the index of the item it came from (its payload is the raw body).
+    let mut event: Option<(Event, Option<usize>)> = None;
     let mut attachments: Vec<Incoming> = Vec::new();
     let mut feedback: Vec<NewFeedback> = Vec::new();
     let mut sessions: Vec<NewSession> = Vec::new();
@@ -78,13 +79,8 @@ pub async fn ingest(
                         state.config.ingest.max_event_bytes
                     )));
                 }
-                // Mapped with the envelope's headers: its event_id wins, its sdk fills in.
-                let single = Envelope {
-                    headers: envelope.headers.clone(),
-                    items: vec![item.clone()],
-                };
-                match sentry::event_from_envelope(&single) {
-                    Ok(Some(ev)) => event = Some((ev, item.payload.clone())),
+                match sentry::event_from_item(&envelope, item) {
+                    Ok(Some(ev)) => event = Some((ev, Some(index))),
                     Ok(None) => metrics.count_dropped_item(ty, "invalid_event"),
                     Err(e) => {
                         tracing::debug!(error = %e.client_message(), "envelope event dropped");
@@ -187,7 +183,7 @@ pub async fn ingest(
             language: Some("native".into()),
             ..Event::default()
         };
-        event = Some((ev, Vec::new()));
+        event = Some((ev, None));
     }
     let event_id = envelope
         .event_id()
@@ -210,7 +206,8 @@ pub async fn ingest(
                 &admitted.rules,
                 ev,
                 "sentry",
-                (!raw.is_empty()).then_some(raw.as_slice()),
+                raw.map(|i| envelope.items[i].payload.as_slice())
+                    .filter(|p| !p.is_empty()),
                 received_at,
             )?;
             occurrence.attachments = within_quota(state, admitted.project_id, &attachments).await?;

@@ -161,6 +161,25 @@ fn compress(bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
     })
 }
 
+/// The event's JSON, compressed. Written into a buffer kept per thread: a fresh `Vec` grew by
+/// doubling to the event's size (~15 KB), copying it at each step.
+fn compress_json(event: &Event) -> Result<Vec<u8>, ApiError> {
+    thread_local! {
+        static JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    JSON.with(|cell| {
+        let mut json = cell.borrow_mut();
+        json.clear();
+        serde_json::to_writer(&mut *json, event).map_err(|e| ApiError::Internal(e.into()))?;
+        let compressed = compress(&json);
+        // One huge event must not keep its buffer for the thread's life.
+        if json.capacity() > 1 << 20 {
+            *json = Vec::new();
+        }
+        compressed
+    })
+}
+
 /// The values search and the issue page's breakdowns index per issue beside the facets:
 /// trace id, user, URL and the first tags (see `store::search`).
 /// `trace` is the occurrence's trace id as stored ([`crate::event::trace_key`]), so `trace:`
@@ -219,7 +238,6 @@ pub fn prepare(
         culprit: optional_text(g.culprit.as_deref()),
         call_path: optional_text(g.call_path.as_deref()),
     };
-    let json = serde_json::to_vec(&event).map_err(|e| ApiError::Internal(e.into()))?;
     let trace_id = event
         .trace
         .as_ref()
@@ -242,7 +260,7 @@ pub fn prepare(
         trace_id,
         protocol,
         grouping,
-        event: compress(&json)?,
+        event: compress_json(&event)?,
         raw: raw.map(compress).transpose()?,
         attachments: Vec::new(),
     })

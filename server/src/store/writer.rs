@@ -209,11 +209,17 @@ impl WriterHandle {
 async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
     // A request that gave up (timed out, client gone) was answered 503 or not at all: storing
     // its event now would only make the retry a duplicate.
-    let jobs: Vec<Job> = jobs.drain(..).filter(|j| !j.ack.is_closed()).collect();
+    let mut jobs: Vec<Job> = jobs.drain(..).filter(|j| !j.ack.is_closed()).collect();
     if jobs.is_empty() {
         return;
     }
-    let batch: Vec<NewOccurrence> = jobs.iter().filter_map(|j| j.occurrence.clone()).collect();
+    // Moved out, not copied (an occurrence holds its compressed event); a job keeps whether it
+    // had one, and the one-by-one retry below takes it back from the batch.
+    let has_occurrence: Vec<bool> = jobs.iter().map(|j| j.occurrence.is_some()).collect();
+    let batch: Vec<NewOccurrence> = jobs
+        .iter_mut()
+        .filter_map(|j| j.occurrence.take())
+        .collect();
     let sessions: Vec<NewSession> = jobs.iter().flat_map(|j| j.sessions.clone()).collect();
     let started = std::time::Instant::now();
     match store.commit_ingest(&batch, &sessions).await {
@@ -223,11 +229,8 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
             let mut results = results.into_iter();
-            for job in jobs {
-                let result = match job.occurrence {
-                    Some(_) => results.next(),
-                    None => None,
-                };
+            for (job, had) in jobs.into_iter().zip(has_occurrence) {
+                let result = if had { results.next() } else { None };
                 let _ = job.ack.send(Ok(result));
             }
         }
@@ -245,12 +248,14 @@ async fn commit(store: &Store, jobs: &mut Vec<Job>, metrics: &Metrics) {
             metrics.count_store_error(e.reason());
             // One bad job must not fail its neighbours: retry each on its own.
             tracing::warn!(error = %error_chain(&e), events = jobs.len(), "batch failed; committing one by one");
-            for job in jobs {
+            let mut batch = batch.into_iter();
+            for (job, had) in jobs.into_iter().zip(has_occurrence) {
+                let occurrence = if had { batch.next() } else { None };
                 if job.ack.is_closed() {
                     continue;
                 }
                 let result = store
-                    .commit_ingest(job.occurrence.as_slice(), &job.sessions)
+                    .commit_ingest(occurrence.as_slice(), &job.sessions)
                     .await
                     .map(|mut r| r.pop())
                     .map_err(|e| {

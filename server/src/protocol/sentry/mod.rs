@@ -46,7 +46,7 @@ use uuid::Uuid;
 
 pub use auth::{key_from_dsn, parse_sentry_auth, SentryAuth};
 
-use super::envelope::{Envelope, ItemType};
+use super::envelope::{Envelope, Item, ItemType};
 use super::{
     element, json_type, string, string_or_number, unix_seconds, MapError, Notes, Obj, Path,
 };
@@ -99,9 +99,15 @@ pub fn payload_from_store(payload: &[u8]) -> Result<SentryPayload, MapError> {
 /// and for an `event` item that is a transaction). The envelope's `event_id` header wins over
 /// the payload's, and its `sdk` fills a missing one.
 pub fn event_from_envelope(envelope: &Envelope) -> Result<Option<Event>, MapError> {
-    let Some(item) = envelope.item(&ItemType::Event) else {
-        return Ok(None);
-    };
+    match envelope.item(&ItemType::Event) {
+        Some(item) => event_from_item(envelope, item),
+        None => Ok(None),
+    }
+}
+
+/// One event item of `envelope` mapped with the envelope's headers: its `event_id` wins and
+/// its `sdk` fills in. Borrowed, so the ingest path copies no payload to map one item.
+pub fn event_from_item(envelope: &Envelope, item: &Item) -> Result<Option<Event>, MapError> {
     let mut event = match payload_from_store(&item.payload)? {
         SentryPayload::Event(event) => *event,
         SentryPayload::Transaction => return Ok(None),
