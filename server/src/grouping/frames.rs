@@ -58,39 +58,49 @@ const LABEL_CACHE_MAX: usize = 50_000;
 /// `module in function` (or `file in function`); None for a frame that says nothing stable
 /// about where it is (a bare address).
 pub fn label(frame: &Frame, root: Option<&str>, version: Version) -> Option<String> {
-    let key = [
-        frame.module.as_deref(),
-        frame.filename.as_deref(),
-        frame.abs_path.as_deref(),
-        frame.function.as_deref(),
-        frame.symbol.as_deref(),
-        frame.package.as_deref(),
-        root,
-    ]
-    .map(|part| part.unwrap_or("\u{1}"))
-    .join("\0");
-    let cached = LABELS.with(|cache| cache.borrow().get(&key).cloned());
-    let labels = match cached {
-        Some(labels) => labels,
-        None => {
-            let labels = (
-                compute(frame, root, Version::V1),
-                compute(frame, root, Version::V2),
-            );
-            LABELS.with(|cache| {
-                let mut cache = cache.borrow_mut();
-                if cache.len() >= LABEL_CACHE_MAX {
-                    cache.clear();
-                }
-                cache.insert(key, labels.clone());
-            });
-            labels
-        }
-    };
-    match version {
-        Version::V1 => labels.0,
-        Version::V2 => labels.1,
+    thread_local! {
+        // The lookup key is built in one buffer per thread: a hit allocates nothing.
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
+    let pick = |labels: &Labels| match version {
+        Version::V1 => labels.0.clone(),
+        Version::V2 => labels.1.clone(),
+    };
+    KEY.with(|key| {
+        let mut key = key.borrow_mut();
+        key.clear();
+        let parts = [
+            frame.module.as_deref(),
+            frame.filename.as_deref(),
+            frame.abs_path.as_deref(),
+            frame.function.as_deref(),
+            frame.symbol.as_deref(),
+            frame.package.as_deref(),
+            root,
+        ];
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                key.push('\0');
+            }
+            key.push_str(part.unwrap_or("\u{1}"));
+        }
+        if let Some(hit) = LABELS.with(|cache| cache.borrow().get(key.as_str()).map(pick)) {
+            return hit;
+        }
+        let labels = (
+            compute(frame, root, Version::V1),
+            compute(frame, root, Version::V2),
+        );
+        let out = pick(&labels);
+        LABELS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= LABEL_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key.clone(), labels);
+        });
+        out
+    })
 }
 
 fn compute(frame: &Frame, root: Option<&str>, version: Version) -> Option<String> {
