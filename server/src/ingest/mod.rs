@@ -170,8 +170,10 @@ fn compress_json(event: &Event) -> Result<Vec<u8>, ApiError> {
     JSON.with(|cell| {
         let mut json = cell.borrow_mut();
         json.clear();
-        serde_json::to_writer(&mut *json, event).map_err(|e| ApiError::Internal(e.into()))?;
-        let compressed = compress(&json);
+        let compressed = match serde_json::to_writer(&mut *json, event) {
+            Ok(()) => compress(&json),
+            Err(e) => Err(ApiError::Internal(e.into())),
+        };
         // One huge event must not keep its buffer for the thread's life.
         if json.capacity() > 1 << 20 {
             *json = Vec::new();

@@ -244,6 +244,46 @@ async fn a_full_queue_refuses_at_once_and_every_accepted_event_is_stored() {
     }
 }
 
+/// A batch that fails (here one event names a project that does not exist) is committed one
+/// event at a time: each request gets its own answer, and only the bad event is refused.
+#[tokio::test]
+async fn a_failed_batch_is_retried_one_by_one_and_only_the_bad_event_is_refused() {
+    for (backend, store, project) in stores().await {
+        let metrics = std::sync::Arc::new(bugle_server::metrics::Metrics::default());
+        let (writer, handle) = Writer::spawn(store.clone(), 64, 16, 1, metrics);
+        // Polled together on this one-thread runtime, all four are queued before the writer
+        // runs, so they reach it as one batch.
+        let submits = [
+            (project, 1),
+            (project + 1_000_000, 2),
+            (project, 3),
+            (project, 4),
+        ]
+        .map(|(p, line)| writer.submit(prepared(p, error_event("KeyError", line, "web"))));
+        let results = futures_util::future::join_all(submits).await;
+        assert!(results[1].is_err(), "{}: {:?}", backend.name, results[1]);
+        let issue = results[0]
+            .as_ref()
+            .expect("a good event is stored")
+            .issue_id;
+        for (i, r) in results.iter().enumerate().filter(|(i, _)| *i != 1) {
+            let c = r
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{} event {i}: {e}", backend.name));
+            assert_eq!(c.issue_id, issue, "{}", backend.name);
+            assert!(!c.duplicate, "{}", backend.name);
+        }
+        assert_eq!(
+            store.issue(issue).await.unwrap().count,
+            3,
+            "{}",
+            backend.name
+        );
+        drop(writer);
+        handle.shutdown().await;
+    }
+}
+
 /// Several writer tasks (PostgreSQL's `ingest.writers`) each own the issues their queue is
 /// routed by: every event lands, and each issue's counters are exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
