@@ -228,28 +228,16 @@ pub(super) struct Happened {
     pub level: Option<Level>,
 }
 
-/// Each project's rules, read in the ingest transaction (so every instance routes alike).
-pub(super) async fn rules_in(
-    tx: &mut impl BatchTx,
-    projects: &BTreeSet<i64>,
-) -> StoreResult<BTreeMap<i64, Vec<AlertRule>>> {
-    let mut out: BTreeMap<i64, Vec<AlertRule>> = BTreeMap::new();
-    for &project in projects {
-        let rows = tx
-            .rows(
-                &format!("SELECT {COLUMNS} FROM alert_rules WHERE project_id = $1 ORDER BY id"),
-                &[project.into()],
-                &COLS,
-            )
-            .await?;
-        if !rows.is_empty() {
-            out.insert(
-                project,
-                rows.iter().map(AlertRule::from_batch_row).collect(),
-            );
-        }
-    }
-    Ok(out)
+/// A project's rules, read in the ingest transaction (`project_rules` keeps them).
+pub(super) async fn rules_in(tx: &mut impl BatchTx, project: i64) -> StoreResult<Vec<AlertRule>> {
+    let rows = tx
+        .rows(
+            &format!("SELECT {COLUMNS} FROM alert_rules WHERE project_id = $1 ORDER BY id"),
+            &[project.into()],
+            &COLS,
+        )
+        .await?;
+    Ok(rows.iter().map(AlertRule::from_batch_row).collect())
 }
 
 /// Queues what the project's rules ask for about one issue of the batch.
@@ -462,6 +450,7 @@ impl Store {
 
     pub async fn add_alert_rule(&self, project_id: i64, rule: &NewRule) -> StoreResult<AlertRule> {
         let now = now_ms();
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alert_rules (project_id, name, events, spike_count, spike_minutes, \
              milestones, filter, channels, mail, created_at, updated_at) \
@@ -477,8 +466,10 @@ impl Store {
         .bind(joined(&rule.channels))
         .bind(i64::from(rule.mail))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        tx.commit().await?;
         self.alert_rule(project_id, id).await
     }
 
@@ -488,6 +479,7 @@ impl Store {
         id: i64,
         rule: &NewRule,
     ) -> StoreResult<AlertRule> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE alert_rules SET name = $3, events = $4, spike_count = $5, spike_minutes = $6, \
              milestones = $7, filter = $8, channels = $9, mail = $10, updated_at = $11 \
@@ -504,11 +496,13 @@ impl Store {
         .bind(joined(&rule.channels))
         .bind(i64::from(rule.mail))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        tx.commit().await?;
         self.alert_rule(project_id, id).await
     }
 
@@ -547,14 +541,17 @@ impl Store {
     }
 
     pub async fn remove_alert_rule(&self, project_id: i64, id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1 AND project_id = $2")
             .bind(id)
             .bind(project_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ use super::attachments::{NewAttachment, INSERT_ATTACHMENT};
 use super::batch_tx::{Arg, BatchTx, Col};
 use super::facet_writes::{FacetCounts, FullKeys, IssueFacets, TagCounts};
 use super::multi_row::{placeholder, rows_per_write, tuples, ROWS_PER_STATEMENT};
+use super::project_rules::RulesCache;
 use super::release_health::NewSession;
 use super::{Backend, Spike, Store, StoreResult};
 use crate::event::Level;
@@ -182,6 +183,7 @@ impl Store {
             .unwrap_or_else(crate::time::now_ms);
         let inputs = BatchInputs {
             full_keys: &self.full_keys,
+            rules: &self.rules,
             spike: self.spike,
             mail: self.mail,
             batch,
@@ -218,6 +220,7 @@ impl Store {
 /// What a batch's commit reads besides its transaction.
 struct BatchInputs<'a> {
     full_keys: &'a FullKeys,
+    rules: &'a RulesCache,
     spike: Spike,
     /// Whether mail is on: mail rows are only queued then.
     mail: bool,
@@ -235,6 +238,7 @@ async fn commit_in(
 ) -> StoreResult<Vec<Committed>> {
     let &BatchInputs {
         full_keys,
+        rules,
         spike,
         mail,
         batch,
@@ -273,7 +277,8 @@ async fn commit_in(
     let mut issue_by_hash = known_hashes(tx, backend, batch, &order).await?;
     let mut assigned = Vec::with_capacity(order.len());
     for &i in &order {
-        let (issue_id, new_issue) = resolve_issue(tx, &batch[i], &mut issue_by_hash).await?;
+        let (issue_id, new_issue) =
+            resolve_issue(tx, backend, &batch[i], &mut issue_by_hash).await?;
         assigned.push((i, issue_id, new_issue));
     }
     // The insert itself detects resent uuids: those are not counted, and the stored copy's
@@ -322,20 +327,13 @@ async fn commit_in(
         });
     }
 
-    let projects: BTreeSet<i64> = batch.iter().map(|o| o.project_id).collect();
-    let rules = super::alert_rules::rules_in(tx, &projects).await?;
-    let rule_spikes = rules.values().flatten().any(|r| r.spike.is_some());
-    let mut owners: BTreeMap<i64, Option<Vec<crate::ownership::Rule>>> = BTreeMap::new();
-    let applied = apply_deltas(
-        tx,
-        backend,
-        &deltas,
-        &new_issues,
-        full_keys,
-        spike,
-        rule_spikes,
-    )
-    .await?;
+    let (mut applied, rules_versions) =
+        apply_deltas(tx, backend, &deltas, &new_issues, full_keys).await?;
+    let rules = rules.at(tx, &rules_versions).await?;
+    let rule_spikes = rules
+        .values()
+        .any(|r| r.alerts.iter().any(|a| a.spike.is_some()));
+    spike_windows(tx, backend, &deltas, spike, rule_spikes, &mut applied).await?;
     for (&issue_id, delta) in &deltas {
         let applied = &applied[&issue_id];
         let first = results[delta.first_index]
@@ -344,12 +342,10 @@ async fn commit_in(
         first.regressed = applied.regressed;
         let occ = &batch[delta.first_index];
         // Ownership first, so rules' filters (`is:assigned`) see the owner.
+        let project_rules = rules.get(&occ.project_id);
         let mut owned_by = None;
         if first.new_issue {
-            if let std::collections::btree_map::Entry::Vacant(slot) = owners.entry(occ.project_id) {
-                slot.insert(super::ownership::rules_in(tx, occ.project_id).await?);
-            }
-            if let Some(own) = &owners[&occ.project_id] {
+            if let Some(own) = project_rules.and_then(|r| r.ownership.as_deref()) {
                 owned_by =
                     super::ownership::assign_new_issue(tx, own, issue_id, &occ.event).await?;
             }
@@ -358,7 +354,7 @@ async fn commit_in(
         if let Some(rule) = owned_by.as_ref().filter(|_| mail) {
             super::ownership::mail_owner(tx, occ.project_id, issue_id, rule).await?;
         }
-        if let Some(rules) = rules.get(&occ.project_id) {
+        if let Some(alerts) = project_rules.map(|r| &r.alerts).filter(|a| !a.is_empty()) {
             let happened = super::alert_rules::Happened {
                 issue_id,
                 project_id: occ.project_id,
@@ -371,7 +367,7 @@ async fn commit_in(
                 facets: occurrence_facets(occ),
                 level: Some(occ.level),
             };
-            super::alert_rules::enqueue(tx, mail, rules, &happened).await?;
+            super::alert_rules::enqueue(tx, mail, alerts, &happened).await?;
         } else if let Some((kind, detail)) = notification_for(first.new_issue, applied, delta.count)
         {
             super::notify::enqueue(tx, mail, occ.project_id, issue_id, kind, detail.as_deref())
@@ -464,6 +460,7 @@ async fn stored_issue_of(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreRes
 /// starts with every stored hash of the batch ([`known_hashes`]), so a miss means unknown.
 async fn resolve_issue(
     tx: &mut impl BatchTx,
+    backend: Backend,
     occ: &NewOccurrence,
     cache: &mut HashMap<(i64, String), i64>,
 ) -> StoreResult<(i64, bool)> {
@@ -474,7 +471,12 @@ async fn resolve_issue(
     });
     let (issue_id, new_issue) = match found {
         Some((id, _)) => (id, false),
-        None => create_issue(tx, occ).await?,
+        None => {
+            let created = create_issue(tx, backend, occ).await?;
+            // Linked to the first hash by its creation (or that hash's issue won).
+            cache.insert((occ.project_id, hashes[0].hash.clone()), created.0);
+            created
+        }
     };
     // Unknown hashes learn the issue (an upgraded algorithm's new hashes, a rule's); a hash
     // that points elsewhere keeps pointing there, as it does in the table. Older versions'
@@ -532,45 +534,62 @@ async fn known_hashes(
     Ok(known)
 }
 
-/// Creates an issue for the occurrence's first hash. When another instance created one for the
-/// same hash concurrently, ours is dropped and theirs is used.
-async fn create_issue(tx: &mut impl BatchTx, occ: &NewOccurrence) -> StoreResult<(i64, bool)> {
+/// Makes the occurrence's issue and links its first hash to it, unless a concurrent batch
+/// linked that hash first: then the issue made is dropped and the winner answers (false).
+async fn create_issue(
+    tx: &mut impl BatchTx,
+    backend: Backend,
+    occ: &NewOccurrence,
+) -> StoreResult<(i64, bool)> {
     let g = &occ.grouping;
     let components = serde_json::to_string(&g.components).expect("strings serialize");
-    let created = tx
-        .rows(
-            "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, \
-             last_seen, grouping_version, components, first_release) \
-             VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7, $8) RETURNING id",
-            &[
-                occ.project_id.into(),
-                g.title.as_str().into(),
-                g.culprit.as_deref().into(),
-                occ.level.as_str().into(),
-                occ.received_at.into(),
-                i64::from(GROUPING_VERSION).into(),
-                components.as_str().into(),
-                occ.release.as_deref().into(),
-            ],
-            &[Col::Int],
-        )
-        .await?;
-    let id = created[0].int(0);
+    const INSERT_ISSUE: &str =
+        "INSERT INTO issues (project_id, title, culprit, level, status, count, first_seen, \
+         last_seen, grouping_version, components, first_release) \
+         VALUES ($1, $2, $3, $4, 'unresolved', 0, $5, $5, $6, $7, $8) RETURNING id";
+    let issue_args = [
+        occ.project_id.into(),
+        g.title.as_str().into(),
+        g.culprit.as_deref().into(),
+        occ.level.as_str().into(),
+        occ.received_at.into(),
+        i64::from(GROUPING_VERSION).into(),
+        components.as_str().into(),
+        occ.release.as_deref().into(),
+    ];
     let hash = [occ.project_id.into(), g.hashes[0].hash.as_str().into()];
-    let linked = tx
-        .rows(
-            "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id",
-            &[
-                hash[0],
-                hash[1],
-                i64::from(g.hashes[0].version).into(),
-                id.into(),
-            ],
-            &[Col::Int],
-        )
-        .await?;
-    if !linked.is_empty() {
+    let version = i64::from(g.hashes[0].version).into();
+    let (id, linked) = match backend {
+        // One round trip: the issue and its hash in one statement.
+        Backend::Postgres => {
+            let sql = format!(
+                "WITH i AS ({INSERT_ISSUE}), h AS (INSERT INTO issue_hashes \
+                 (project_id, hash, grouping_version, issue_id) SELECT $9, $10, $11, id FROM i \
+                 ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id) \
+                 SELECT i.id, (SELECT COUNT(*) FROM h) FROM i"
+            );
+            let args: Vec<Arg> = issue_args
+                .into_iter()
+                .chain([hash[0], hash[1], version])
+                .collect();
+            let row = &tx.rows(&sql, &args, &[Col::Int, Col::Int]).await?[0];
+            (row.int(0), row.int(1) > 0)
+        }
+        Backend::Sqlite => {
+            let id = tx.rows(INSERT_ISSUE, &issue_args, &[Col::Int]).await?[0].int(0);
+            let linked = tx
+                .rows(
+                    "INSERT INTO issue_hashes (project_id, hash, grouping_version, issue_id) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING \
+                     RETURNING issue_id",
+                    &[hash[0], hash[1], version, id.into()],
+                    &[Col::Int],
+                )
+                .await?;
+            (id, !linked.is_empty())
+        }
+    };
+    if linked {
         return Ok((id, true));
     }
     tx.run("DELETE FROM issues WHERE id = $1", &[id.into()])
@@ -765,9 +784,7 @@ async fn apply_deltas(
     deltas: &BTreeMap<i64, IssueDelta>,
     new_issues: &HashSet<i64>,
     full_keys: &FullKeys,
-    spike: Spike,
-    rule_spikes: bool,
-) -> StoreResult<HashMap<i64, Applied>> {
+) -> StoreResult<(HashMap<i64, Applied>, BTreeMap<i64, i64>)> {
     let ids: Vec<i64> = deltas.keys().copied().collect();
     let now = deltas
         .values()
@@ -803,6 +820,8 @@ async fn apply_deltas(
     }
 
     let mut applied = HashMap::with_capacity(deltas.len());
+    // The version of each project's rules, read with its issues' counts (`project_rules`).
+    let mut rules_versions = BTreeMap::new();
     let mut in_release = Vec::new();
     let entries: Vec<(&i64, &IssueDelta)> = deltas.iter().collect();
     for chunk in entries.chunks(rows_per_write(backend, ROWS_PER_STATEMENT)) {
@@ -814,7 +833,8 @@ async fn apply_deltas(
              RETURNING issues.id, issues.count, issues.status, issues.notify_next, \
              issues.snooze_until, issues.snooze_count, issues.project_id, \
              COALESCE(issues.resolved_in_release, ''), issues.resolved_next, \
-             COALESCE(issues.resolved_after, '')",
+             COALESCE(issues.resolved_after, ''), \
+             (SELECT rules_version FROM projects WHERE projects.id = issues.project_id)",
             tuples(backend, 1, chunk.len(), 5)
         );
         let args: Vec<Arg> = chunk
@@ -840,10 +860,12 @@ async fn apply_deltas(
             Col::Text,
             Col::Int,
             Col::Text,
+            Col::Int,
         ];
         for row in tx.rows(&sql, &args, &cols).await? {
             let id = row.int(0);
             let count = row.int(1);
+            rules_versions.insert(row.int(6), row.int(10));
             let mut status = row.text(2).to_owned();
             let mut seen_again = row.int(3) != 0;
             if status == "ignored" {
@@ -909,10 +931,21 @@ async fn apply_deltas(
         })
         .collect();
     super::facet_writes::write_facets(tx, backend, &issues, new_issues, full_keys).await?;
+    Ok((applied, rules_versions))
+}
 
+/// Per-minute counts, kept for the windows of the global spike and of rules' spikes, and
+/// the issues the batch made reach the global spike.
+async fn spike_windows(
+    tx: &mut impl BatchTx,
+    backend: Backend,
+    deltas: &BTreeMap<i64, IssueDelta>,
+    spike: Spike,
+    rule_spikes: bool,
+    applied: &mut HashMap<i64, Applied>,
+) -> StoreResult<()> {
     let global_spike = spike.count > 0 && spike.minutes > 0;
     if global_spike || rule_spikes {
-        // Per-minute counts: the windows of the global spike and of rules' spikes.
         let minutes: Vec<(i64, i64, i64)> = deltas
             .iter()
             .flat_map(|(id, d)| d.minutes.iter().map(move |(m, n)| (*id, *m, *n)))
@@ -920,6 +953,12 @@ async fn apply_deltas(
         upsert_counts(tx, backend, "issue_minutes", "minute", &minutes).await?;
     }
     if global_spike {
+        let ids: Vec<i64> = deltas.keys().copied().collect();
+        let now = deltas
+            .values()
+            .map(|d| d.last_seen)
+            .max()
+            .unwrap_or_default();
         let cutoff = now.div_euclid(60_000) - spike.minutes;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -947,7 +986,7 @@ async fn apply_deltas(
             }
         }
     }
-    Ok(applied)
+    Ok(())
 }
 
 /// How a resolved issue in a batch was resolved in a release (read back by the counter

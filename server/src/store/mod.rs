@@ -21,6 +21,7 @@ pub mod merges;
 mod multi_row;
 pub mod notify;
 pub mod ownership;
+mod project_rules;
 pub mod projects;
 pub mod release_health;
 pub mod release_list;
@@ -154,6 +155,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         "hourly counts updated in place",
         include_str!("../../../migrations/sqlite/0019_hourly_counts_hot.sql"),
         include_str!("../../../migrations/postgres/0019_hourly_counts_hot.sql"),
+    ),
+    (
+        20,
+        "rules versions",
+        include_str!("../../../migrations/sqlite/0020_rules_version.sql"),
+        include_str!("../../../migrations/postgres/0020_rules_version.sql"),
     ),
 ];
 
@@ -310,6 +317,8 @@ pub struct Store {
     release_orders: releases::ReleaseOrders,
     /// Tag keys of issues known to be full (`facet_writes`).
     full_keys: facet_writes::FullKeys,
+    /// Each project's alert and ownership rules at their version (`project_rules`).
+    rules: project_rules::RulesCache,
     /// SQLite: the connection ingest batches commit on (see `batch_tx`).
     sqlite_writer: Option<std::sync::Arc<batch_tx::SqliteWriter>>,
 }
@@ -354,6 +363,7 @@ impl Store {
                     known_releases: Default::default(),
                     release_orders: Default::default(),
                     full_keys: Default::default(),
+                    rules: Default::default(),
                     sqlite_writer: None,
                 }
             }
@@ -440,6 +450,7 @@ impl Store {
             known_releases: Default::default(),
             release_orders: Default::default(),
             full_keys: Default::default(),
+            rules: Default::default(),
             sqlite_writer: Some(std::sync::Arc::new(batch_tx::SqliteWriter::new(
                 path,
                 writer_pragmas,

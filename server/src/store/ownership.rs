@@ -25,27 +25,32 @@ impl Store {
     /// Saves rules that parse (the error names the line); empty text removes them.
     pub async fn set_ownership_rules(&self, project_id: i64, rules: &str) -> StoreResult<()> {
         ownership::parse(rules).map_err(StoreError::Invalid)?;
+        let mut tx = self.begin_write().await?;
         if rules.trim().is_empty() {
             sqlx::query("DELETE FROM ownership_rules WHERE project_id = $1")
                 .bind(project_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-            return Ok(());
+        } else {
+            sqlx::query(
+                "INSERT INTO ownership_rules (project_id, rules, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (project_id) DO UPDATE SET rules = excluded.rules, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(project_id)
+            .bind(rules)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO ownership_rules (project_id, rules, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (project_id) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at",
-        )
-        .bind(project_id)
-        .bind(rules)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
+        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
 
-/// A project's parsed rules, read in the ingest transaction (None: it has none).
+/// A project's parsed rules, read in the ingest transaction (None: it has none;
+/// `project_rules` keeps them).
 pub(super) async fn rules_in(
     tx: &mut impl BatchTx,
     project_id: i64,

@@ -217,3 +217,70 @@ async fn a_spike_alerts_once_per_window_across_instances() {
         assert!((6..=12).contains(&counted), "{name}: {detail}");
     }
 }
+
+/// Rules are kept per process at their version: a change made through one instance routes
+/// the other instance's next batch, alert rules and ownership rules alike.
+#[tokio::test]
+async fn rules_changed_on_one_instance_route_the_next_batch_of_another() {
+    for (backend, store, project) in stores().await {
+        let name = backend.name;
+        let other = if backend.name == "postgres" {
+            second_instance(&backend).await
+        } else {
+            store.clone()
+        };
+        let ops = add_channel(&store, project, "ops").await;
+        let team = add_channel(&store, project, "team").await;
+        let commit = |store: &Store, title: &str| {
+            let occ = prepared(project, error_event(title, 1, "web-1"));
+            let store = store.clone();
+            async move { store.commit_batch(&[occ]).await.unwrap()[0].issue_id }
+        };
+        // The other instance reads the project's rules (none) at their first version.
+        commit(&other, "BeforeRulesError").await;
+        assert_eq!(drain(&store).await.len(), 2, "{name}: every channel");
+
+        let to_ops = store
+            .add_alert_rule(project, &rule(&["new_issue"], "", &[ops]))
+            .await
+            .unwrap();
+        commit(&other, "AfterAddError").await;
+        let got: Vec<_> = drain(&store).await.iter().map(|r| (r.2, r.3)).collect();
+        assert_eq!(got, [(ops, Some(to_ops.id))], "{name}: the added rule");
+
+        store
+            .update_alert_rule(project, to_ops.id, &rule(&["new_issue"], "", &[team]))
+            .await
+            .unwrap();
+        commit(&other, "AfterUpdateError").await;
+        let got: Vec<_> = drain(&store).await.iter().map(|r| (r.2, r.3)).collect();
+        assert_eq!(got, [(team, Some(to_ops.id))], "{name}: the updated rule");
+
+        store
+            .set_ownership_rules(project, "module:shop.* -> #ops\n")
+            .await
+            .unwrap();
+        let owned = commit(&other, "AfterOwnersError").await;
+        let issue = store.issue(owned).await.unwrap();
+        assert_eq!(
+            issue.owner_rule.as_deref(),
+            Some("module:shop.* -> #ops"),
+            "{name}: the ownership rules set"
+        );
+        drain(&store).await;
+
+        store.remove_alert_rule(project, to_ops.id).await.unwrap();
+        store.set_ownership_rules(project, "").await.unwrap();
+        let unowned = commit(&other, "AfterRemoveError").await;
+        assert_eq!(
+            store.issue(unowned).await.unwrap().owner_rule,
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            drain(&store).await.len(),
+            2,
+            "{name}: no rules, every channel"
+        );
+    }
+}
