@@ -233,6 +233,41 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// CPU seconds so far of each PostgreSQL backend serving `database_url` (a server on this
+/// machine; empty for SQLite, whose work is the server's own), by pid. Beside the server's
+/// CPU it gives what an event costs in all, which moves less between runs than throughput.
+pub fn database_cpu(database_url: &str) -> std::collections::HashMap<u32, f64> {
+    if !database_url.starts_with("postgres") {
+        return Default::default();
+    }
+    let out = std::process::Command::new("psql")
+        .args([
+            database_url,
+            "-Atc",
+            "SELECT pid FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ])
+        .output();
+    let text = out.map(|o| o.stdout).unwrap_or_default();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .map(|pid| (pid, cpu_seconds(pid)))
+        .collect()
+}
+
+/// The database's CPU seconds between two [`database_cpu`] readings (a backend that started
+/// in between counts from zero).
+pub fn database_cpu_between(
+    before: &std::collections::HashMap<u32, f64>,
+    after: &std::collections::HashMap<u32, f64>,
+) -> f64 {
+    after
+        .iter()
+        .map(|(pid, t)| t - before.get(pid).copied().unwrap_or(0.0))
+        .sum()
+}
+
 /// (current RSS, peak RSS) of a process in MB, from /proc.
 pub fn rss_mb(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -19,6 +19,8 @@
 //! `--baseline PATH [--rounds N]` measures ingest (`--only sqlite`, the default, or `postgres`)
 //! with an earlier `bugle-server` binary and this one, alternating, and prints the ratio: the
 //! before/after figure a change on the ingest path reports, taken side by side on one machine.
+//! It also prints the median of each round's ratio and the CPU per event of the server and,
+//! on PostgreSQL, of the database's backends: steadier figures when other work shares the cores.
 //!
 //! `--connections N` sets the concurrency at saturation (256). The load comes from one thread
 //! (`bugle_tests::load`) on the same two cores as the server.
@@ -26,7 +28,8 @@
 use std::time::{Duration, Instant};
 
 use bugle_tests::bench::{
-    cpu_seconds, rss_mb, workload, Body, Latencies, Wire, NEW_ISSUES_PERCENT,
+    cpu_seconds, database_cpu, database_cpu_between, rss_mb, workload, Body, Latencies, Wire,
+    NEW_ISSUES_PERCENT,
 };
 use bugle_tests::bench::{event, Rng};
 use bugle_tests::load::{self, Prepared};
@@ -245,6 +248,7 @@ fn measure(
     let pid = server.pid();
     let (idle_rss, _) = rss_mb(pid);
     let cpu0 = cpu_seconds(pid);
+    let db_cpu0 = database_cpu(db);
     let requests_saturation = requests(&project.token, project.id, bodies);
     let requests_fixed = requests(&project.token, project.id, fixed);
     let (ok, lat) = {
@@ -254,6 +258,7 @@ fn measure(
         ((ok, rate), lat)
     };
     let cpu = cpu_seconds(pid) - cpu0;
+    let db_cpu = database_cpu_between(&db_cpu0, &database_cpu(db));
     let (batch, commit_ms) = batches(&server);
     if !discard {
         println!("  {name:<10} commits:    {batch:>8.1} events per commit, {commit_ms:.2} ms each");
@@ -288,6 +293,7 @@ fn measure(
         "fixed_rate_max_ms": ms(fixed_lat.max()),
         "mean_batch": batch, "mean_commit_ms": commit_ms,
         "cpu_s_per_10k": cpu / ok.0.max(1) as f64 * 10_000.0,
+        "database_cpu_s_per_10k": db_cpu / ok.0.max(1) as f64 * 10_000.0,
         "idle_rss_mb": idle_rss, "peak_rss_mb": peak_rss, "settled_rss_mb": settled_rss,
         "disk_bytes_per_event": per_event, "raw_bytes_per_event": raw_per_event,
     })
@@ -622,6 +628,8 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
     let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     // The server's CPU per event moves less than throughput when other work shares the cores.
     let mut cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    // PostgreSQL's backends for the server's database: with the server's, all an event costs.
+    let mut db_cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 0..args.rounds {
         let order = if round.is_multiple_of(2) {
             [0, 1]
@@ -651,6 +659,7 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
             );
             rates[which].push(report["events_per_s"].as_f64().unwrap());
             cpu[which].push(report["cpu_s_per_10k"].as_f64().unwrap());
+            db_cpu[which].push(report["database_cpu_s_per_10k"].as_f64().unwrap());
         }
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
@@ -664,14 +673,34 @@ fn compare(args: &Args, baseline: &std::path::Path, bodies: &[Body], fixed: &[Bo
         "  current / baseline: {:+.1} %",
         (after / before - 1.0) * 100.0
     );
+    // Runs of one round are next to each other in time: their ratio is paired.
+    let mut paired: Vec<f64> = rates[1].iter().zip(&rates[0]).map(|(c, b)| c / b).collect();
+    paired.sort_by(f64::total_cmp);
+    let median = paired[paired.len() / 2] * 0.5 + paired[(paired.len() - 1) / 2] * 0.5;
+    println!(
+        "  median of the rounds' current / baseline: {:+.1} %",
+        (median - 1.0) * 100.0
+    );
     let (cpu_before, cpu_after) = (mean(&cpu[0]), mean(&cpu[1]));
     println!(
         "server CPU-seconds per 10,000 events: baseline {cpu_before:.2}, current {cpu_after:.2} \
          ({:+.1} %)",
         (cpu_after / cpu_before - 1.0) * 100.0
     );
+    let (db_before, db_after) = (mean(&db_cpu[0]), mean(&db_cpu[1]));
+    if db_before > 0.0 {
+        let (all_before, all_after) = (cpu_before + db_before, cpu_after + db_after);
+        println!(
+            "database CPU-seconds per 10,000 events: baseline {db_before:.2}, current \
+             {db_after:.2} ({:+.1} %)\nserver and database together: baseline {all_before:.2}, \
+             current {all_after:.2} ({:+.1} %)",
+            (db_after / db_before - 1.0) * 100.0,
+            (all_after / all_before - 1.0) * 100.0
+        );
+    }
     let report = json!({"backend": name, "baseline": rates[0], "current": rates[1],
-        "ratio": after / before, "cpu_s_per_10k": {"baseline": cpu[0], "current": cpu[1]}});
+        "ratio": after / before, "cpu_s_per_10k": {"baseline": cpu[0], "current": cpu[1]},
+        "database_cpu_s_per_10k": {"baseline": db_cpu[0], "current": db_cpu[1]}});
     write_report(&args.out, &report);
 }
 
