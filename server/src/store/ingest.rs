@@ -786,11 +786,7 @@ async fn apply_deltas(
     full_keys: &FullKeys,
 ) -> StoreResult<(HashMap<i64, Applied>, BTreeMap<i64, i64>)> {
     let ids: Vec<i64> = deltas.keys().copied().collect();
-    let now = deltas
-        .values()
-        .map(|d| d.last_seen)
-        .max()
-        .unwrap_or_default();
+    let now = newest(deltas);
     let mut regressed = HashSet::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -934,6 +930,15 @@ async fn apply_deltas(
     Ok((applied, rules_versions))
 }
 
+/// When the batch's newest occurrence was received.
+fn newest(deltas: &BTreeMap<i64, IssueDelta>) -> i64 {
+    deltas
+        .values()
+        .map(|d| d.last_seen)
+        .max()
+        .unwrap_or_default()
+}
+
 /// Per-minute counts, kept for the windows of the global spike and of rules' spikes, and
 /// the issues the batch made reach the global spike.
 async fn spike_windows(
@@ -954,12 +959,7 @@ async fn spike_windows(
     }
     if global_spike {
         let ids: Vec<i64> = deltas.keys().copied().collect();
-        let now = deltas
-            .values()
-            .map(|d| d.last_seen)
-            .max()
-            .unwrap_or_default();
-        let cutoff = now.div_euclid(60_000) - spike.minutes;
+        let cutoff = newest(deltas).div_euclid(60_000) - spike.minutes;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT issue_id, CAST(SUM(count) AS BIGINT) AS total FROM issue_minutes \

@@ -224,11 +224,7 @@ async fn a_spike_alerts_once_per_window_across_instances() {
 async fn rules_changed_on_one_instance_route_the_next_batch_of_another() {
     for (backend, store, project) in stores().await {
         let name = backend.name;
-        let other = if backend.name == "postgres" {
-            second_instance(&backend).await
-        } else {
-            store.clone()
-        };
+        let other = second_instance(&backend).await;
         let ops = add_channel(&store, project, "ops").await;
         let team = add_channel(&store, project, "team").await;
         let commit = |store: &Store, title: &str| {
