@@ -468,7 +468,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        super::projects::bump_rules_version(&mut *tx, project_id).await?;
         tx.commit().await?;
         self.alert_rule(project_id, id).await
     }
@@ -501,7 +501,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        super::projects::bump_rules_version(&mut *tx, project_id).await?;
         tx.commit().await?;
         self.alert_rule(project_id, id).await
     }
@@ -550,7 +550,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        super::projects::bump_rules_version(&mut *tx, project_id).await?;
         tx.commit().await?;
         Ok(())
     }

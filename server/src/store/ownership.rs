@@ -43,7 +43,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        super::project_rules::bump_in(&mut *tx, project_id).await?;
+        super::projects::bump_rules_version(&mut *tx, project_id).await?;
         tx.commit().await?;
         Ok(())
     }

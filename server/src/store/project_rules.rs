@@ -2,7 +2,7 @@
 //! process with the version they were read at (`projects.rules_version`).
 //!
 //! Every change of either kind of rule bumps the project's version in the same transaction
-//! ([`bump_in`]), and the commit reads the version with its counter update, a statement it
+//! (`projects::bump_rules_version`), and the commit reads the version with its counter update, a statement it
 //! runs anyway. So a batch costs no statement for rules unless they changed since this
 //! process last read them, and every instance on one database still routes a batch by the
 //! rules committed when it counted it.
@@ -68,22 +68,4 @@ impl RulesCache {
         }
         Ok(out)
     }
-}
-
-/// Marks the project's rules changed, in the transaction that changes them. The version is
-/// the time in milliseconds (or one more than the last, if that is not older), so a project
-/// made later under a reused id never matches rules cached for an earlier one.
-pub(super) async fn bump_in<'c>(
-    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    project_id: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE projects SET rules_version = CASE WHEN rules_version >= $2 \
-         THEN rules_version + 1 ELSE $2 END WHERE id = $1",
-    )
-    .bind(project_id)
-    .bind(crate::time::now_ms())
-    .execute(conn)
-    .await?;
-    Ok(())
 }

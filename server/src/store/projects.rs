@@ -386,6 +386,25 @@ impl Store {
     }
 }
 
+/// Marks the project's alert or ownership rules changed, in the transaction that changes
+/// them (`project_rules` keeps rules per process by this version). The version is
+/// the time in milliseconds (or one more than the last, if that is not older), so a project
+/// made later under a reused id never matches rules cached for an earlier one.
+pub(super) async fn bump_rules_version<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    project_id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE projects SET rules_version = CASE WHEN rules_version >= $2 \
+         THEN rules_version + 1 ELSE $2 END WHERE id = $1",
+    )
+    .bind(project_id)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::slugify;
