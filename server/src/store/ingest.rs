@@ -183,7 +183,7 @@ impl Store {
             .unwrap_or_else(crate::time::now_ms);
         let inputs = BatchInputs {
             full_keys: &self.full_keys,
-            rules: &self.rules,
+            rules_cache: &self.rules,
             spike: self.spike,
             mail: self.mail,
             batch,
@@ -220,7 +220,7 @@ impl Store {
 /// What a batch's commit reads besides its transaction.
 struct BatchInputs<'a> {
     full_keys: &'a FullKeys,
-    rules: &'a RulesCache,
+    rules_cache: &'a RulesCache,
     spike: Spike,
     /// Whether mail is on: mail rows are only queued then.
     mail: bool,
@@ -238,7 +238,7 @@ async fn commit_in(
 ) -> StoreResult<Vec<Committed>> {
     let &BatchInputs {
         full_keys,
-        rules,
+        rules_cache,
         spike,
         mail,
         batch,
@@ -329,7 +329,7 @@ async fn commit_in(
 
     let (mut applied, rules_versions) =
         apply_deltas(tx, backend, &deltas, &new_issues, full_keys).await?;
-    let rules = rules.at(tx, &rules_versions).await?;
+    let rules = rules_cache.at(tx, &rules_versions).await?;
     let rule_spikes = rules
         .values()
         .any(|r| r.alerts.iter().any(|a| a.spike.is_some()));

@@ -2,10 +2,10 @@
 //! process with the version they were read at (`projects.rules_version`).
 //!
 //! Every change of either kind of rule bumps the project's version in the same transaction
-//! (`projects::bump_rules_version`), and the commit reads the version with its counter update, a statement it
-//! runs anyway. So a batch costs no statement for rules unless they changed since this
-//! process last read them, and every instance on one database still routes a batch by the
-//! rules committed when it counted it.
+//! (`projects::bump_rules_version`), and the commit reads the version with its counter
+//! update, a statement it runs anyway. So a batch costs no statement for rules unless they
+//! changed since this process last read them, and every instance on one database still
+//! routes a batch by the rules committed when it counted it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -40,6 +40,11 @@ async fn add_channel(store: &Store, project: i64, name: &str) -> i64 {
         .id
 }
 
+/// Where the queued channel alerts went: (channel, rule), claimed, sorted.
+async fn routes(store: &Store) -> Vec<(i64, Option<i64>)> {
+    drain(store).await.iter().map(|r| (r.2, r.3)).collect()
+}
+
 /// Every queued channel alert, claimed: (kind, detail, channel, rule), sorted.
 async fn drain(store: &Store) -> Vec<(String, Option<String>, i64, Option<i64>)> {
     let mut out = Vec::new();
@@ -89,11 +94,7 @@ async fn rules_decide_which_alerts_go_to_which_channel() {
             .await
             .unwrap();
         assert_eq!(
-            drain(&store)
-                .await
-                .iter()
-                .map(|r| (r.2, r.3))
-                .collect::<Vec<_>>(),
+            routes(&store).await,
             [(ops, None), (team, None)],
             "{name}: without rules every channel gets it"
         );
@@ -241,16 +242,22 @@ async fn rules_changed_on_one_instance_route_the_next_batch_of_another() {
             .await
             .unwrap();
         commit(&other, "AfterAddError").await;
-        let got: Vec<_> = drain(&store).await.iter().map(|r| (r.2, r.3)).collect();
-        assert_eq!(got, [(ops, Some(to_ops.id))], "{name}: the added rule");
+        assert_eq!(
+            routes(&store).await,
+            [(ops, Some(to_ops.id))],
+            "{name}: the added rule"
+        );
 
         store
             .update_alert_rule(project, to_ops.id, &rule(&["new_issue"], "", &[team]))
             .await
             .unwrap();
         commit(&other, "AfterUpdateError").await;
-        let got: Vec<_> = drain(&store).await.iter().map(|r| (r.2, r.3)).collect();
-        assert_eq!(got, [(team, Some(to_ops.id))], "{name}: the updated rule");
+        assert_eq!(
+            routes(&store).await,
+            [(team, Some(to_ops.id))],
+            "{name}: the updated rule"
+        );
 
         store
             .set_ownership_rules(project, "module:shop.* -> #ops\n")
